@@ -1,0 +1,114 @@
+// Package config holds what a user sets for `ariadne serve`: the Config
+// struct, its defaults and its validation. It does no I/O; flags and
+// environment variables are bound in internal/cli.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Config is the server's configuration. Every field has a flag and an
+// ARIADNE_* environment variable (see Fields).
+type Config struct {
+	// DataDir holds the embedded database.
+	DataDir string
+	// OTLPGRPCAddr, OTLPHTTPAddr and HTTPAddr are listen addresses; an empty
+	// address disables that listener.
+	OTLPGRPCAddr string
+	OTLPHTTPAddr string
+	HTTPAddr     string
+
+	// Retention is how long data is kept; RetentionInterval how often the
+	// background sweep runs.
+	Retention         time.Duration
+	RetentionInterval time.Duration
+
+	// MaxHTTPBody caps an OTLP/HTTP body, before and after decompression.
+	MaxHTTPBody int64
+	// MaxGRPCMessage caps an OTLP/gRPC message.
+	MaxGRPCMessage int
+	// QueueRows bounds rows accepted but not yet committed; beyond it ingest
+	// answers 429 / RESOURCE_EXHAUSTED.
+	QueueRows int
+
+	// MemoryLimit and Threads bound the embedded engine ("" / 0 = its defaults).
+	MemoryLimit string
+	Threads     int
+
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// Default returns the configuration of DESIGN.md §6.
+func Default() Config {
+	return Config{
+		DataDir:           "./ariadne-data",
+		OTLPGRPCAddr:      "127.0.0.1:4317",
+		OTLPHTTPAddr:      "127.0.0.1:4318",
+		HTTPAddr:          "127.0.0.1:7070",
+		Retention:         7 * 24 * time.Hour,
+		RetentionInterval: 10 * time.Minute,
+		MaxHTTPBody:       20 << 20,
+		MaxGRPCMessage:    4 << 20,
+		QueueRows:         500_000,
+		MemoryLimit:       "2GB",
+		Threads:           2,
+		ShutdownTimeout:   30 * time.Second,
+		LogLevel:          "info",
+	}
+}
+
+// Validate reports every problem, each prefixed with the setting's name.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	for _, a := range []struct{ name, addr string }{
+		{"otlp-grpc-addr", c.OTLPGRPCAddr},
+		{"otlp-http-addr", c.OTLPHTTPAddr},
+		{"http-addr", c.HTTPAddr},
+	} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			bad(a.name, "want host:port, got %q", a.addr)
+		}
+	}
+	if c.Retention < time.Hour {
+		bad("retention", "must be at least 1h, got %s", c.Retention)
+	}
+	if c.RetentionInterval < time.Second {
+		bad("retention-interval", "must be at least 1s, got %s", c.RetentionInterval)
+	}
+	if c.MaxHTTPBody < 1024 {
+		bad("max-http-body", "must be at least 1024 bytes, got %d", c.MaxHTTPBody)
+	}
+	if c.MaxGRPCMessage < 1024 {
+		bad("max-grpc-message", "must be at least 1024 bytes, got %d", c.MaxGRPCMessage)
+	}
+	if c.QueueRows < 1000 {
+		bad("queue-rows", "must be at least 1000, got %d", c.QueueRows)
+	}
+	if c.Threads < 0 {
+		bad("threads", "must not be negative, got %d", c.Threads)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
