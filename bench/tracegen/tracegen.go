@@ -35,6 +35,7 @@ type Template struct {
 	traceOffs  []int // offset of every 16-byte trace id (spans and parent refs)
 	timeOffs   []int // offset of every fixed64 timestamp
 	baseTimeNs uint64
+	traceIDs   [][16]byte // as encoded, batch part zero
 }
 
 // Service returns the name of service i, as the generator writes it.
@@ -55,11 +56,13 @@ func New(seed uint64, traces int) (*Template, error) {
 	td := ptrace.NewTraces()
 	// One ResourceSpans per service present in the batch.
 	bySvc := map[int]ptrace.SpanSlice{}
+	var ids [][16]byte
 	for ti := 0; ti < traces; ti++ {
 		var tid [16]byte
 		copy(tid[:4], []byte{0xA7, 0x1A, 0xD3, 0x5E})
 		binary.BigEndian.PutUint32(tid[8:12], uint32(ti))
 		binary.BigEndian.PutUint32(tid[12:16], r.Uint32())
+		ids = append(ids, tid)
 		start := base + uint64(ti)*1_000_000 + uint64(r.IntN(1000))
 		var parent pcommon.SpanID
 		for si := 0; si < SpansPerTrace; si++ {
@@ -100,7 +103,7 @@ func New(seed uint64, traces int) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	t := &Template{Body: body, Spans: traces * SpansPerTrace, Traces: traces, baseTimeNs: base}
+	t := &Template{Body: body, Spans: traces * SpansPerTrace, Traces: traces, baseTimeNs: base, traceIDs: ids}
 	marker := []byte{0xA7, 0x1A, 0xD3, 0x5E}
 	for off := 0; ; {
 		i := bytes.Index(body[off:], marker)
@@ -140,12 +143,12 @@ func (t *Template) Patch(dst []byte, batch uint32, startNs uint64) {
 	}
 }
 
-// TraceID returns the id of trace ti of batch b, without its random tail;
-// callers find the full id through the API.
-func TraceIDPrefix(batch uint32, ti int) [12]byte {
-	var p [12]byte
-	copy(p[:4], []byte{0xA7, 0x1A, 0xD3, 0x5E})
-	binary.BigEndian.PutUint32(p[4:8], batch)
-	binary.BigEndian.PutUint32(p[8:12], uint32(ti))
-	return p
+// TraceIDs returns the trace ids that Patch writes for batch.
+func (t *Template) TraceIDs(batch uint32) [][16]byte {
+	out := make([][16]byte, len(t.traceIDs))
+	for i, id := range t.traceIDs {
+		binary.BigEndian.PutUint32(id[4:8], batch)
+		out[i] = id
+	}
+	return out
 }
