@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 )
@@ -125,4 +126,42 @@ type TraceSummary struct {
 type TraceResult struct {
 	Traces     []TraceSummary
 	NextCursor string // "" on the last page
+}
+
+// MessageRefReader finds the message references of one strong ID, the
+// lookup correlation joins producers to consumers with. It is separate from
+// Reader so that code written against Reader keeps compiling; every engine
+// implements it.
+type MessageRefReader interface {
+	// MessageRefs returns every row stored for key, in time order (producers
+	// before consumers at equal times). An unknown key yields an empty
+	// slice, not ErrNotFound.
+	MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error)
+}
+
+// CommitInfo describes one commit of the write path, for metrics: the app
+// turns it into a latency histogram and counters without the engine
+// importing a metrics library.
+type CommitInfo struct {
+	Batches  int           // Write calls acknowledged by this commit
+	Rows     int           // rows committed (duplicates already dropped)
+	Dropped  int           // duplicate spans not written again
+	Duration time.Duration // from taking the batches to the durable commit
+	Err      error         // nil on success
+}
+
+// WriteStats is a snapshot of an engine's write path.
+type WriteStats struct {
+	QueuedRows    int64  // rows accepted and waiting for a commit
+	QueueCapacity int64  // bound of QueuedRows; over it Write answers ErrOverloaded
+	Commits       uint64 // successful commits
+	FailedCommits uint64
+	CommittedRows uint64
+	DroppedRows   uint64 // duplicate spans ignored (idempotent re-writes)
+	Overloaded    uint64 // Write calls refused with ErrOverloaded
+}
+
+// StatsReporter is implemented by engines that expose write statistics.
+type StatsReporter interface {
+	WriteStats() WriteStats
 }

@@ -1,0 +1,139 @@
+package duckdb
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+)
+
+// Events and links are rare, read whole with their span and never
+// filtered on in SQL, so they are stored as one JSON text each ("" when
+// absent) rather than as nested list columns that would cost a cgo call per
+// element at ingest. Attributes inside keep their type as [key, type, value].
+
+type jsonAttr [3]any // key, type, canonical string
+
+type jsonEvent struct {
+	Time  int64      `json:"t"`
+	Name  string     `json:"n"`
+	Attrs []jsonAttr `json:"a,omitempty"`
+}
+
+type jsonLink struct {
+	TraceID    string     `json:"tr"`
+	SpanID     string     `json:"sp"`
+	TraceState string     `json:"ts,omitempty"`
+	Attrs      []jsonAttr `json:"a,omitempty"`
+}
+
+func toJSONAttrs(a model.Attributes) []jsonAttr {
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]jsonAttr, len(a))
+	for i := range a {
+		out[i] = jsonAttr{a[i].Key, uint8(a[i].Value.Type), a[i].Value.Str}
+	}
+	return out
+}
+
+func fromJSONAttrs(in [][3]json.RawMessage) (model.Attributes, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(model.Attributes, len(in))
+	for i, e := range in {
+		var t uint8
+		if err := json.Unmarshal(e[0], &out[i].Key); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(e[1], &t); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(e[2], &out[i].Value.Str); err != nil {
+			return nil, err
+		}
+		out[i].Value.Type = model.ValueType(t)
+	}
+	return out, nil
+}
+
+func encodeEvents(_ *scratch, evs []model.Event) string {
+	if len(evs) == 0 {
+		return ""
+	}
+	out := make([]jsonEvent, len(evs))
+	for i, e := range evs {
+		out[i] = jsonEvent{Time: e.Time, Name: e.Name, Attrs: toJSONAttrs(e.Attributes)}
+	}
+	b, _ := json.Marshal(out) // only strings and ints: cannot fail
+	return string(b)
+}
+
+func decodeEvents(s string) ([]model.Event, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var in []struct {
+		Time  int64                `json:"t"`
+		Name  string               `json:"n"`
+		Attrs [][3]json.RawMessage `json:"a"`
+	}
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("decode events: %w", err)
+	}
+	out := make([]model.Event, len(in))
+	for i, e := range in {
+		a, err := fromJSONAttrs(e.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("decode event attributes: %w", err)
+		}
+		out[i] = model.Event{Time: e.Time, Name: e.Name, Attributes: a}
+	}
+	return out, nil
+}
+
+func encodeLinks(_ *scratch, ls []model.Link) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	out := make([]jsonLink, len(ls))
+	for i, l := range ls {
+		out[i] = jsonLink{TraceID: l.TraceID.String(), SpanID: l.SpanID.String(), TraceState: l.TraceState, Attrs: toJSONAttrs(l.Attributes)}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func decodeLinks(s string) ([]model.Link, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var in []struct {
+		TraceID    string               `json:"tr"`
+		SpanID     string               `json:"sp"`
+		TraceState string               `json:"ts"`
+		Attrs      [][3]json.RawMessage `json:"a"`
+	}
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("decode links: %w", err)
+	}
+	out := make([]model.Link, len(in))
+	for i, l := range in {
+		tid, err := model.ParseTraceID(l.TraceID)
+		if err != nil {
+			return nil, fmt.Errorf("decode link: %w", err)
+		}
+		sid, err := model.ParseSpanID(l.SpanID)
+		if err != nil {
+			return nil, fmt.Errorf("decode link: %w", err)
+		}
+		a, err := fromJSONAttrs(l.Attrs)
+		if err != nil {
+			return nil, fmt.Errorf("decode link attributes: %w", err)
+		}
+		out[i] = model.Link{TraceID: tid, SpanID: sid, TraceState: l.TraceState, Attributes: a}
+	}
+	return out, nil
+}

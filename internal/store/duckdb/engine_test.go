@@ -1,0 +1,150 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/storetest"
+)
+
+// openAt returns an opener that gives each test its own directory and
+// reopens the same directory when a test opens twice.
+func openAt(tune func(*Settings)) func(t *testing.T) store.Store {
+	var mu sync.Mutex
+	dirs := map[string]string{}
+	return func(t *testing.T) store.Store {
+		t.Helper()
+		mu.Lock()
+		dir, ok := dirs[t.Name()]
+		if !ok {
+			dir = t.TempDir()
+			dirs[t.Name()] = dir
+		}
+		mu.Unlock()
+		s := Settings{Dir: dir, MemoryLimit: "512MB", Threads: 2}
+		if tune != nil {
+			tune(&s)
+		}
+		e, err := Open(context.Background(), s)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return e
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, openAt(nil), storetest.WithQueueBound(func(t *testing.T, rows int) store.Store {
+		return openAt(func(s *Settings) { s.QueueSpans = rows })(t)
+	}))
+}
+
+// TestSchemaMatchesSpecs keeps the column specs of schema.go and the DDL of
+// migrations/ in step: same names, same order, same types.
+func TestSchemaMatchesSpecs(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	type colInfo struct{ name, typ string }
+	specs := map[string][]colInfo{}
+	add := func(table string, names, types []string) {
+		for i := range names {
+			specs[table] = append(specs[table], colInfo{names[i], types[i]})
+		}
+	}
+	sc := e.schema
+	add(sc.spans.name, namesOf(sc.spans.cols), typesOf(sc.spans.cols))
+	add(sc.logs.name, namesOf(sc.logs.cols), typesOf(sc.logs.cols))
+	add(sc.invocations.name, namesOf(sc.invocations.cols), typesOf(sc.invocations.cols))
+	add(sc.refs.name, namesOf(sc.refs.cols), typesOf(sc.refs.cols))
+	add(sc.index.name, namesOf(sc.index.cols), typesOf(sc.index.cols))
+	for table, want := range specs {
+		rs, err := e.db.QueryContext(t.Context(),
+			"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []colInfo
+		for rs.Next() {
+			var c colInfo
+			if err := rs.Scan(&c.name, &c.typ); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c)
+		}
+		rs.Close()
+		if len(got) != len(want) {
+			t.Errorf("%s: table has %d columns, spec %d", table, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s column %d: table %v, spec %v", table, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func namesOf[T any](cs []column[T]) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+func typesOf[T any](cs []column[T]) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.typ)
+	}
+	return out
+}
+
+func TestMigrations(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*Engine, error) {
+		return Open(t.Context(), Settings{Dir: dir, MemoryLimit: "256MB", Threads: 1})
+	}
+	e, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := func(e *Engine) int {
+		var n int
+		if err := e.db.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(e); got != len(ms) {
+		t.Fatalf("%d migrations recorded, want %d", got, len(ms))
+	}
+	e.Close()
+
+	// Reopening applies nothing.
+	e, err = open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(e); got != len(ms) {
+		t.Fatalf("after reopen %d migrations recorded, want %d", got, len(ms))
+	}
+	// A newer binary migrated this database further.
+	if _, err := e.db.ExecContext(t.Context(), "INSERT INTO schema_migrations VALUES (?, 'from_the_future.sql', 0)", len(ms)+1); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	if _, err := open(); !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema = %v, want ErrSchemaTooNew", err)
+	}
+}

@@ -1,0 +1,256 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+// selectRows runs a query whose select list is t's columns and maps rows.
+func selectRows[T any](ctx context.Context, db *sql.DB, t *table[T], query string, args ...any) ([]T, error) {
+	rs, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []T
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		var r T
+		if err := t.scan(vals, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// Trace implements store.Reader. The ART-indexed trace_index says where in
+// time the trace's rows lie; the range condition lets zone maps skip all
+// but one or two row groups of each big table.
+func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
+	lit := uuidLiteral(id)
+	var lo, hi sql.NullInt64
+	err := e.db.QueryRowContext(ctx,
+		"SELECT min(start_min), max(end_max) FROM trace_index WHERE trace_id = "+lit).Scan(&lo, &hi)
+	if err != nil {
+		return nil, unavailable("read trace "+id.String(), err)
+	}
+	if !lo.Valid {
+		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
+	}
+	s := e.schema
+	where := func(timeCol string) string {
+		return fmt.Sprintf(" WHERE trace_id = %s AND %s BETWEEN %d AND %d", lit, quoteIdent(timeCol), lo.Int64, hi.Int64)
+	}
+	spans, err := selectRows(ctx, e.db, &s.spans,
+		"SELECT "+s.spans.columnList("")+" FROM spans"+where("start_time")+" ORDER BY start_time, span_id")
+	if err != nil {
+		return nil, unavailable("read trace spans", err)
+	}
+	logs, err := selectRows(ctx, e.db, &s.logs,
+		"SELECT "+s.logs.columnList("")+" FROM logs"+where("time")+" ORDER BY time, observed_time")
+	if err != nil {
+		return nil, unavailable("read trace logs", err)
+	}
+	// Invocation rows are indexed by their start and end; the start is
+	// the column with zone maps.
+	invs, err := selectRows(ctx, e.db, &s.invocations,
+		"SELECT "+s.invocations.columnList("")+" FROM invocations"+where("start")+` ORDER BY "start", request_id, source`)
+	if err != nil {
+		return nil, unavailable("read trace invocations", err)
+	}
+	if len(spans) == 0 && len(logs) == 0 {
+		// Only invocation rows, or rows since removed by retention.
+		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
+	}
+	t := &model.Trace{Invocations: invs}
+	if len(spans) > 0 {
+		t.Spans = make([]model.Span, len(spans))
+		for i := range spans {
+			t.Spans[i] = spans[i].Span
+		}
+	}
+	if len(logs) > 0 {
+		t.Logs = make([]model.LogRecord, len(logs))
+		for i := range logs {
+			t.Logs[i] = logs[i].LogRecord
+		}
+	}
+	return t, nil
+}
+
+// MessageRefs implements store.MessageRefReader.
+func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error) {
+	t := &e.schema.refs
+	refs, err := selectRows(ctx, e.db, t,
+		"SELECT "+t.columnList("")+` FROM message_refs WHERE "key" = ? ORDER BY "time", role, trace_id, span_id`, key)
+	if err != nil {
+		return nil, unavailable("read message refs", err)
+	}
+	if refs == nil {
+		refs = []model.MessageRef{}
+	}
+	return refs, nil
+}
+
+// rangeCond is the SQL condition of r on a time column.
+func rangeCond(col string, r store.TimeRange) string {
+	var c []string
+	if r.Start != 0 {
+		c = append(c, fmt.Sprintf("%s >= %d", col, r.Start))
+	}
+	if r.End != 0 {
+		c = append(c, fmt.Sprintf("%s < %d", col, r.End))
+	}
+	if len(c) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(c, " AND ")
+}
+
+func checkRange(r store.TimeRange) error {
+	if r.Start != 0 && r.End != 0 && r.End < r.Start {
+		return fmt.Errorf("time range ends before it starts: %w", store.ErrInvalid)
+	}
+	return nil
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rs, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := []string{}
+	for rs.Next() {
+		var s sql.NullString
+		if err := rs.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s.String)
+	}
+	return out, rs.Err()
+}
+
+// Services implements store.Reader.
+func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, error) {
+	if err := checkRange(r); err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	out, err := queryStrings(ctx, e.db,
+		"SELECT DISTINCT service FROM spans WHERE "+rangeCond("start_time", r)+" AND service <> '' ORDER BY 1")
+	if err != nil {
+		return nil, unavailable("list services", err)
+	}
+	return out, nil
+}
+
+// Operations implements store.Reader.
+func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRange) ([]string, error) {
+	if err := checkRange(r); err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	q := "SELECT DISTINCT name FROM spans WHERE " + rangeCond("start_time", r) + " AND name <> ''"
+	var args []any
+	if service != "" {
+		q += " AND service = ?"
+		args = append(args, service)
+	}
+	out, err := queryStrings(ctx, e.db, q+" ORDER BY 1", args...)
+	if err != nil {
+		return nil, unavailable("list operations", err)
+	}
+	return out, nil
+}
+
+// autocompleteSpans bounds the autocomplete lists to the newest spans of
+// the range: unnesting every attribute of a 10M-span hour would take
+// seconds, and recent keys are the ones a user looks for.
+const autocompleteSpans = 200_000
+
+func clampLimit(limit int) int {
+	if limit <= 0 || limit > store.MaxLimit {
+		return store.MaxLimit
+	}
+	return limit
+}
+
+// AttributeKeys implements store.Reader. It lists span and resource
+// attribute keys, as searches match both.
+func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeRange, limit int) ([]string, error) {
+	if err := checkRange(r); err != nil {
+		return nil, fmt.Errorf("list attribute keys: %w", err)
+	}
+	q := fmt.Sprintf(`WITH recent AS (
+	SELECT attr_keys, resource_keys FROM spans WHERE %s ORDER BY start_time DESC LIMIT %d)
+SELECT k FROM (
+	SELECT unnest(attr_keys) AS k FROM recent
+	UNION
+	SELECT unnest(resource_keys) AS k FROM recent)
+WHERE starts_with(k, ?) ORDER BY k LIMIT %d`, rangeCond("start_time", r), autocompleteSpans, clampLimit(limit))
+	out, err := queryStrings(ctx, e.db, q, prefix)
+	if err != nil {
+		return nil, unavailable("list attribute keys", err)
+	}
+	return out, nil
+}
+
+// AttributeValues implements store.Reader.
+func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r store.TimeRange, limit int) ([]string, error) {
+	if err := checkRange(r); err != nil {
+		return nil, fmt.Errorf("list attribute values: %w", err)
+	}
+	q := fmt.Sprintf(`WITH recent AS (
+	SELECT attr_keys, attr_values, resource_keys, resource_values FROM spans
+	WHERE %s AND (list_contains(attr_keys, ?) OR list_contains(resource_keys, ?))
+	ORDER BY start_time DESC LIMIT %d),
+kv AS (
+	SELECT unnest(attr_keys) AS k, unnest(attr_values) AS v FROM recent
+	UNION ALL
+	SELECT unnest(resource_keys) AS k, unnest(resource_values) AS v FROM recent)
+SELECT v FROM kv WHERE k = ? AND starts_with(v, ?)
+GROUP BY v ORDER BY count(*) DESC, v LIMIT %d`, rangeCond("start_time", r), autocompleteSpans, clampLimit(limit))
+	out, err := queryStrings(ctx, e.db, q, key, key, key, prefix)
+	if err != nil {
+		return nil, unavailable("list attribute values", err)
+	}
+	return out, nil
+}
+
+// DeleteBefore implements store.Maintainer. DuckDB reuses the freed blocks
+// for new data but does not shrink the file.
+func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
+	var total int64
+	for _, d := range []struct{ table, col string }{
+		{"spans", "start_time"},
+		{"logs", "time"},
+		{"invocations", "start"},
+		{"message_refs", "time"},
+		{"trace_index", "end_max"},
+	} {
+		res, err := e.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s < ?", d.table, quoteIdent(d.col)), t)
+		if err != nil {
+			return total, unavailable("delete old "+d.table, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, unavailable("delete old "+d.table, err)
+		}
+		if d.table != "trace_index" {
+			total += n
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,522 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+// Request states: the writer and a caller whose context ends race to move a
+// queued request out of stateQueued; whoever wins decides whether it is
+// written.
+const (
+	stateQueued int32 = iota
+	stateTaken
+	stateCancelled
+)
+
+type request struct {
+	b     *model.Batch
+	rows  int
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks on a gone caller
+}
+
+// writer owns the one connection that writes and its appenders (one
+// appender per table, reused across commits). Write calls queue requests;
+// the writer takes everything queued (up to MaxBatchRows), appends it and
+// commits once, then acknowledges every request of that commit: concurrent
+// writers share the cost of one WAL fsync. There is no timer: when idle, a
+// request is committed at once; while a commit runs, new requests pile up
+// and share the next one.
+type writer struct {
+	e    *Engine
+	conn *sql.Conn
+	apps struct {
+		spans, logs, invocations, refs, index *duckdb.Appender
+	}
+
+	mu      sync.Mutex
+	pending []*request
+	queued  int64 // rows of requests not yet acknowledged
+	closing bool
+
+	wake    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+
+	commits, failed, committedRows, droppedRows, overloaded atomic.Uint64
+
+	// Reused between commits; only the writer goroutine touches them.
+	sc   scratch
+	row  []driver.Value
+	seen map[spanKey]struct{}
+	idx  map[model.TraceID]*indexRow
+}
+
+type spanKey struct {
+	trace model.TraceID
+	span  uint64
+}
+
+func newWriter(ctx context.Context, e *Engine) (*writer, error) {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open writer connection: %w", err)
+	}
+	w := &writer{
+		e: e, conn: conn,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		seen:    make(map[spanKey]struct{}),
+		idx:     make(map[model.TraceID]*indexRow),
+	}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T", dc)
+		}
+		for _, a := range []struct {
+			dst   **duckdb.Appender
+			table string
+		}{
+			{&w.apps.spans, e.schema.spans.name},
+			{&w.apps.logs, e.schema.logs.name},
+			{&w.apps.invocations, e.schema.invocations.name},
+			{&w.apps.refs, e.schema.refs.name},
+			{&w.apps.index, e.schema.index.name},
+		} {
+			app, err := duckdb.NewAppenderFromConn(c, "", a.table)
+			if err != nil {
+				return fmt.Errorf("create appender for %s: %w", a.table, err)
+			}
+			*a.dst = app
+		}
+		return nil
+	})
+	if err != nil {
+		w.closeAppenders()
+		conn.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *writer) appenders() []*duckdb.Appender {
+	return []*duckdb.Appender{w.apps.spans, w.apps.logs, w.apps.invocations, w.apps.refs, w.apps.index}
+}
+
+func (w *writer) closeAppenders() error {
+	var errs []error
+	for _, a := range w.appenders() {
+		if a != nil {
+			errs = append(errs, a.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Write implements store.Writer: it queues b and waits for its commit.
+func (e *Engine) Write(ctx context.Context, b *model.Batch) error {
+	return e.w.write(ctx, b)
+}
+
+func (w *writer) write(ctx context.Context, b *model.Batch) error {
+	n := b.Len()
+	if n == 0 {
+		return nil
+	}
+	limit := int64(w.e.set.QueueSpans)
+	if int64(n) > limit {
+		return fmt.Errorf("write batch: %d rows exceed the queue bound of %d: %w", n, limit, store.ErrInvalid)
+	}
+	r := &request{b: b, rows: n, done: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		return fmt.Errorf("write batch: store is closing: %w", store.ErrUnavailable)
+	}
+	if w.queued+int64(n) > limit {
+		w.mu.Unlock()
+		w.overloaded.Add(1)
+		return fmt.Errorf("write batch: %d rows queued, bound %d: %w", w.queued, limit, store.ErrOverloaded)
+	}
+	w.pending = append(w.pending, r)
+	w.queued += int64(n)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(stateQueued, stateCancelled) {
+			w.mu.Lock()
+			w.queued -= int64(n)
+			w.mu.Unlock()
+			return fmt.Errorf("write batch: %w", ctx.Err())
+		}
+		// Already being committed: b is in use, so wait; a commit is
+		// short and the caller learns the true outcome.
+		return <-r.done
+	}
+}
+
+func (w *writer) run() {
+	defer close(w.stopped)
+	for {
+		select {
+		case <-w.wake:
+		case <-w.stop:
+			// Close: commit everything accepted, then leave.
+			for w.commitPending() {
+			}
+			return
+		}
+		for w.commitPending() {
+		}
+	}
+}
+
+// take removes up to MaxBatchRows of queued requests (at least one).
+func (w *writer) take() []*request {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*request
+	rows := 0
+	i := 0
+	for ; i < len(w.pending); i++ {
+		r := w.pending[i]
+		if len(out) > 0 && rows+r.rows > w.e.set.MaxBatchRows {
+			break
+		}
+		w.pending[i] = nil
+		if !r.state.CompareAndSwap(stateQueued, stateTaken) {
+			continue // cancelled; its rows were released by the caller
+		}
+		out = append(out, r)
+		rows += r.rows
+	}
+	w.pending = w.pending[i:]
+	if len(w.pending) == 0 {
+		w.pending = nil
+	}
+	return out
+}
+
+// commitPending commits one group; false when nothing was queued.
+func (w *writer) commitPending() bool {
+	reqs := w.take()
+	if len(reqs) == 0 {
+		return false
+	}
+	start := time.Now()
+	rows, dropped, err := w.commit(reqs)
+	if err != nil && len(reqs) > 1 {
+		// One bad batch must not fail its neighbours: retry one by one.
+		for _, r := range reqs {
+			start1 := time.Now()
+			rows, dropped, err := w.commit([]*request{r})
+			w.finish([]*request{r}, rows, dropped, err, start1)
+		}
+		return true
+	}
+	w.finish(reqs, rows, dropped, err, start)
+	return true
+}
+
+func (w *writer) finish(reqs []*request, rows, dropped int, err error, start time.Time) {
+	d := since(start)
+	if err != nil {
+		w.failed.Add(1)
+		w.e.set.Logger.Error("store commit failed", "batches", len(reqs), "err", err)
+	} else {
+		w.commits.Add(1)
+		w.committedRows.Add(uint64(rows))
+		w.droppedRows.Add(uint64(dropped))
+	}
+	total := 0
+	for _, r := range reqs {
+		total += r.rows
+		r.done <- err
+	}
+	w.mu.Lock()
+	w.queued -= int64(total)
+	w.mu.Unlock()
+	if f := w.e.set.OnCommit; f != nil {
+		f(store.CommitInfo{Batches: len(reqs), Rows: rows, Dropped: dropped, Duration: d, Err: err})
+	}
+}
+
+// commit appends reqs in one transaction. Spans already stored, or
+// repeated within reqs, are dropped (idempotent writes), and so are the
+// message refs and invocation rows tied to them.
+func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
+	ctx := context.Background() // an accepted write is finished even if its caller left
+	dup, err := w.existing(ctx, reqs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("commit: %w: %w", store.ErrUnavailable, err)
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return 0, 0, fmt.Errorf("commit: begin: %w: %w", store.ErrUnavailable, err)
+	}
+	rows, dropped, err = w.appendAll(reqs, dup)
+	if err == nil {
+		for _, a := range w.appenders() {
+			if err = a.Flush(); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
+			return rows, dropped, nil
+		}
+	}
+	// Leave the appenders empty for the next commit and undo this one.
+	for _, a := range w.appenders() {
+		_ = a.Clear()
+	}
+	_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+	return 0, 0, fmt.Errorf("commit %d batches: %w", len(reqs), classify(err))
+}
+
+// classify maps a failed append or commit: data DuckDB refuses (a bad
+// string, a constraint) is the caller's fault; anything else is retryable.
+func classify(err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		switch de.Type {
+		case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput, duckdb.ErrorTypeConstraint,
+			duckdb.ErrorTypeOutOfRange, duckdb.ErrorTypeMismatchType:
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+// existing returns the (trace_id, span_id) pairs of reqs' spans that are
+// already stored. A retry resends spans with the same start times, so the
+// lookup scans only the batch's time range of the spans table, which zone
+// maps prune to the newest row groups: its cost does not grow with the
+// store.
+func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]struct{}, error) {
+	var lo, hi int64
+	first := true
+	traces := make(map[model.TraceID]struct{})
+	for _, r := range reqs {
+		for i := range r.b.Spans {
+			s := &r.b.Spans[i]
+			if first || s.StartTime < lo {
+				lo = s.StartTime
+			}
+			if first || s.StartTime > hi {
+				hi = s.StartTime
+			}
+			first = false
+			traces[s.TraceID] = struct{}{}
+		}
+	}
+	if first {
+		return nil, nil
+	}
+	var q strings.Builder
+	q.WriteString("SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN ")
+	q.WriteString(strconv.FormatInt(lo, 10))
+	q.WriteString(" AND ")
+	q.WriteString(strconv.FormatInt(hi, 10))
+	q.WriteString(" AND trace_id IN (")
+	n := 0
+	for t := range traces {
+		if n > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(uuidLiteral(t))
+		n++
+	}
+	q.WriteString(")")
+	rs, err := w.conn.QueryContext(ctx, q.String())
+	if err != nil {
+		return nil, fmt.Errorf("look up stored spans: %w", err)
+	}
+	defer rs.Close()
+	var out map[spanKey]struct{}
+	for rs.Next() {
+		var tid, sid any
+		if err := rs.Scan(&tid, &sid); err != nil {
+			return nil, fmt.Errorf("look up stored spans: %w", err)
+		}
+		t, err := asTraceID(tid)
+		if err != nil {
+			return nil, err
+		}
+		s, _ := sid.(uint64)
+		if out == nil {
+			out = make(map[spanKey]struct{})
+		}
+		out[spanKey{t, s}] = struct{}{}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("look up stored spans: %w", err)
+	}
+	return out, nil
+}
+
+func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dropped int, err error) {
+	clear(w.seen)
+	clear(w.idx)
+	sch := w.e.schema
+	// dropped spans by key, so their refs and invocations go too
+	var droppedKeys map[spanKey]struct{}
+	for _, r := range reqs {
+		b := r.b
+		for i := range b.Spans {
+			s := &b.Spans[i]
+			k := spanKey{s.TraceID, spanU64(s.SpanID)}
+			_, stored := dup[k]
+			_, repeated := w.seen[k]
+			if stored || repeated {
+				dropped++
+				if droppedKeys == nil {
+					droppedKeys = make(map[spanKey]struct{})
+				}
+				droppedKeys[k] = struct{}{}
+				continue
+			}
+			w.seen[k] = struct{}{}
+			sr := spanRow{Span: *s}
+			w.row = sch.spans.row(w.row, &sr, &w.sc)
+			if err := w.apps.spans.AppendRow(w.row...); err != nil {
+				return 0, 0, fmt.Errorf("append span: %w", err)
+			}
+			w.indexSpan(s)
+			rows++
+		}
+		for i := range b.Logs {
+			l := &b.Logs[i]
+			lr := logRow{LogRecord: *l}
+			w.row = sch.logs.row(w.row, &lr, &w.sc)
+			if err := w.apps.logs.AppendRow(w.row...); err != nil {
+				return 0, 0, fmt.Errorf("append log: %w", err)
+			}
+			if !l.TraceID.IsZero() {
+				w.indexTime(l.TraceID, l.Time, l.Time)
+			}
+			rows++
+		}
+		for i := range b.Invocations {
+			inv := &b.Invocations[i]
+			if _, ok := droppedKeys[spanKey{inv.TraceID, spanU64(inv.SpanID)}]; ok && !inv.SpanID.IsZero() {
+				continue
+			}
+			w.row = sch.invocations.row(w.row, inv, &w.sc)
+			if err := w.apps.invocations.AppendRow(w.row...); err != nil {
+				return 0, 0, fmt.Errorf("append invocation: %w", err)
+			}
+			if !inv.TraceID.IsZero() {
+				w.indexTime(inv.TraceID, inv.Start, inv.Start+inv.DurationNs)
+			}
+			rows++
+		}
+		for i := range b.MessageRefs {
+			m := &b.MessageRefs[i]
+			if _, ok := droppedKeys[spanKey{m.TraceID, spanU64(m.SpanID)}]; ok && !m.SpanID.IsZero() {
+				continue
+			}
+			w.row = sch.refs.row(w.row, m, &w.sc)
+			if err := w.apps.refs.AppendRow(w.row...); err != nil {
+				return 0, 0, fmt.Errorf("append message ref: %w", err)
+			}
+			rows++
+		}
+	}
+	for _, x := range w.idx {
+		w.row = sch.index.row(w.row, x, &w.sc)
+		if err := w.apps.index.AppendRow(w.row...); err != nil {
+			return 0, 0, fmt.Errorf("append trace index: %w", err)
+		}
+	}
+	return rows, dropped, nil
+}
+
+func (w *writer) indexEntry(t model.TraceID, start, end int64) *indexRow {
+	x := w.idx[t]
+	if x == nil {
+		x = &indexRow{TraceID: t, StartMin: start, EndMax: end}
+		w.idx[t] = x
+	}
+	x.StartMin = min(x.StartMin, start)
+	x.EndMax = max(x.EndMax, end)
+	return x
+}
+
+func (w *writer) indexTime(t model.TraceID, start, end int64) { w.indexEntry(t, start, end) }
+
+func (w *writer) indexSpan(s *model.Span) {
+	end := s.EndTime()
+	x := w.indexEntry(s.TraceID, s.StartTime, end)
+	isRoot := s.ParentSpanID.IsZero()
+	switch {
+	case x.SpanCount == 0:
+		x.SpanStart, x.SpanEnd = s.StartTime, end
+		x.HasRoot, x.RootService, x.RootName, x.rootAt = isRoot, s.Service, s.Name, s.StartTime
+	default:
+		// The root span names the trace; without one, the earliest span.
+		if (isRoot && !x.HasRoot) || (isRoot == x.HasRoot && s.StartTime < x.rootAt) {
+			x.HasRoot, x.RootService, x.RootName, x.rootAt = isRoot, s.Service, s.Name, s.StartTime
+		}
+		x.SpanStart = min(x.SpanStart, s.StartTime)
+		x.SpanEnd = max(x.SpanEnd, end)
+	}
+	x.SpanCount++
+	if s.IsError() {
+		x.ErrorCount++
+	}
+}
+
+func (w *writer) stats() store.WriteStats {
+	w.mu.Lock()
+	q := w.queued
+	w.mu.Unlock()
+	return store.WriteStats{
+		QueuedRows:    q,
+		QueueCapacity: int64(w.e.set.QueueSpans),
+		Commits:       w.commits.Load(),
+		FailedCommits: w.failed.Load(),
+		CommittedRows: w.committedRows.Load(),
+		DroppedRows:   w.droppedRows.Load(),
+		Overloaded:    w.overloaded.Load(),
+	}
+}
+
+// close refuses new writes, lets the writer commit what was accepted and
+// releases the writer's connection.
+func (w *writer) close() error {
+	w.mu.Lock()
+	already := w.closing
+	w.closing = true
+	w.mu.Unlock()
+	if already {
+		<-w.stopped
+		return nil
+	}
+	close(w.stop)
+	<-w.stopped
+	return errors.Join(w.closeAppenders(), w.conn.Close())
+}
