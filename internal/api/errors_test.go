@@ -99,7 +99,7 @@ func TestErrorMapping(t *testing.T) {
 		retryAfter string
 		msg        string
 	}{
-		{"not found", fmt.Errorf("get trace: %w", store.ErrNotFound), 404, CodeNotFound, "", "get trace: not found"},
+		{"not found", fmt.Errorf("get trace: %w", store.ErrNotFound), 404, CodeNotFound, "", "not found"},
 		{"invalid", fmt.Errorf("decode cursor: %w", store.ErrInvalid), 400, CodeInvalidArgument, "", "decode cursor: invalid request"},
 		{"overloaded", fmt.Errorf("query: %w", store.ErrOverloaded), 429, CodeOverloaded, "2", "retry later"},
 		{"unavailable", fmt.Errorf("query: %w", store.ErrUnavailable), 503, CodeUnavailable, "2", "retry later"},

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,6 +27,11 @@ func (a *API) getTrace(ctx context.Context, r *http.Request) (any, error) {
 		return nil, invalid("traceId", "the all-zero trace id is not a trace")
 	}
 	t, err := a.r.Trace(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// The store's message names its query; the user wants the id.
+		return nil, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
+			Message: fmt.Sprintf("trace %s not found (never received, or removed by retention)", id)}
+	}
 	if err != nil {
 		return nil, err
 	}
