@@ -111,6 +111,11 @@ func (s *SDK) begin(ctx context.Context, payload []byte) *run {
 	inv := &invocation{sdk: s, requestID: reqID, function: s.fn.name}
 	inv.budget.Store(int64(s.cfg.MaxInvocationBytes))
 	ctx = contextWithInvocation(ctx, inv)
+	if !trig.Parent.IsValid() && lc != nil {
+		// A synchronous lambda:Invoke instrumented by awsv2 carries the
+		// caller's context in the client context.
+		trig.Parent = parseTraceparent(lc.ClientContext.Custom["traceparent"])
+	}
 	if trig.Parent.IsValid() {
 		ctx = trace.ContextWithRemoteSpanContext(ctx, trig.Parent)
 	}

@@ -28,7 +28,7 @@ var defaultKeyPatterns = []string{
 
 // exactKeys are too short to match as substrings ("ssn" is inside
 // "classname").
-var exactKeys = map[string]bool{"ssn": true, "pin": true, "otp": true}
+var exactKeys = map[string]bool{"ssn": true, "pin": true, "otp": true, "sig": true}
 
 // structuralKeys contain "key" but name AWS structure, not secrets. Masking
 // them would hide the DynamoDB keys and S3 object keys that make a payload
@@ -320,6 +320,12 @@ func (r *Redactor) walk(key string, v any, strDepth, depth int) any {
 		t := strings.TrimSpace(x)
 		if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
 			return r.payload([]byte(x), strDepth+1)
+		}
+		if looksLikeForm(x) {
+			// Query strings inside events (rawQueryString) carry tokens.
+			if q, err := url.ParseQuery(x); err == nil && len(q) > 0 {
+				return r.Query(q).Encode()
+			}
 		}
 		return r.String(x)
 	case json.Number:
