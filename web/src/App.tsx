@@ -1,0 +1,131 @@
+import { NavLink, Route, Routes, useLocation } from "react-router";
+import { TimeRangePicker } from "./components/TimeRangePicker";
+import { useTheme } from "./lib/theme";
+import { rangeOnly } from "./lib/timeRange";
+import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
+import { OverviewPage } from "./pages/Overview";
+import { SearchPage } from "./pages/Search";
+import { TraceViewPage } from "./pages/TraceView";
+
+// Pages are listed once: the navigation and the routes come from here, so a
+// page that a later API enables only changes its entry.
+interface PageDef {
+  path: string;
+  label: string;
+  /** Shows the time range picker. */
+  ranged: boolean;
+  element: React.ReactNode;
+  /** Not served by the API yet. */
+  soon?: boolean;
+}
+
+const PAGES: PageDef[] = [
+  { path: "/", label: "Overview", ranged: true, element: <OverviewPage /> },
+  { path: "/search", label: "Search", ranged: true, element: <SearchPage /> },
+  {
+    path: "/map",
+    label: "Service map",
+    ranged: true,
+    soon: true,
+    element: (
+      <NotAvailablePage
+        title="Service map"
+        api="GET /api/v1/servicemap"
+        what={[
+          "every function, queue, topic, stream and table as a node, with rate, errors and duration",
+          "synchronous calls and asynchronous hops drawn differently, with their traffic and queue lag",
+          "click a node for its RED charts and issues",
+        ]}
+      />
+    ),
+  },
+  {
+    path: "/issues",
+    label: "Issues",
+    ranged: true,
+    soon: true,
+    element: (
+      <NotAvailablePage
+        title="Issues"
+        api="GET /api/v1/issues"
+        what={[
+          "timeouts, out-of-memory, retries, dead-lettered messages and broken message contracts, detected for you",
+          "per issue: the function, counts over time, status, and sample transactions that show the failing hop",
+        ]}
+      />
+    ),
+  },
+  {
+    path: "/functions",
+    label: "Functions",
+    ranged: true,
+    soon: true,
+    element: (
+      <NotAvailablePage
+        title="Functions"
+        api="GET /api/v1/invocations and /api/v1/metrics/red"
+        what={[
+          "invocations with status, cold start, duration, memory and cost",
+          "rate, errors and duration charts; the function's issues and logs",
+        ]}
+      />
+    ),
+  },
+  {
+    path: "/alerts",
+    label: "Alerts",
+    ranged: false,
+    soon: true,
+    element: (
+      <NotAvailablePage
+        title="Alerts"
+        api="/api/v1/alerts/rules"
+        what={["alert rules and their editor", "webhook, Slack and e-mail delivery history"]}
+      />
+    ),
+  },
+];
+
+export function App() {
+  const [theme, toggleTheme] = useTheme();
+  const loc = useLocation();
+  const range = rangeOnly(new URLSearchParams(loc.search)).toString();
+  const current = PAGES.find((p) => p.path === loc.pathname);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <NavLink to={{ pathname: "/", search: range }} className="brand" aria-label="Ariadne home">
+          <img src="/favicon.svg" width={22} height={22} alt="" />
+          Ariadne
+        </NavLink>
+        <nav className="nav" aria-label="Main">
+          {PAGES.map((p) => (
+            <NavLink key={p.path} to={{ pathname: p.path, search: range }} end={p.path === "/"} data-testid={"nav-" + p.label}>
+              {p.label}
+              {p.soon && <span className="soon">soon</span>}
+            </NavLink>
+          ))}
+        </nav>
+        <span className="spacer" />
+        {current?.ranged && <TimeRangePicker />}
+        <button
+          onClick={toggleTheme}
+          data-testid="theme-toggle"
+          title={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
+          aria-label="Toggle theme"
+        >
+          {theme === "dark" ? "☀" : "☾"}
+        </button>
+      </header>
+      <main className="main">
+        <Routes>
+          {PAGES.map((p) => (
+            <Route key={p.path} path={p.path} element={p.element} />
+          ))}
+          <Route path="/trace/:traceId" element={<TraceViewPage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,210 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useEffect, useRef } from "react";
+import { serviceColor } from "../lib/colors";
+import { formatDuration, formatValue, niceTicks } from "../lib/format";
+import type { Row, TraceModel } from "../lib/traceModel";
+
+export const ROW_HEIGHT = 24;
+const NAME_PCT = 38; // width of the tree column, percent of the row
+
+interface Props {
+  model: TraceModel;
+  /** Row indices (into model.rows) currently shown, in order. */
+  visible: number[];
+  collapsed: ReadonlySet<number>;
+  selected: number;
+  matches: ReadonlySet<number>;
+  currentMatch: number;
+  /** Bumped whenever the selection should be scrolled into view. */
+  scrollTick: number;
+  onSelect: (row: number) => void;
+  onToggle: (row: number) => void;
+  onOpen: (row: number) => void;
+  onKeyDown: (e: React.KeyboardEvent) => void;
+}
+
+/**
+ * The virtualised waterfall: only the rows in the viewport (plus overscan)
+ * are in the DOM, each positioned absolutely, so scrolling a 20,000-span
+ * trace touches a few dozen elements per frame.
+ */
+export function Waterfall(p: Props) {
+  const { model, visible } = p;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({
+    count: visible.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  // Keyboard moves and find-in-trace scroll the selection into view.
+  useEffect(() => {
+    const i = visible.indexOf(p.selected);
+    if (i >= 0) v.scrollToIndex(i, { align: "auto" });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [p.scrollTick]);
+
+  // The last label would run off the right edge: keep ticks left of 94%.
+  const ticks = niceTicks(model.duration, 8).filter((t) => t <= model.duration * 0.94 || t === 0);
+  const pct = (ns: number) => (model.duration > 0 ? (ns / model.duration) * 100 : 0);
+  const guideLeft = (t: number) => `calc(${NAME_PCT}% + ${pct(t) / 100} * (100% - ${NAME_PCT}%))`;
+
+  return (
+    <div
+      className="waterfall"
+      tabIndex={0}
+      data-testid="waterfall"
+      onKeyDown={p.onKeyDown}
+      style={{ ["--name-width" as string]: NAME_PCT + "%" }}
+      aria-label="Trace waterfall. Up and down move, left and right collapse and expand, Enter opens the span."
+    >
+      <div className="wf-header">
+        <div className="name-col">
+          {model.spanCount.toLocaleString()} spans · {model.logCount.toLocaleString()} logs
+        </div>
+        <div className="time-col">
+          {ticks.map((t) => (
+            <div className="tick" key={t} style={{ left: pct(t) + "%" }}>
+              <span>{formatDuration(t)}</span>
+            </div>
+          ))}
+        </div>
+      </div>
+      <div className="wf-scroll" ref={scrollRef} data-testid="waterfall-scroll">
+        <div style={{ height: v.getTotalSize(), position: "relative" }}>
+          <div className="guides">
+            {ticks.map((t) => (
+              <div className="tick" key={t} style={{ left: guideLeft(t) }} />
+            ))}
+          </div>
+          {v.getVirtualItems().map((vi) => {
+            const idx = visible[vi.index];
+            return (
+              <WaterfallRow
+                key={idx}
+                row={model.rows[idx]}
+                top={vi.start}
+                duration={model.duration}
+                collapsed={p.collapsed.has(idx)}
+                selected={p.selected === idx}
+                match={p.matches.has(idx)}
+                current={p.currentMatch === idx}
+                onSelect={p.onSelect}
+                onToggle={p.onToggle}
+                onOpen={p.onOpen}
+              />
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+interface RowProps {
+  row: Row;
+  top: number;
+  duration: number;
+  collapsed: boolean;
+  selected: boolean;
+  match: boolean;
+  current: boolean;
+  onSelect: (row: number) => void;
+  onToggle: (row: number) => void;
+  onOpen: (row: number) => void;
+}
+
+const severityClass = (n: number) => (n >= 17 ? "error" : n >= 13 ? "warn" : "");
+
+const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
+  const { row, duration } = p;
+  const cls = [
+    "wf-row",
+    row.kind,
+    p.selected ? "selected" : "",
+    p.match ? "match" : "",
+    p.current ? "current" : "",
+  ].join(" ");
+  const left = duration > 0 ? (row.offset / duration) * 100 : 0;
+  const indent = row.depth * 14 + 4;
+  const color = serviceColor(row.kind === "span" ? row.span.service : row.log.service);
+
+  if (row.kind === "log") {
+    const l = row.log;
+    return (
+      <div
+        className={cls}
+        style={{ transform: `translateY(${p.top}px)`, height: ROW_HEIGHT }}
+        data-testid="waterfall-log"
+        data-row={row.index}
+        onClick={() => p.onSelect(row.index)}
+        onDoubleClick={() => p.onOpen(row.index)}
+      >
+        <div className="name-col" style={{ paddingLeft: indent + 16 }}>
+          <span className={"sev " + severityClass(l.severityNumber)}>{l.severityText || "LOG"}</span>
+          <span className="label">{formatValue(l.body)}</span>
+        </div>
+        <div className="time-col">
+          <div className={"log-mark " + (row.error ? "error" : "")} style={{ left: left + "%", background: color }} />
+        </div>
+      </div>
+    );
+  }
+
+  const s = row.span;
+  const width = duration > 0 ? Math.max((s.durationNs / duration) * 100, 0.15) : 100;
+  const labelRight = left + width < 75;
+  return (
+    <div
+      className={cls}
+      style={{ transform: `translateY(${p.top}px)`, height: ROW_HEIGHT }}
+      data-testid="waterfall-row"
+      data-row={row.index}
+      data-span-id={s.spanId}
+      onClick={() => p.onSelect(row.index)}
+      onDoubleClick={() => p.onOpen(row.index)}
+    >
+      <div className="name-col" style={{ paddingLeft: indent }}>
+        <span
+          className="toggle"
+          onClick={(e) => {
+            if (row.children === 0) return;
+            e.stopPropagation();
+            p.onToggle(row.index);
+          }}
+        >
+          {row.children > 0 ? (p.collapsed ? "▶" : "▼") : ""}
+        </span>
+        <span className="svc-dot" style={{ background: color }} />
+        {row.error && (
+          <span className="err-mark" title="error">
+            !
+          </span>
+        )}
+        <span className="svc">{s.service}</span>
+        <span className="label" title={s.name}>
+          {s.name}
+        </span>
+        {p.collapsed && <span className="count">+{row.end - row.index - 1}</span>}
+        {row.orphan && (
+          <span className="count" title="its parent span is not in this trace">
+            (orphan)
+          </span>
+        )}
+      </div>
+      <div className="time-col">
+        <div
+          className={"bar " + (row.error ? "error" : "")}
+          style={{ left: left + "%", width: width + "%", background: color }}
+        />
+        <span
+          className="bar-label"
+          style={labelRight ? { left: `calc(${left + width}% + 4px)` } : { right: `calc(${100 - left}% + 4px)` }}
+        >
+          {formatDuration(s.durationNs)}
+          {s.coldStart ? " · cold start" : ""}
+        </span>
+      </div>
+    </div>
+  );
+});

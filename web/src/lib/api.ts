@@ -1,0 +1,82 @@
+import type { SearchResponse, TraceResponse } from "./types";
+
+/** An error answered by the API ({"error":{code,message}}) or the network. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJSON<T>(path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T> {
+  const qs = params && [...params.keys()].length > 0 ? "?" + params.toString() : "";
+  let res: Response;
+  try {
+    res = await fetch(path + qs, { signal, headers: { Accept: "application/json" } });
+  } catch (e) {
+    if ((e as Error).name === "AbortError") throw e;
+    throw new ApiError(0, "unreachable", "the Ariadne server did not answer: " + (e as Error).message);
+  }
+  if (!res.ok) {
+    let code = "http_" + res.status;
+    let message = res.statusText;
+    try {
+      const body = await res.json();
+      if (body?.error) {
+        code = body.error.code ?? code;
+        message = body.error.message ?? message;
+      }
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(res.status, code, message);
+  }
+  return (await res.json()) as T;
+}
+
+/** Time bounds as the API takes them (RFC 3339, Unix ns or relative like -1h). */
+export interface RangeParams {
+  start: string;
+  end?: string;
+}
+
+function rangeParams(r: RangeParams, p = new URLSearchParams()): URLSearchParams {
+  p.set("start", r.start);
+  if (r.end) p.set("end", r.end);
+  return p;
+}
+
+export const api = {
+  trace(traceId: string, signal?: AbortSignal) {
+    return getJSON<TraceResponse>(`/api/v1/traces/${encodeURIComponent(traceId)}`, undefined, signal);
+  },
+  /** params are the API's search parameters as they are (see lib/searchQuery). */
+  search(params: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<SearchResponse>("/api/v1/traces", params, signal);
+  },
+  services(r: RangeParams, signal?: AbortSignal) {
+    return getJSON<{ services: string[] }>("/api/v1/services", rangeParams(r), signal);
+  },
+  operations(service: string, r: RangeParams, signal?: AbortSignal) {
+    const p = rangeParams(r);
+    if (service) p.set("service", service);
+    return getJSON<{ operations: string[] }>("/api/v1/operations", p, signal);
+  },
+  attributeKeys(prefix: string, r: RangeParams, signal?: AbortSignal) {
+    const p = rangeParams(r);
+    if (prefix) p.set("prefix", prefix);
+    return getJSON<{ attributes: string[] }>("/api/v1/attributes", p, signal);
+  },
+  attributeValues(key: string, prefix: string, r: RangeParams, signal?: AbortSignal) {
+    const p = rangeParams(r);
+    if (prefix) p.set("prefix", prefix);
+    return getJSON<{ key: string; values: string[] }>(
+      `/api/v1/attributes/${encodeURIComponent(key)}/values`,
+      p,
+      signal,
+    );
+  },
+};

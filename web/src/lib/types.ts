@@ -1,0 +1,115 @@
+// Wire types of API v1 (internal/api/wire.go). Every list is present (never
+// null) and absent ids are "", so the UI reads them without guards.
+
+/** A typed attribute value: string, number, boolean, array or object. */
+export type AttrValue = unknown;
+export type Attributes = Record<string, AttrValue>;
+
+export interface SpanStatus {
+  code: "unset" | "ok" | "error" | string;
+  message: string;
+}
+
+export interface SpanEvent {
+  time: number;
+  name: string;
+  attributes: Attributes;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceState: string;
+  attributes: Attributes;
+}
+
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState?: string;
+  name: string;
+  kind: string;
+  service: string;
+  scopeName?: string;
+  scopeVersion?: string;
+  startTime: number;
+  durationNs: number;
+  status: SpanStatus;
+  function: string;
+  invocationId: string;
+  coldStart: boolean;
+  trigger: string;
+  messagingSystem: string;
+  messagingOperation?: string;
+  destination: string;
+  messageIds: string[];
+  httpMethod: string;
+  httpRoute: string;
+  httpStatus: number;
+  dbSystem: string;
+  errorType: string;
+  errorMessage: string;
+  requestPayload: string;
+  responsePayload: string;
+  attributes: Attributes;
+  resourceAttributes: Attributes;
+  events: SpanEvent[];
+  links: SpanLink[];
+}
+
+export interface LogRecord {
+  time: number;
+  observedTime?: number;
+  traceId: string;
+  spanId: string;
+  severityNumber: number;
+  severityText: string;
+  body: AttrValue;
+  service: string;
+  function: string;
+  invocationId: string;
+  scopeName?: string;
+  attributes: Attributes;
+  resourceAttributes?: Attributes;
+}
+
+export interface Invocation {
+  requestId: string;
+  function: string;
+  source: string;
+  start: number;
+  durationNs: number;
+  billedDurationNs: number;
+  initDurationNs: number;
+  deadline: number;
+  memoryMb: number;
+  maxMemoryMb: number;
+  status: string;
+  errorType: string;
+  coldStart: boolean;
+  attempt: number;
+  traceId: string;
+  spanId: string;
+}
+
+export interface TraceResponse {
+  spans: Span[];
+  logs: LogRecord[];
+  invocations: Invocation[];
+}
+
+export interface TraceSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  startTime: number;
+  durationNs: number;
+  spanCount: number;
+  errorCount: number;
+}
+
+export interface SearchResponse {
+  traces: TraceSummary[];
+  nextCursor: string;
+}

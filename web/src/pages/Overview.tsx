@@ -1,0 +1,202 @@
+import { useMemo } from "react";
+import { Link, useNavigate } from "react-router";
+import { useWidth } from "../components/useWidth";
+import { api } from "../lib/api";
+import { serviceColor } from "../lib/colors";
+import { formatAge, formatClock, formatDateTime, formatDuration } from "../lib/format";
+import { resolveRange, toApiRange, writeTimeRange } from "../lib/timeRange";
+import type { TraceSummary } from "../lib/types";
+import { useApi } from "../lib/useApi";
+import { useTimeRange } from "../lib/useTimeRange";
+
+// The search API pages at most 1,000 traces; the overview reads one page of
+// all traces and one of error traces, and says so when a page was full.
+const CAP = 1000;
+
+export function OverviewPage() {
+  const [tr] = useTimeRange();
+  const key = JSON.stringify(tr);
+  const res = useApi(key, async (signal) => {
+    const r = toApiRange(tr);
+    const base = new URLSearchParams({ start: r.start, limit: String(CAP) });
+    if (r.end) base.set("end", r.end);
+    const errs = new URLSearchParams(base);
+    errs.set("error", "true");
+    const [all, errors] = await Promise.all([api.search(base, signal), api.search(errs, signal)]);
+    return { all: all.traces, allMore: !!all.nextCursor, errors: errors.traces, errorsMore: !!errors.nextCursor };
+  });
+  const navigate = useNavigate();
+  const { startMs, endMs } = useMemo(() => resolveRange(tr), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  const rangeQS = writeTimeRange(new URLSearchParams(), tr).toString();
+  const searchLink = (extra: Record<string, string>) =>
+    "/search?" + new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(rangeQS)), ...extra }).toString();
+
+  const d = res.data;
+  const byService = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const t of d?.errors ?? []) m.set(t.rootService, (m.get(t.rootService) ?? 0) + 1);
+    return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  }, [d]);
+  const open = (t: TraceSummary) => navigate(`/trace/${t.traceId}`, { state: { from: "/" + (rangeQS ? "?" + rangeQS : "") } });
+  const count = (n: number, more: boolean) => (more ? `${n.toLocaleString()}+` : n.toLocaleString());
+
+  return (
+    <div className="page">
+      <h1>Overview</h1>
+      {res.error && <div className="banner error">Could not load the overview: {res.error.message}</div>}
+      {!d && res.loading && <div className="loading">Loading…</div>}
+      {d && (
+        <>
+          <div className="grid cols-3" style={{ marginBottom: 14 }}>
+            <div className="card stat" data-testid="stat-traces">
+              <div className="value">{count(d.all.length, d.allMore)}</div>
+              <div className="label">traces in range</div>
+            </div>
+            <div className="card stat" data-testid="stat-errors">
+              <div className="value error-text">{count(d.errors.length, d.errorsMore)}</div>
+              <div className="label">
+                traces with errors ·{" "}
+                <Link to={searchLink({ error: "true" })}>search them</Link>
+              </div>
+            </div>
+            <div className="card stat">
+              <div className="value">
+                {d.all.length > 0 && !d.allMore && !d.errorsMore
+                  ? ((100 * d.errors.length) / d.all.length).toFixed(1) + "%"
+                  : d.all.length > 0
+                    ? "–"
+                    : "0%"}
+              </div>
+              <div className="label">error rate{d.allMore ? " (more than one page of traces: see counts)" : ""}</div>
+            </div>
+          </div>
+          <div className="card" style={{ marginBottom: 14 }}>
+            <h2>
+              Traces and errors over time{" "}
+              {(d.allMore || d.errorsMore) && (
+                <span className="muted">(newest {CAP.toLocaleString()} of each; older ones not counted)</span>
+              )}
+            </h2>
+            <Histogram all={d.all} errors={d.errors} startMs={startMs} endMs={endMs} />
+          </div>
+          <div className="grid cols-2">
+            <div className="card">
+              <h2>Root services by traces with errors</h2>
+              {byService.length === 0 ? (
+                <div className="muted">No errors in this range.</div>
+              ) : (
+                <table className="data" data-testid="top-services">
+                  <tbody>
+                    {byService.map(([svc, n]) => (
+                      <tr key={svc} className="clickable" onClick={() => navigate(searchLink({ service: svc, error: "true" }))}>
+                        <td>
+                          <span className="svc-dot" style={{ background: serviceColor(svc) }} />
+                          {svc || "(unknown)"}
+                        </td>
+                        <td className="num">
+                          <span className="pill error">{n}</span>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+            <div className="card">
+              <h2>Recent errors</h2>
+              <TraceList traces={d.errors.slice(0, 8)} onOpen={open} empty="No errors in this range." />
+            </div>
+            <div className="card">
+              <h2>
+                Recent traces · <Link to={searchLink({})}>search</Link>
+              </h2>
+              <TraceList traces={d.all.slice(0, 8)} onOpen={open} empty="No traces in this range yet." testId="recent-traces" />
+            </div>
+            <div className="card">
+              <h2>Coming with their APIs</h2>
+              <p className="muted" style={{ margin: 0 }}>
+                Detected issues, timeouts and cold starts per function, cost, and a live service map appear here once
+                the server serves them (<Link to="/issues">Issues</Link>, <Link to="/functions">Functions</Link>,{" "}
+                <Link to="/map">Service map</Link>).
+              </p>
+            </div>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function TraceList({
+  traces,
+  onOpen,
+  empty,
+  testId,
+}: {
+  traces: TraceSummary[];
+  onOpen: (t: TraceSummary) => void;
+  empty: string;
+  testId?: string;
+}) {
+  if (traces.length === 0) return <div className="muted">{empty}</div>;
+  return (
+    <table className="data" data-testid={testId}>
+      <tbody>
+        {traces.map((t) => (
+          <tr key={t.traceId} className="clickable" onClick={() => onOpen(t)}>
+            <td>
+              <span className="svc-dot" style={{ background: serviceColor(t.rootService) }} />
+              {t.rootService} <span className="muted">{t.rootName}</span>
+            </td>
+            <td className="num">{formatDuration(t.durationNs)}</td>
+            <td className="num">{t.errorCount > 0 ? <span className="pill error">{t.errorCount}</span> : ""}</td>
+            <td className="num muted">{formatAge(t.startTime)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Histogram({ all, errors, startMs, endMs }: { all: TraceSummary[]; errors: TraceSummary[]; startMs: number; endMs: number }) {
+  const [ref, width] = useWidth<HTMLDivElement>();
+  const H = 140;
+  const n = Math.max(10, Math.min(60, Math.floor(width / 16)));
+  const span = (endMs - startMs) * 1e6;
+  const s0 = startMs * 1e6;
+  const bucket = (list: TraceSummary[]) => {
+    const b = new Array<number>(n).fill(0);
+    for (const t of list) {
+      const i = Math.floor(((t.startTime - s0) / span) * n);
+      if (i >= 0 && i < n) b[i]++;
+      else if (i >= n) b[n - 1]++;
+    }
+    return b;
+  };
+  const a = bucket(all);
+  const e = bucket(errors);
+  const max = Math.max(1, ...a, ...e);
+  const bw = width / n;
+  return (
+    <div ref={ref} data-testid="histogram">
+      <svg width={width} height={H + 16} className="bars" role="img" aria-label="Traces and errors over time">
+        {a.map((v, i) => (
+          <g key={i}>
+            <rect className="all" x={i * bw + 1} width={Math.max(1, bw - 2)} y={H - (v / max) * H} height={(v / max) * H}>
+              <title>
+                {formatClock((s0 + (i * span) / n)).slice(0, 8)}: {v} traces, {e[i]} with errors
+              </title>
+            </rect>
+            <rect className="err" x={i * bw + 1} width={Math.max(1, bw - 2)} y={H - (e[i] / max) * H} height={(e[i] / max) * H} />
+          </g>
+        ))}
+        <text x={0} y={H + 13}>
+          {formatDateTime(startMs * 1e6)}
+        </text>
+        <text x={width} y={H + 13} textAnchor="end">
+          {formatDateTime(endMs * 1e6)}
+        </text>
+      </svg>
+    </div>
+  );
+}
