@@ -42,7 +42,7 @@ func (s *SDK) HTTPHandler(next http.Handler) http.Handler {
 			attribute.String("server.address", r.Host),
 		}
 		if r.URL.RawQuery != "" {
-			attrs = append(attrs, attribute.String("url.query", s.redactor.URL("?"+r.URL.RawQuery)[1:]))
+			attrs = append(attrs, attribute.String("url.query", s.redactor.URL("?" + r.URL.RawQuery)[1:]))
 		}
 		if r.Pattern != "" {
 			_, route, _ := strings.Cut(r.Pattern, " ")
@@ -72,7 +72,18 @@ func (s *SDK) HTTPHandler(next http.Handler) http.Handler {
 				panic(p)
 			}
 		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(rec, r2)
+		if r.Pattern == "" && r2.Pattern != "" {
+			// A ServeMux below us routed the request; name the span by
+			// the route, as OTel's HTTP conventions ask.
+			route := r2.Pattern
+			if _, rt, ok := strings.Cut(route, " "); ok {
+				route = rt
+			}
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
 
 		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
 		if rec.status >= 500 {
