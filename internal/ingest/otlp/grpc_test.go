@@ -1,0 +1,212 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+type grpcHarness struct {
+	*harness
+	addr   string
+	traces ptraceotlp.GRPCClient
+	logs   plogotlp.GRPCClient
+}
+
+// newGRPCHarness serves the receiver on a real gRPC server on 127.0.0.1.
+func newGRPCHarness(t testing.TB, lim Limits) *grpcHarness {
+	t.Helper()
+	h := newHarness(t, lim)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(GRPCServerOptions(h.r.Limits())...)
+	h.r.RegisterGRPC(srv)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-done
+	})
+	conn, err := grpc.NewClient(lis.Addr().String(),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return &grpcHarness{harness: h, addr: lis.Addr().String(),
+		traces: ptraceotlp.NewGRPCClient(conn), logs: plogotlp.NewGRPCClient(conn)}
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestGRPCExport(t *testing.T) {
+	h := newGRPCHarness(t, Limits{})
+	resp, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.PartialSuccess().RejectedSpans() != 0 {
+		t.Fatalf("partial success %v", resp.PartialSuccess().ErrorMessage())
+	}
+	if n := len(h.w.All().Spans); n != 3 {
+		t.Fatalf("stored %d spans, want 3", n)
+	}
+	// An empty request is a success and writes nothing.
+	calls := h.w.Calls()
+	if _, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequest()); err != nil {
+		t.Fatalf("empty request: %v", err)
+	}
+	if h.w.Calls() != calls {
+		t.Fatal("empty request reached the writer")
+	}
+}
+
+func TestGRPCPartialSuccess(t *testing.T) {
+	h := newGRPCHarness(t, Limits{})
+	td := sampleTraces(4)
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(2).SetTraceID(pcommon.TraceID{})
+	resp, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(td))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.PartialSuccess().RejectedSpans() != 1 || !strings.Contains(resp.PartialSuccess().ErrorMessage(), "invalid_id") {
+		t.Fatalf("partial success %d %q", resp.PartialSuccess().RejectedSpans(), resp.PartialSuccess().ErrorMessage())
+	}
+
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	lrs.AppendEmpty().Body().SetStr("ok")
+	for i := 0; i < 1001; i++ {
+		lrs.AppendEmpty().Attributes().PutInt("only", 1)
+	}
+	bad := lrs.AppendEmpty()
+	for i := 0; i < 1001; i++ {
+		bad.Attributes().PutInt("k"+strings.Repeat("x", i%3)+string(rune('a'+i%26))+string(rune('a'+i/26)), 1)
+	}
+	lresp, err := h.logs.Export(ctxT(t), plogotlp.NewExportRequestFromLogs(ld))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lresp.PartialSuccess().RejectedLogRecords(); got != 1 {
+		t.Fatalf("rejected log records %d, want 1 (%s)", got, lresp.PartialSuccess().ErrorMessage())
+	}
+	if n := len(h.w.All().Logs); n != 1002 {
+		t.Fatalf("stored %d logs, want 1002", n)
+	}
+}
+
+func TestGRPCErrors(t *testing.T) {
+	h := newGRPCHarness(t, Limits{RetryAfter: 2 * time.Second})
+	good := ptraceotlp.NewExportRequestFromTraces(sampleTraces(2))
+	tests := []struct {
+		name      string
+		writerErr error
+		req       func() ptraceotlp.ExportRequest
+		wantCode  codes.Code
+		wantRetry bool
+	}{
+		{"overloaded", store.ErrOverloaded, nil, codes.ResourceExhausted, true},
+		{"unavailable", store.ErrUnavailable, nil, codes.Unavailable, true},
+		{"invalid", store.ErrInvalid, nil, codes.InvalidArgument, false},
+		{"unknown", errors.New("boom"), nil, codes.Unavailable, true},
+		{"over 4 MiB", nil, func() ptraceotlp.ExportRequest {
+			td := sampleTraces(1)
+			td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().PutStr("big", strings.Repeat("x", 5<<20))
+			return ptraceotlp.NewExportRequestFromTraces(td)
+		}, codes.ResourceExhausted, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.w.SetErr(tt.writerErr)
+			req := good
+			if tt.req != nil {
+				req = tt.req()
+			}
+			_, err := h.traces.Export(ctxT(t), req)
+			st := status.Convert(err)
+			if st.Code() != tt.wantCode {
+				t.Fatalf("code %v (%v), want %v", st.Code(), err, tt.wantCode)
+			}
+			var retry *errdetails.RetryInfo
+			for _, d := range st.Details() {
+				if ri, ok := d.(*errdetails.RetryInfo); ok {
+					retry = ri
+				}
+			}
+			if tt.wantRetry != (retry != nil) {
+				t.Fatalf("RetryInfo %v, want present=%v", retry, tt.wantRetry)
+			}
+			if retry != nil && retry.RetryDelay.AsDuration() != 2*time.Second {
+				t.Errorf("retry delay %v, want 2s", retry.RetryDelay.AsDuration())
+			}
+			// The server keeps serving.
+			h.w.SetErr(nil)
+			if _, err := h.traces.Export(ctxT(t), good); err != nil {
+				t.Fatalf("good request after %s: %v", tt.name, err)
+			}
+		})
+	}
+}
+
+func TestGRPCConcurrencyLimit(t *testing.T) {
+	h := newGRPCHarness(t, Limits{MaxConcurrentRequests: 1, ConcurrencyWait: 50 * time.Millisecond})
+	block := make(chan struct{})
+	entered := make(chan struct{})
+	h.r.w = blockingWriter{entered: entered, release: block}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(1)))
+		errc <- err
+	}()
+	<-entered
+	_, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(1)))
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("second request while the only slot is taken: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	close(block)
+	if err := <-errc; err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+}
+
+type blockingWriter struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (w blockingWriter) Write(ctx context.Context, _ *model.Batch) error {
+	close(w.entered)
+	select {
+	case <-w.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,916 @@
+package otlp
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/ariadnehq/ariadne/internal/ingest/otlp/anyvalue"
+	"github.com/ariadnehq/ariadne/internal/model"
+)
+
+const maxValueDepthCeiling = anyvalue.MaxDepth
+
+// DefaultService is the service of items whose resource has no service.name.
+const DefaultService = "unknown_service"
+
+// Attribute keys the normaliser reads (docs/attributes.md).
+const (
+	keyServiceName         = "service.name"
+	keyFaasName            = "faas.name"
+	keyCloudResourceID     = "cloud.resource_id"
+	keyFaasMaxMemory       = "faas.max_memory"
+	keyFaasInvocationID    = "faas.invocation_id"
+	keyFaasColdstart       = "faas.coldstart"
+	keyFaasTrigger         = "faas.trigger"
+	keyAriadneTrigger      = "ariadne.trigger"
+	keyMessagingSystem     = "messaging.system"
+	keyMessagingOpType     = "messaging.operation.type"
+	keyMessagingOp         = "messaging.operation"
+	keyMessagingDestName   = "messaging.destination.name"
+	keyMessagingDest       = "messaging.destination"
+	keyMessagingMessageID  = "messaging.message.id"
+	keyRefsProducer        = "ariadne.refs.producer"
+	keyRefsConsumer        = "ariadne.refs.consumer"
+	keyHTTPRequestMethod   = "http.request.method"
+	keyHTTPMethod          = "http.method"
+	keyHTTPRoute           = "http.route"
+	keyHTTPResponseStatus  = "http.response.status_code"
+	keyHTTPStatus          = "http.status_code"
+	keyDBSystemName        = "db.system.name"
+	keyDBSystem            = "db.system"
+	keyErrorType           = "error.type"
+	keyRequestPayload      = "ariadne.request.payload"
+	keyResponsePayload     = "ariadne.response.payload"
+	keyAriadneTimeout      = "ariadne.timeout"
+	keyAriadneMarker       = "ariadne.marker"
+	keyAriadneDeadline     = "ariadne.deadline"
+	keyAriadneAttempt      = "ariadne.attempt"
+	keyAriadneMemoryMB     = "ariadne.memory_limit_mb"
+	keyExceptionType       = "exception.type"
+	keyExceptionMessage    = "exception.message"
+	eventException         = "exception"
+	markerStart            = "start"
+	sourceSDK              = "sdk"
+	sourceSDKStart         = "sdk-start"
+	messageKeyFallbackKind = "msg"
+)
+
+// Reason says why one span or log record was refused.
+type Reason uint8
+
+// Reasons are metric label values; keep them stable.
+const (
+	ReasonInvalidID Reason = iota
+	ReasonTooManyAttributes
+	ReasonTooManyEvents
+	ReasonTooManyLinks
+	ReasonValueTooLong
+	ReasonTooDeep
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	"invalid_id", "too_many_attributes", "too_many_events", "too_many_links",
+	"value_too_long", "too_deep",
+}
+
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Rejections counts the items refused by one normalisation, by reason, and
+// keeps the first refusal's detail for the partial-success message.
+type Rejections struct {
+	Total    int64
+	ByReason [numReasons]int64
+	First    string
+}
+
+func (r *Rejections) add(reason Reason, n int64, detail string) {
+	r.Total += n
+	r.ByReason[reason] += n
+	if r.First == "" {
+		r.First = detail
+	}
+}
+
+// Message is the OTLP partial-success error_message, "" when nothing was
+// refused. item names the unit ("spans", "log records").
+func (r *Rejections) Message(item string) string {
+	if r.Total == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rejected %d %s (", r.Total, item)
+	sep := ""
+	for i, n := range r.ByReason {
+		if n > 0 {
+			fmt.Fprintf(&b, "%s%s: %d", sep, Reason(i), n)
+			sep = ", "
+		}
+	}
+	b.WriteString("); first: ")
+	b.WriteString(r.First)
+	return b.String()
+}
+
+// itemError is one item's refusal inside the normaliser.
+type itemError struct {
+	reason Reason
+	detail string
+}
+
+// normalizer turns pdata into model rows under one set of limits. It is
+// used for one request and then dropped; it is not safe for concurrent use.
+type normalizer struct {
+	lim   Limits
+	vlim  anyvalue.Limits
+	batch *model.Batch
+	// arena backs the attribute lists of all spans of the request, so that a
+	// batch costs one allocation for them instead of one per span.
+	arena []model.Attr
+}
+
+func newNormalizer(lim Limits, b *model.Batch) *normalizer {
+	lim = lim.withDefaults()
+	return &normalizer{
+		lim:   lim,
+		vlim:  anyvalue.Limits{MaxDepth: lim.MaxValueDepth, MaxBytes: lim.MaxValueBytes},
+		batch: b,
+	}
+}
+
+// NormalizeTraces appends the spans of td, the message refs and invocation
+// rows derived from them to b. Spans that break lim or carry a zero trace or
+// span id are left out and counted in the result; the rest are kept.
+func NormalizeTraces(td ptrace.Traces, lim Limits, b *model.Batch) Rejections {
+	n := newNormalizer(lim, b)
+	return n.traces(td)
+}
+
+// NormalizeLogs appends the log records of ld to b, leaving out and counting
+// those that break lim.
+func NormalizeLogs(ld plog.Logs, lim Limits, b *model.Batch) Rejections {
+	n := newNormalizer(lim, b)
+	return n.logs(ld)
+}
+
+// resource is what every item of one OTLP resource shares.
+type resource struct {
+	attrs        model.Attributes
+	service      string
+	function     string
+	invocationID string
+	memoryMB     int32
+	err          *itemError
+}
+
+func (n *normalizer) resource(r pcommon.Resource) resource {
+	res := resource{service: DefaultService}
+	m := r.Attributes()
+	if m.Len() > n.lim.MaxAttributes {
+		res.err = &itemError{ReasonTooManyAttributes, fmt.Sprintf("resource has %d attributes, limit %d", m.Len(), n.lim.MaxAttributes)}
+		return res
+	}
+	if m.Len() == 0 {
+		return res
+	}
+	res.attrs = make(model.Attributes, 0, m.Len())
+	var resourceID string
+	for k, v := range m.All() {
+		mv, ie := n.attr(k, v)
+		if ie != nil {
+			ie.detail = "resource " + ie.detail
+			res.err = ie
+			return res
+		}
+		res.attrs = append(res.attrs, model.Attr{Key: k, Value: mv})
+		switch k {
+		case keyServiceName:
+			if mv.Str != "" {
+				res.service = mv.Str
+			}
+		case keyFaasName:
+			res.function = mv.Str
+		case keyCloudResourceID:
+			resourceID = mv.Str
+		case keyFaasInvocationID:
+			res.invocationID = mv.Str
+		case keyFaasMaxMemory:
+			if bytes, ok := intOf(v); ok && bytes > 0 {
+				res.memoryMB = clampInt32(bytes >> 20)
+			}
+		}
+	}
+	if res.function == "" && resourceID != "" {
+		res.function = functionFromResourceID(resourceID)
+	}
+	return res
+}
+
+// attr converts one attribute under the limits.
+func (n *normalizer) attr(k string, v pcommon.Value) (model.Value, *itemError) {
+	if len(k) > n.lim.MaxKeyBytes {
+		return model.Value{}, &itemError{ReasonValueTooLong, fmt.Sprintf("attribute key of %d bytes, limit %d", len(k), n.lim.MaxKeyBytes)}
+	}
+	// Strings are most attributes; skip the general conversion for them.
+	if v.Type() == pcommon.ValueTypeStr {
+		s := v.Str()
+		if len(s) > n.lim.MaxValueBytes {
+			return model.Value{}, &itemError{ReasonValueTooLong, fmt.Sprintf("attribute %q: value of %d bytes, limit %d", truncate(k), len(s), n.lim.MaxValueBytes)}
+		}
+		return model.Value{Type: model.TypeString, Str: s}, nil
+	}
+	mv, err := anyvalue.FromPcommon(v, n.vlim)
+	switch {
+	case errors.Is(err, anyvalue.ErrTooDeep):
+		return model.Value{}, &itemError{ReasonTooDeep, fmt.Sprintf("attribute %q: value nested deeper than %d", truncate(k), n.lim.MaxValueDepth)}
+	case errors.Is(err, anyvalue.ErrTooLong):
+		return model.Value{}, &itemError{ReasonValueTooLong, fmt.Sprintf("attribute %q: value longer than %d bytes", truncate(k), n.lim.MaxValueBytes)}
+	case err != nil:
+		return model.Value{}, &itemError{ReasonValueTooLong, fmt.Sprintf("attribute %q: %v", truncate(k), err)}
+	}
+	return mv, nil
+}
+
+// attrs converts a whole attribute list that is not a span's own (events,
+// links, logs).
+func (n *normalizer) attrs(m pcommon.Map, what string) (model.Attributes, *itemError) {
+	if m.Len() > n.lim.MaxAttributes {
+		return nil, &itemError{ReasonTooManyAttributes, fmt.Sprintf("%s has %d attributes, limit %d", what, m.Len(), n.lim.MaxAttributes)}
+	}
+	if m.Len() == 0 {
+		return nil, nil
+	}
+	out := make(model.Attributes, 0, m.Len())
+	for k, v := range m.All() {
+		mv, ie := n.attr(k, v)
+		if ie != nil {
+			ie.detail = what + " " + ie.detail
+			return nil, ie
+		}
+		out = append(out, model.Attr{Key: k, Value: mv})
+	}
+	return out, nil
+}
+
+func (n *normalizer) traces(td ptrace.Traces) Rejections {
+	var rej Rejections
+	rss := td.ResourceSpans()
+	total, totalAttrs := 0, 0
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			total += spans.Len()
+			for k := 0; k < spans.Len(); k++ {
+				if l := spans.At(k).Attributes().Len(); l <= n.lim.MaxAttributes {
+					totalAttrs += l
+				}
+			}
+		}
+	}
+	if total == 0 {
+		return rej
+	}
+	b := n.batch
+	if cap(b.Spans)-len(b.Spans) < total {
+		grown := make([]model.Span, len(b.Spans), len(b.Spans)+total)
+		copy(grown, b.Spans)
+		b.Spans = grown
+	}
+	n.arena = make([]model.Attr, 0, totalAttrs)
+
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		res := n.resource(rs.Resource())
+		sss := rs.ScopeSpans()
+		if res.err != nil {
+			cnt := 0
+			for j := 0; j < sss.Len(); j++ {
+				cnt += sss.At(j).Spans().Len()
+			}
+			if cnt > 0 {
+				rej.add(res.err.reason, int64(cnt), res.err.detail)
+			}
+			continue
+		}
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			scopeName, scopeVersion := ss.Scope().Name(), ss.Scope().Version()
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				b.Spans = append(b.Spans, model.Span{})
+				sp := &b.Spans[len(b.Spans)-1]
+				mark := len(n.arena)
+				d, ie := n.span(sp, spans.At(k), &res)
+				if ie != nil {
+					b.Spans = b.Spans[:len(b.Spans)-1]
+					n.arena = n.arena[:mark]
+					rej.add(ie.reason, 1, ie.detail)
+					continue
+				}
+				sp.ScopeName, sp.ScopeVersion = scopeName, scopeVersion
+				n.derive(sp, &d, &res)
+			}
+		}
+	}
+	return rej
+}
+
+// spanExtras are the typed attribute values that only the invocation and
+// message-ref derivation need; they do not become span columns.
+type spanExtras struct {
+	messageID string
+	// refsProducer and refsConsumer are valid only when the has flags are
+	// set: a zero pcommon.Value must not be touched.
+	refsProducer   pcommon.Value
+	refsConsumer   pcommon.Value
+	hasProducer    bool
+	hasConsumer    bool
+	faasTrigger    bool
+	timeout        bool
+	marker         string
+	deadline       int64
+	attempt        int32
+	memoryMB       int32
+	errorTypeAttr  string
+	resourceIDAttr string
+}
+
+// span fills sp from s. On a refusal sp is garbage and the caller drops it.
+func (n *normalizer) span(sp *model.Span, s ptrace.Span, res *resource) (spanExtras, *itemError) {
+	var d spanExtras
+	sp.TraceID = model.TraceID(s.TraceID())
+	sp.SpanID = model.SpanID(s.SpanID())
+	if sp.TraceID.IsZero() || sp.SpanID.IsZero() {
+		return d, &itemError{ReasonInvalidID, fmt.Sprintf("span %q: trace id %s or span id %s is zero", truncate(s.Name()), sp.TraceID, sp.SpanID)}
+	}
+	name := s.Name()
+	if len(name) > n.lim.MaxValueBytes {
+		return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: name of %d bytes, limit %d", sp.SpanID, len(name), n.lim.MaxValueBytes)}
+	}
+	statusMsg := s.Status().Message()
+	if len(statusMsg) > n.lim.MaxValueBytes {
+		return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: status message of %d bytes, limit %d", sp.SpanID, len(statusMsg), n.lim.MaxValueBytes)}
+	}
+	attrs := s.Attributes()
+	if attrs.Len() > n.lim.MaxAttributes {
+		return d, &itemError{ReasonTooManyAttributes, fmt.Sprintf("span %s: %d attributes, limit %d", sp.SpanID, attrs.Len(), n.lim.MaxAttributes)}
+	}
+	if l := s.Events().Len(); l > n.lim.MaxEvents {
+		return d, &itemError{ReasonTooManyEvents, fmt.Sprintf("span %s: %d events, limit %d", sp.SpanID, l, n.lim.MaxEvents)}
+	}
+	if l := s.Links().Len(); l > n.lim.MaxLinks {
+		return d, &itemError{ReasonTooManyLinks, fmt.Sprintf("span %s: %d links, limit %d", sp.SpanID, l, n.lim.MaxLinks)}
+	}
+
+	sp.ParentSpanID = model.SpanID(s.ParentSpanID())
+	sp.TraceState = s.TraceState().AsRaw()
+	sp.Flags = s.Flags()
+	start, end := int64(s.StartTimestamp()), int64(s.EndTimestamp())
+	sp.StartTime = start
+	if end > start {
+		sp.DurationNs = end - start
+	}
+	sp.Name = name
+	if k := s.Kind(); k >= 0 && k <= ptrace.SpanKind(model.KindConsumer) {
+		sp.Kind = model.SpanKind(k)
+	}
+	if c := s.Status().Code(); c >= 0 && c <= ptrace.StatusCode(model.StatusError) {
+		sp.StatusCode = model.StatusCode(c)
+	}
+	sp.StatusMessage = statusMsg
+	sp.Service = res.service
+	sp.ResourceAttributes = res.attrs
+
+	var opOld, destOld, methodOld, dbOld string
+	var statusOld int64
+	startAttr := len(n.arena)
+	for k, v := range attrs.All() {
+		mv, ie := n.attr(k, v)
+		if ie != nil {
+			ie.detail = "span " + sp.SpanID.String() + ": " + ie.detail
+			return d, ie
+		}
+		switch k {
+		case keyRequestPayload:
+			// Payloads live in their own columns, not twice.
+			sp.RequestPayload = mv.Str
+			continue
+		case keyResponsePayload:
+			sp.ResponsePayload = mv.Str
+			continue
+		case keyFaasName:
+			sp.Function = mv.Str
+		case keyCloudResourceID:
+			d.resourceIDAttr = mv.Str
+		case keyFaasInvocationID:
+			sp.InvocationID = mv.Str
+		case keyFaasColdstart:
+			sp.ColdStart = boolOf(v)
+		case keyAriadneTrigger:
+			sp.Trigger = mv.Str
+		case keyFaasTrigger:
+			d.faasTrigger = true
+			if sp.Trigger == "" {
+				sp.Trigger = mv.Str
+			}
+		case keyMessagingSystem:
+			sp.MessagingSystem = mv.Str
+		case keyMessagingOpType:
+			sp.MessagingOperation = mv.Str
+		case keyMessagingOp:
+			opOld = mv.Str
+		case keyMessagingDestName:
+			sp.Destination = mv.Str
+		case keyMessagingDest:
+			if v.Type() == pcommon.ValueTypeStr {
+				destOld = mv.Str
+			}
+		case keyMessagingMessageID:
+			d.messageID = mv.Str
+		case keyRefsProducer:
+			d.refsProducer, d.hasProducer = v, true
+		case keyRefsConsumer:
+			d.refsConsumer, d.hasConsumer = v, true
+		case keyHTTPRequestMethod:
+			sp.HTTPMethod = mv.Str
+		case keyHTTPMethod:
+			methodOld = mv.Str
+		case keyHTTPRoute:
+			sp.HTTPRoute = mv.Str
+		case keyHTTPResponseStatus:
+			if c, ok := intOf(v); ok {
+				sp.HTTPStatus = clampInt32(c)
+			}
+		case keyHTTPStatus:
+			statusOld, _ = intOf(v)
+		case keyDBSystemName:
+			sp.DBSystem = mv.Str
+		case keyDBSystem:
+			dbOld = mv.Str
+		case keyErrorType:
+			d.errorTypeAttr = mv.Str
+		case keyAriadneTimeout:
+			d.timeout = boolOf(v)
+		case keyAriadneMarker:
+			d.marker = mv.Str
+		case keyAriadneDeadline:
+			d.deadline, _ = intOf(v)
+		case keyAriadneAttempt:
+			if a, ok := intOf(v); ok {
+				d.attempt = clampInt32(a)
+			}
+		case keyAriadneMemoryMB:
+			if m, ok := intOf(v); ok {
+				d.memoryMB = clampInt32(m)
+			}
+		}
+		n.arena = append(n.arena, model.Attr{Key: k, Value: mv})
+	}
+	if len(n.arena) > startAttr {
+		sp.Attributes = n.arena[startAttr:len(n.arena):len(n.arena)]
+	}
+	if sp.MessagingOperation == "" {
+		sp.MessagingOperation = opOld
+	}
+	if sp.Destination == "" {
+		sp.Destination = destOld
+	}
+	if sp.HTTPMethod == "" {
+		sp.HTTPMethod = methodOld
+	}
+	if sp.HTTPStatus == 0 && statusOld != 0 {
+		sp.HTTPStatus = clampInt32(statusOld)
+	}
+	if sp.DBSystem == "" {
+		sp.DBSystem = dbOld
+	}
+
+	if evs := s.Events(); evs.Len() > 0 {
+		sp.Events = make([]model.Event, evs.Len())
+		for i := 0; i < evs.Len(); i++ {
+			ev := evs.At(i)
+			if len(ev.Name()) > n.lim.MaxValueBytes {
+				return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: event name of %d bytes, limit %d", sp.SpanID, len(ev.Name()), n.lim.MaxValueBytes)}
+			}
+			a, ie := n.attrs(ev.Attributes(), "span "+sp.SpanID.String()+": event")
+			if ie != nil {
+				return d, ie
+			}
+			sp.Events[i] = model.Event{Time: int64(ev.Timestamp()), Name: ev.Name(), Attributes: a}
+			if ev.Name() == eventException {
+				// The last exception wins: it is the one that ended the span.
+				if t := a.String(keyExceptionType); t != "" {
+					sp.ErrorType = t
+				}
+				if m := a.String(keyExceptionMessage); m != "" {
+					sp.ErrorMessage = m
+				}
+			}
+		}
+	}
+	if lks := s.Links(); lks.Len() > 0 {
+		sp.Links = make([]model.Link, lks.Len())
+		for i := 0; i < lks.Len(); i++ {
+			lk := lks.At(i)
+			a, ie := n.attrs(lk.Attributes(), "span "+sp.SpanID.String()+": link")
+			if ie != nil {
+				return d, ie
+			}
+			sp.Links[i] = model.Link{
+				TraceID:    model.TraceID(lk.TraceID()),
+				SpanID:     model.SpanID(lk.SpanID()),
+				TraceState: lk.TraceState().AsRaw(),
+				Attributes: a,
+			}
+		}
+	}
+	return d, nil
+}
+
+// derive fills the derived columns that depend on more than one attribute
+// and appends the span's message refs and invocation rows.
+func (n *normalizer) derive(sp *model.Span, d *spanExtras, res *resource) {
+	if sp.Function == "" {
+		sp.Function = res.function
+	}
+	if sp.Function == "" && d.resourceIDAttr != "" {
+		sp.Function = functionFromResourceID(d.resourceIDAttr)
+	}
+	if sp.InvocationID == "" {
+		sp.InvocationID = res.invocationID
+	}
+	if sp.ErrorType == "" && d.errorTypeAttr != "" && d.errorTypeAttr != "_OTHER" {
+		sp.ErrorType = d.errorTypeAttr
+	}
+	if sp.ErrorMessage == "" && sp.StatusCode == model.StatusError {
+		sp.ErrorMessage = sp.StatusMessage
+	}
+	n.messageRefs(sp, d)
+	n.invocation(sp, d, res)
+}
+
+func (n *normalizer) messageRefs(sp *model.Span, d *spanExtras) {
+	b := n.batch
+	first := len(b.MessageRefs)
+	// seen dedupes refs and ids once a span has many (a batch send of
+	// thousands of ids must stay linear); a few are compared directly.
+	var seen map[string]struct{}
+	dup := func(key string) bool {
+		refs := b.MessageRefs[first:]
+		if seen == nil && len(refs) < 16 {
+			for _, r := range refs {
+				if r.Key == key {
+					return true
+				}
+			}
+			return false
+		}
+		if seen == nil {
+			seen = make(map[string]struct{}, 2*len(refs))
+			for _, r := range refs {
+				seen[r.Key] = struct{}{}
+			}
+		}
+		_, ok := seen[key]
+		return ok
+	}
+	add := func(key string, role model.RefRole, t int64) {
+		if key == "" || dup(key) {
+			return
+		}
+		if seen != nil {
+			seen[key] = struct{}{}
+		}
+		b.MessageRefs = append(b.MessageRefs, model.MessageRef{
+			Key: key, Role: role, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: t, Destination: sp.Destination,
+		})
+		sp.MessageIDs = append(sp.MessageIDs, idOfKey(key))
+	}
+	start, end := sp.StartTime, sp.EndTime()
+	if d.hasProducer {
+		eachString(d.refsProducer, func(k string) { add(k, model.RoleProducer, end) })
+	}
+	if d.hasConsumer {
+		eachString(d.refsConsumer, func(k string) { add(k, model.RoleConsumer, start) })
+	}
+	if d.messageID != "" {
+		key := shortSystem(sp.MessagingSystem) + ":" + d.messageID
+		switch messageRole(sp) {
+		case model.RoleProducer:
+			add(key, model.RoleProducer, end)
+		case model.RoleConsumer:
+			add(key, model.RoleConsumer, start)
+		default:
+			if !dup(key) {
+				sp.MessageIDs = append(sp.MessageIDs, d.messageID)
+			}
+		}
+	}
+	// Links give two rows each under one key: the linked span as producer,
+	// this span as consumer. Their ids are span ids, not message ids, so
+	// they stay out of MessageIDs. The linked span's own end is unknown
+	// here; this span's start is the latest the producing side can be.
+	for i := range sp.Links {
+		lk := &sp.Links[i]
+		if lk.TraceID.IsZero() || lk.SpanID.IsZero() {
+			continue
+		}
+		key := linkKey(lk.TraceID, lk.SpanID)
+		b.MessageRefs = append(b.MessageRefs,
+			model.MessageRef{Key: key, Role: model.RoleProducer, TraceID: lk.TraceID, SpanID: lk.SpanID, Time: start, Destination: sp.Destination},
+			model.MessageRef{Key: key, Role: model.RoleConsumer, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: start, Destination: sp.Destination},
+		)
+	}
+}
+
+// messageRole says on which side of a hop a span with messaging.message.id
+// stands: by kind, and for internal spans by the operation type.
+func messageRole(sp *model.Span) model.RefRole {
+	switch sp.Kind {
+	case model.KindProducer, model.KindClient:
+		return model.RoleProducer
+	case model.KindConsumer, model.KindServer:
+		return model.RoleConsumer
+	}
+	switch sp.MessagingOperation {
+	case "publish", "create", "send":
+		return model.RoleProducer
+	case "receive", "process", "deliver":
+		return model.RoleConsumer
+	}
+	return 0
+}
+
+func (n *normalizer) invocation(sp *model.Span, d *spanExtras, res *resource) {
+	if sp.InvocationID == "" {
+		return
+	}
+	function := sp.Function
+	if function == "" {
+		function = sp.Service
+	}
+	mem := d.memoryMB
+	if mem == 0 {
+		mem = res.memoryMB
+	}
+	inv := model.Invocation{
+		RequestID: sp.InvocationID,
+		Function:  function,
+		Start:     sp.StartTime,
+		Deadline:  d.deadline,
+		MemoryMB:  mem,
+		ColdStart: sp.ColdStart,
+		Attempt:   d.attempt,
+		TraceID:   sp.TraceID,
+		SpanID:    sp.SpanID,
+	}
+	switch {
+	case d.marker == markerStart:
+		inv.Source = sourceSDKStart
+		inv.Status = model.InvocationStarted
+	case d.marker != "":
+		return // a marker kind this server does not know yet
+	case sp.Kind == model.KindServer || d.faasTrigger || sp.Trigger != "":
+		// The function's entry span: children may carry the invocation id
+		// too, but only the entry span has a trigger or is the server side.
+		inv.Source = sourceSDK
+		inv.DurationNs = sp.DurationNs
+		inv.ErrorType = sp.ErrorType
+		switch {
+		case d.timeout:
+			inv.Status = model.InvocationTimeout
+		case sp.StatusCode == model.StatusError:
+			inv.Status = model.InvocationError
+		default:
+			inv.Status = model.InvocationOK
+		}
+	default:
+		return
+	}
+	n.batch.Invocations = append(n.batch.Invocations, inv)
+}
+
+func (n *normalizer) logs(ld plog.Logs) Rejections {
+	var rej Rejections
+	rls := ld.ResourceLogs()
+	total := 0
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			total += sls.At(j).LogRecords().Len()
+		}
+	}
+	if total == 0 {
+		return rej
+	}
+	b := n.batch
+	if cap(b.Logs)-len(b.Logs) < total {
+		grown := make([]model.LogRecord, len(b.Logs), len(b.Logs)+total)
+		copy(grown, b.Logs)
+		b.Logs = grown
+	}
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		res := n.resource(rl.Resource())
+		sls := rl.ScopeLogs()
+		if res.err != nil {
+			cnt := 0
+			for j := 0; j < sls.Len(); j++ {
+				cnt += sls.At(j).LogRecords().Len()
+			}
+			if cnt > 0 {
+				rej.add(res.err.reason, int64(cnt), res.err.detail)
+			}
+			continue
+		}
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			scope := sl.Scope().Name()
+			lrs := sl.LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr, ie := n.log(lrs.At(k), &res)
+				if ie != nil {
+					rej.add(ie.reason, 1, ie.detail)
+					continue
+				}
+				lr.ScopeName = scope
+				b.Logs = append(b.Logs, lr)
+			}
+		}
+	}
+	return rej
+}
+
+func (n *normalizer) log(l plog.LogRecord, res *resource) (model.LogRecord, *itemError) {
+	lr := model.LogRecord{
+		Time:               int64(l.Timestamp()),
+		ObservedTime:       int64(l.ObservedTimestamp()),
+		TraceID:            model.TraceID(l.TraceID()),
+		SpanID:             model.SpanID(l.SpanID()),
+		Flags:              uint32(l.Flags()),
+		SeverityText:       l.SeverityText(),
+		Service:            res.service,
+		Function:           res.function,
+		InvocationID:       res.invocationID,
+		ResourceAttributes: res.attrs,
+	}
+	if lr.Time == 0 {
+		lr.Time = lr.ObservedTime
+	}
+	if sn := l.SeverityNumber(); sn > 0 && sn <= 255 {
+		lr.SeverityNumber = uint8(sn)
+	}
+	if len(lr.SeverityText) > n.lim.MaxValueBytes {
+		return lr, &itemError{ReasonValueTooLong, fmt.Sprintf("log record: severity text of %d bytes, limit %d", len(lr.SeverityText), n.lim.MaxValueBytes)}
+	}
+	body, err := anyvalue.FromPcommon(l.Body(), n.vlim)
+	switch {
+	case errors.Is(err, anyvalue.ErrTooDeep):
+		return lr, &itemError{ReasonTooDeep, fmt.Sprintf("log record: body nested deeper than %d", n.lim.MaxValueDepth)}
+	case err != nil:
+		return lr, &itemError{ReasonValueTooLong, fmt.Sprintf("log record: body longer than %d bytes", n.lim.MaxValueBytes)}
+	}
+	lr.Body = body
+	a, ie := n.attrs(l.Attributes(), "log record:")
+	if ie != nil {
+		return lr, ie
+	}
+	lr.Attributes = a
+	var resourceID string
+	for _, kv := range a {
+		switch kv.Key {
+		case keyFaasName:
+			lr.Function = kv.Value.Str
+		case keyFaasInvocationID:
+			lr.InvocationID = kv.Value.Str
+		case keyCloudResourceID:
+			resourceID = kv.Value.Str
+		}
+	}
+	if lr.Function == "" && resourceID != "" {
+		lr.Function = functionFromResourceID(resourceID)
+	}
+	return lr, nil
+}
+
+// functionFromResourceID takes the function name out of a Lambda ARN
+// (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]); any
+// other resource id is itself the best name there is.
+func functionFromResourceID(id string) string {
+	const marker = ":function:"
+	if !strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	i := strings.Index(id, marker)
+	if i < 0 {
+		return id
+	}
+	name := id[i+len(marker):]
+	if j := strings.IndexByte(name, ':'); j >= 0 {
+		name = name[:j]
+	}
+	return name
+}
+
+// shortSystem maps messaging.system to the kind prefix of DESIGN.md §3 keys,
+// so that a stock OTel SQS span and our SDK's refs produce the same key.
+func shortSystem(system string) string {
+	switch system {
+	case "aws_sqs":
+		return "sqs"
+	case "aws_sns":
+		return "sns"
+	case "":
+		return messageKeyFallbackKind
+	}
+	return system
+}
+
+func linkKey(t model.TraceID, s model.SpanID) string {
+	var buf [5 + 32 + 1 + 16]byte
+	copy(buf[:], "link:")
+	hex.Encode(buf[5:], t[:])
+	buf[37] = ':'
+	hex.Encode(buf[38:], s[:])
+	return string(buf[:])
+}
+
+// idOfKey strips the kind prefix of a strong-ID key ("sqs:abc" → "abc").
+func idOfKey(key string) string {
+	if i := strings.IndexByte(key, ':'); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+// eachString calls f for a string value or every string of an array value.
+func eachString(v pcommon.Value, f func(string)) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		f(v.Str())
+	case pcommon.ValueTypeSlice:
+		s := v.Slice()
+		for i := 0; i < s.Len(); i++ {
+			if e := s.At(i); e.Type() == pcommon.ValueTypeStr {
+				f(e.Str())
+			}
+		}
+	}
+}
+
+// intOf reads an int attribute, also when a sender put it as a double or a
+// decimal string.
+func intOf(v pcommon.Value) (int64, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return v.Int(), true
+	case pcommon.ValueTypeDouble:
+		return int64(v.Double()), true
+	case pcommon.ValueTypeStr:
+		n, err := strconv.ParseInt(v.Str(), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func boolOf(v pcommon.Value) bool {
+	switch v.Type() {
+	case pcommon.ValueTypeBool:
+		return v.Bool()
+	case pcommon.ValueTypeStr:
+		return v.Str() == "true"
+	}
+	return false
+}
+
+func clampInt32(n int64) int32 {
+	switch {
+	case n > 1<<31-1:
+		return 1<<31 - 1
+	case n < -1<<31:
+		return -1 << 31
+	}
+	return int32(n)
+}
+
+// truncate keeps error details short whatever the input.
+func truncate(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
