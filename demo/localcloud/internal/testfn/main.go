@@ -6,6 +6,8 @@
 //	{"action":"alloc","mb":N}         touches N MB quickly (for OOM kills)
 //	{"action":"crash","code":N}       exits the process without answering
 //	{"action":"error","message":"m"}  returns an error
+//	{"action":"send","queue":"q"}     sends a message to queue q with
+//	                                  aws-sdk-go-v2's default configuration
 //
 // Event-source records (SQS, SNS, S3) are appended as one JSON line to the
 // file named by TESTFN_OUT. An SQS record whose body contains "fail" fails:
@@ -26,6 +28,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 type request struct {
@@ -34,6 +38,7 @@ type request struct {
 	MB      int               `json:"mb"`
 	Code    int               `json:"code"`
 	Message string            `json:"message"`
+	Queue   string            `json:"queue"`
 	Records []json.RawMessage `json:"Records"`
 }
 
@@ -73,6 +78,12 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		os.Exit(req.Code)
 	case "error":
 		return nil, errors.New(req.Message)
+	case "send":
+		id, err := send(ctx, req.Queue)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"messageId": id, "trace": os.Getenv("_X_AMZN_TRACE_ID")}, nil
 	}
 	return map[string]any{
 		"requestId": lc.AwsRequestID,
@@ -116,6 +127,26 @@ func (h *handler) records(raw json.RawMessage) (any, error) {
 		}
 	}
 	return resp, nil
+}
+
+// send uses the environment the local cloud gives functions
+// (AWS_ENDPOINT_URL_SQS, AWS_REGION, credentials).
+func send(ctx context.Context, queue string) (string, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return "", fmt.Errorf("load aws config: %w", err)
+	}
+	client := sqs.NewFromConfig(cfg)
+	url, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &queue})
+	if err != nil {
+		return "", fmt.Errorf("get queue url: %w", err)
+	}
+	body := "from " + os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	out, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url.QueueUrl, MessageBody: &body})
+	if err != nil {
+		return "", fmt.Errorf("send message: %w", err)
+	}
+	return *out.MessageId, nil
 }
 
 func main() {
