@@ -60,6 +60,7 @@ func TestAPIGolden(t *testing.T) {
 		{"attributes_limit", "/api/v1/attributes?limit=3", 200},
 		{"attribute_values", "/api/v1/attributes/http.route/values", 200},
 		{"attribute_values_prefix", "/api/v1/attributes/http.route/values?prefix=%2Fr", 200},
+		{"attribute_values_escaped_key", "/api/v1/attributes/a%2Fb%20c/values", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +74,18 @@ func TestAPIGolden(t *testing.T) {
 			}
 			golden(t, tt.name+".golden", []byte(fmt.Sprintf("GET %s\n%d\n%s", tt.path, status, pretty.Bytes())))
 		})
+	}
+}
+
+func TestHead(t *testing.T) {
+	srv := apitest.Server(t, apitest.Store(t))
+	resp, err := http.Head(srv.URL + "/api/v1/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Errorf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
 

@@ -393,8 +393,9 @@ func ValueJSON(v model.Value) json.RawMessage {
 			return json.RawMessage(v.Str)
 		}
 	case model.TypeInt:
-		if _, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
-			return json.RawMessage(v.Str)
+		// Re-formatted, since ParseInt accepts "+7" and "007", which JSON does not.
+		if n, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
+			return strconv.AppendInt(nil, n, 10)
 		}
 	case model.TypeDouble:
 		if f, err := strconv.ParseFloat(v.Str, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {

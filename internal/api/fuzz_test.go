@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+)
+
+// FuzzValueJSON: whatever canonical string the store holds, the API emits
+// valid JSON and never panics.
+func FuzzValueJSON(f *testing.F) {
+	seeds := []struct {
+		typ uint8
+		s   string
+	}{
+		{uint8(model.TypeArray), `{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"doubleValue":"NaN"}]}}`},
+		{uint8(model.TypeMap), `{"kvlistValue":{"values":[{"key":"k","value":{"kvlistValue":{"values":[{"key":"n","value":{}}]}}}]}}`},
+		{uint8(model.TypeMap), `{"kvlistValue":{}}`},
+		{uint8(model.TypeArray), `[{"boolValue":true}]`},
+		{uint8(model.TypeDouble), `-0`},
+		{uint8(model.TypeInt), `007`},
+		{uint8(model.TypeString), "\xff\xfe"},
+		{uint8(model.TypeBool), `TRUE`},
+		{9, `x`},
+	}
+	for _, s := range seeds {
+		f.Add(s.typ, s.s)
+	}
+	f.Fuzz(func(t *testing.T, typ uint8, s string) {
+		got := ValueJSON(model.Value{Type: model.ValueType(typ), Str: s})
+		if !json.Valid(got) {
+			t.Fatalf("ValueJSON(%d, %q) = %q: invalid JSON", typ, s, got)
+		}
+		// The attribute object around it must stay valid too.
+		b, err := json.Marshal(Attributes{{Key: s, Value: got}})
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("attributes with %q: %v %q", s, err, b)
+		}
+	})
+}
+
+// FuzzParseTime: a time parameter either parses or is a 400 naming it.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"now", "-1h", "now-15m", "-7d", "+5m", "1764111600000000000",
+		"2026-11-25T22:00:00Z", "2026-11-25T23:00:00.5+01:00", "-9999999999d", "-", "now+", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := parseTime("start", s, testNow); err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Message[:7] != "start: " {
+				t.Fatalf("parseTime(%q) error %v is not a 400 naming start", s, err)
+			}
+		}
+		if _, err := parseDuration("minDuration", s); err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+				t.Fatalf("parseDuration(%q) error %v is not a 400", s, err)
+			}
+		}
+	})
+}
+
+// FuzzAttributesJSON: decoding any JSON object into Attributes and encoding
+// it again yields valid JSON.
+func FuzzAttributesJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"b":[true,null],"c":{"d":"e"}}`, `{"a":1,"a":2}`, `null`, `[]`, `{"a"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var a Attributes
+		if err := json.Unmarshal([]byte(s), &a); err != nil {
+			return
+		}
+		b, err := json.Marshal(a)
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("re-encoding %q: %v %q", s, err, b)
+		}
+	})
+}
