@@ -61,7 +61,7 @@ func TestHTTPPropagationAndCapture(t *testing.T) {
 	if v, _ := attr(server.Attributes, "http.response.status_code"); v.AsInt64() != 201 {
 		t.Errorf("status %v", v.Emit())
 	}
-	if v, _ := attr(server.Attributes, "ariadne.request.payload"); v.AsString() != `{"password":"[REDACTED]","qty":2}` {
+	if v, _ := attr(server.Attributes, "ariadne.request.payload"); v.AsString() != `{"qty":2,"password":"[REDACTED]"}` {
 		t.Errorf("server request payload %q", v.AsString())
 	}
 	if v, _ := attr(client1.Attributes, "ariadne.response.payload"); v.AsString() != `{"id":"o-1","token":"[REDACTED]"}` {

@@ -68,7 +68,8 @@ type Config struct {
 
 // Redactor is safe for concurrent use.
 type Redactor struct {
-	patterns []string
+	defaults [][]byte
+	user     [][]byte
 	allowed  map[string]bool
 	maxValue int
 }
@@ -76,10 +77,12 @@ type Redactor struct {
 // New returns a Redactor with the default key patterns plus cfg's.
 func New(cfg Config) *Redactor {
 	r := &Redactor{maxValue: cfg.MaxValueBytes}
-	r.patterns = append(r.patterns, defaultKeyPatterns...)
+	for _, p := range defaultKeyPatterns {
+		r.defaults = append(r.defaults, []byte(p))
+	}
 	for _, k := range cfg.IgnoredKeys {
 		if n := normalise(k); n != "" {
-			r.patterns = append(r.patterns, n)
+			r.user = append(r.user, []byte(n))
 		}
 	}
 	if len(cfg.AllowedKeys) > 0 {
@@ -94,42 +97,49 @@ func New(cfg Config) *Redactor {
 }
 
 func normalise(k string) string {
-	var b strings.Builder
-	b.Grow(len(k))
+	var buf [64]byte
+	return string(normaliseTo(buf[:0], k))
+}
+
+// normaliseTo appends the normalised key to dst (lowercase, without '-',
+// '_', '.' and spaces); SensitiveKey uses a stack buffer so the hot path
+// does not allocate.
+func normaliseTo(dst []byte, k string) []byte {
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
 		case c == '-' || c == '_' || c == '.' || c == ' ':
 			continue
 		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
+			dst = append(dst, c+'a'-'A')
 		default:
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // SensitiveKey reports whether a value stored under key must be masked
 // whatever it looks like.
 func (r *Redactor) SensitiveKey(key string) bool {
-	n := normalise(key)
-	for _, p := range r.patterns[len(defaultKeyPatterns):] {
-		if strings.Contains(n, p) {
+	var buf [64]byte
+	n := normaliseTo(buf[:0], key)
+	for _, p := range r.user {
+		if bytes.Contains(n, p) {
 			return true
 		}
 	}
-	if r.allowed[n] {
+	if r.allowed[string(n)] {
 		return false
 	}
-	if structuralKeys[n] {
+	if structuralKeys[string(n)] {
 		return false
 	}
-	if exactKeys[n] {
+	if exactKeys[string(n)] {
 		return true
 	}
-	for _, p := range defaultKeyPatterns {
-		if strings.Contains(n, p) {
+	for _, p := range r.defaults {
+		if bytes.Contains(n, p) {
 			return true
 		}
 	}
@@ -238,16 +248,8 @@ const maxDepth = 32
 
 func (r *Redactor) payload(p []byte, depth int) string {
 	t := bytes.TrimSpace(p)
-	if len(t) > 0 && (t[0] == '{' || t[0] == '[') && depth < 4 {
-		var v any
-		d := json.NewDecoder(bytes.NewReader(t))
-		d.UseNumber()
-		if err := d.Decode(&v); err == nil {
-			v = r.walk("", v, depth, 0)
-			if out, err := marshal(v); err == nil {
-				return out
-			}
-		}
+	if len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+		return string(r.appendJSON(make([]byte, 0, len(t)+64), t, depth))
 	}
 	s := string(p)
 	if looksLikeForm(s) {
@@ -292,66 +294,6 @@ func (r *Redactor) URL(raw string) string {
 		u.RawQuery = r.Query(u.Query()).Encode()
 	}
 	return r.String(u.String())
-}
-
-func (r *Redactor) walk(key string, v any, strDepth, depth int) any {
-	if depth > maxDepth {
-		return Mask
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if r.SensitiveKey(k) {
-				x[k] = Mask
-				continue
-			}
-			x[k] = r.walk(k, e, strDepth, depth+1)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = r.walk(key, e, strDepth, depth+1)
-		}
-		return x
-	case string:
-		if !r.keepScalar(key) {
-			return Mask
-		}
-		t := strings.TrimSpace(x)
-		if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-			return r.payload([]byte(x), strDepth+1)
-		}
-		if looksLikeForm(x) {
-			// Query strings inside events (rawQueryString) carry tokens.
-			if q, err := url.ParseQuery(x); err == nil && len(q) > 0 {
-				return r.Query(q).Encode()
-			}
-		}
-		return r.String(x)
-	case json.Number:
-		if !r.keepScalar(key) {
-			return Mask
-		}
-		if s := x.String(); len(s) >= 13 && r.String(s) != s {
-			return Mask
-		}
-		return x
-	default:
-		if v != nil && !r.keepScalar(key) {
-			return Mask
-		}
-		return v
-	}
-}
-
-func marshal(v any) (string, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 // Cap truncates s to MaxValueBytes on a UTF-8 boundary and says how much was

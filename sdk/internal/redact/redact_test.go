@@ -14,24 +14,26 @@ func TestPayload(t *testing.T) {
 		want string
 	}{
 		{"key patterns", Config{}, `{"user":"ann","Password":"p","X-Api-Key":"k","nested":{"client_secret":"s","accessToken":"t"}}`,
-			`{"Password":"[REDACTED]","X-Api-Key":"[REDACTED]","nested":{"accessToken":"[REDACTED]","client_secret":"[REDACTED]"},"user":"ann"}`},
+			`{"user":"ann","Password":"[REDACTED]","X-Api-Key":"[REDACTED]","nested":{"client_secret":"[REDACTED]","accessToken":"[REDACTED]"}}`},
 		{"structural keys kept", Config{}, `{"Key":{"pk":{"S":"u1"}},"KeyConditionExpression":"pk = :v"}`,
 			`{"Key":{"pk":{"S":"u1"}},"KeyConditionExpression":"pk = :v"}`},
 		{"json inside a string", Config{}, `{"body":"{\"password\":\"x\",\"a\":1}"}`,
-			`{"body":"{\"a\":1,\"password\":\"[REDACTED]\"}"}`},
+			`{"body":"{\"password\":\"[REDACTED]\",\"a\":1}"}`},
 		{"value patterns", Config{}, `{"note":"card 4111-1111-1111-1111 key AKIAABCDEFGHIJKLMNOP jwt eyJhbGciOiJI.eyJzdWIiOjF9.abc"}`,
 			`{"note":"card [REDACTED] key [REDACTED] jwt [REDACTED]"}`},
 		{"non-luhn digits kept", Config{}, `{"orderNo":"1234567890123"}`, `{"orderNo":"1234567890123"}`},
 		{"ignored keys", Config{IgnoredKeys: []string{"email"}}, `{"userEmail":"a@b.c","name":"n"}`,
-			`{"name":"n","userEmail":"[REDACTED]"}`},
+			`{"userEmail":"[REDACTED]","name":"n"}`},
 		{"allow list", Config{AllowedKeys: []string{"orderId", "qty"}}, `{"orderId":"o1","qty":2,"address":"street","items":[{"qty":1,"sku":"x"}]}`,
-			`{"address":"[REDACTED]","items":[{"qty":1,"sku":"[REDACTED]"}],"orderId":"o1","qty":2}`},
+			`{"orderId":"o1","qty":2,"address":"[REDACTED]","items":[{"qty":1,"sku":"[REDACTED]"}]}`},
 		{"allow list cannot unmask ignored", Config{AllowedKeys: []string{"token"}, IgnoredKeys: []string{"token"}}, `{"token":"t"}`,
 			`{"token":"[REDACTED]"}`},
 		{"form", Config{}, `user=ann&password=x`, `password=%5BREDACTED%5D&user=ann`},
 		{"query string value", Config{}, `{"rawQueryString":"a=1&token=t"}`, `{"rawQueryString":"a=1&token=%5BREDACTED%5D"}`},
 		{"text", Config{}, `Authorization: Bearer abcdefghijkl`, `Authorization: Bearer [REDACTED]`},
 		{"not json", Config{}, `{broken`, `{broken`},
+		{"whitespace and escapes", Config{}, "{ \"a\" : \"x\\\"y\" ,\n \"pass\u0077ord\": [1, 2] }", `{"a":"x\"y","password":"[REDACTED]"}`},
+		{"deep nesting", Config{}, strings.Repeat("[", 40) + strings.Repeat("]", 40), strings.Repeat("[", 33) + `"[REDACTED]"` + strings.Repeat("]", 33)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,4 +76,11 @@ func FuzzPayload(f *testing.F) {
 			t.Fatalf("card survived: %q", out)
 		}
 	})
+}
+
+func TestEscapedKey(t *testing.T) {
+	got := New(Config{}).Payload([]byte(`{"pass\u0077ord":"x"}`))
+	if got != `{"pass\u0077ord":"[REDACTED]"}` {
+		t.Fatalf("got %s", got)
+	}
 }
