@@ -1,9 +1,11 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -194,17 +196,23 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 		return nil, fmt.Errorf("list attribute keys: %w", err)
 	}
 	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attr_keys, resource_keys FROM spans WHERE %s ORDER BY start_time DESC LIMIT %d)
-SELECT k FROM (
-	SELECT unnest(attr_keys) AS k FROM recent
-	UNION
-	SELECT unnest(resource_keys) AS k FROM recent)
-WHERE starts_with(k, ?) ORDER BY k LIMIT %d`, rangeCond("start_time", r), autocompleteSpans, clampLimit(limit))
-	out, err := queryStrings(ctx, e.db, q, prefix)
+	SELECT attr_keys, resource_attributes FROM spans WHERE %s ORDER BY start_time DESC LIMIT %d)
+SELECT 0, k, 0 FROM (SELECT DISTINCT unnest(attr_keys) AS k FROM recent) WHERE starts_with(k, ?)
+UNION ALL
+SELECT 1, resource_attributes, 0 FROM recent WHERE resource_attributes <> '' GROUP BY 2`,
+		rangeCond("start_time", r), autocompleteSpans)
+	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
+		return a.Key, strings.HasPrefix(a.Key, prefix)
+	}, prefix)
 	if err != nil {
 		return nil, unavailable("list attribute keys", err)
 	}
-	return out, nil
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys[:min(len(keys), clampLimit(limit))], nil
 }
 
 // AttributeValues implements store.Reader.
@@ -212,21 +220,70 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err := checkRange(r); err != nil {
 		return nil, fmt.Errorf("list attribute values: %w", err)
 	}
+	keyPat := resourceKeyPattern(key)
 	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attr_keys, attr_values, resource_keys, resource_values FROM spans
-	WHERE %s AND (list_contains(attr_keys, ?) OR list_contains(resource_keys, ?))
-	ORDER BY start_time DESC LIMIT %d),
-kv AS (
-	SELECT unnest(attr_keys) AS k, unnest(attr_values) AS v FROM recent
-	UNION ALL
-	SELECT unnest(resource_keys) AS k, unnest(resource_values) AS v FROM recent)
-SELECT v FROM kv WHERE k = ? AND starts_with(v, ?)
-GROUP BY v ORDER BY count(*) DESC, v LIMIT %d`, rangeCond("start_time", r), autocompleteSpans, clampLimit(limit))
-	out, err := queryStrings(ctx, e.db, q, key, key, key, prefix)
+	SELECT attr_keys, attr_values, resource_attributes FROM spans
+	WHERE %s AND (list_contains(attr_keys, ?) OR contains(resource_attributes, ?))
+	ORDER BY start_time DESC LIMIT %d)
+SELECT 0, v, count(*) FROM (SELECT unnest(attr_keys) AS k, unnest(attr_values) AS v FROM recent)
+WHERE k = ? AND starts_with(v, ?) GROUP BY v
+UNION ALL
+SELECT 1, resource_attributes, count(*) FROM recent WHERE contains(resource_attributes, ?) GROUP BY 2`,
+		rangeCond("start_time", r), autocompleteSpans)
+	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
+		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
+	}, key, keyPat, key, prefix, keyPat)
 	if err != nil {
 		return nil, unavailable("list attribute values", err)
 	}
-	return out, nil
+	vals := make([]string, 0, len(counts))
+	for v := range counts {
+		vals = append(vals, v)
+	}
+	slices.SortFunc(vals, func(a, b string) int {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return vals[:min(len(vals), clampLimit(limit))], nil
+}
+
+// attrCounts runs an autocomplete query whose rows are (0, item, count)
+// for span attributes and (1, resource JSON, count) for resources, and
+// adds up the counts per item; pick extracts the item from a resource
+// attribute.
+func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr) (string, bool), args ...any) (map[string]int64, error) {
+	rs, err := e.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	counts := map[string]int64{}
+	for rs.Next() {
+		var (
+			kind int
+			item string
+			n    int64
+		)
+		if err := rs.Scan(&kind, &item, &n); err != nil {
+			return nil, err
+		}
+		if kind == 0 {
+			counts[item] += n
+			continue
+		}
+		attrs, err := decodeResource(item)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range attrs {
+			if v, ok := pick(a); ok {
+				counts[v] += n
+			}
+		}
+	}
+	return counts, rs.Err()
 }
 
 // DeleteBefore implements store.Maintainer. DuckDB reuses the freed blocks

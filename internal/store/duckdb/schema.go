@@ -71,9 +71,43 @@ func quoteIdent(s string) string { return `"` + s + `"` }
 type scratch struct {
 	lists [8][]any
 	buf   []byte
+	// resCache maps the first element of a resource attribute slice to
+	// its encoding. Batches stay alive for the whole commit, so an address
+	// cannot be reused with other content before reset clears the cache.
+	resCache map[resKey]any
 }
 
-func (sc *scratch) strings(slot int, ss []string) []any {
+type resKey struct {
+	first *model.Attr
+	n     int
+}
+
+// reset forgets what is only valid during one commit.
+func (sc *scratch) reset() { clear(sc.resCache) }
+
+func (sc *scratch) resource(a model.Attributes) any {
+	if len(a) == 0 {
+		return ""
+	}
+	k := resKey{&a[0], len(a)}
+	if v, ok := sc.resCache[k]; ok {
+		return v
+	}
+	sc.buf = appendResourceJSON(sc.buf[:0], a)
+	var v any = string(sc.buf)
+	if sc.resCache == nil {
+		sc.resCache = make(map[resKey]any)
+	}
+	sc.resCache[k] = v
+	return v
+}
+
+// The list helpers return nil for an empty list: the appender writes NULL
+// (one cgo call instead of three); readers map NULL back to an empty list.
+func (sc *scratch) strings(slot int, ss []string) any {
+	if len(ss) == 0 {
+		return nil
+	}
 	l := sc.lists[slot][:0]
 	for _, s := range ss {
 		l = append(l, s)
@@ -82,7 +116,10 @@ func (sc *scratch) strings(slot int, ss []string) []any {
 	return l
 }
 
-func (sc *scratch) keys(slot int, a model.Attributes) []any {
+func (sc *scratch) keys(slot int, a model.Attributes) any {
+	if len(a) == 0 {
+		return nil
+	}
 	l := sc.lists[slot][:0]
 	for i := range a {
 		l = append(l, a[i].Key)
@@ -91,7 +128,10 @@ func (sc *scratch) keys(slot int, a model.Attributes) []any {
 	return l
 }
 
-func (sc *scratch) values(slot int, a model.Attributes) []any {
+func (sc *scratch) values(slot int, a model.Attributes) any {
+	if len(a) == 0 {
+		return nil
+	}
 	l := sc.lists[slot][:0]
 	for i := range a {
 		l = append(l, a[i].Value.Str)
@@ -104,8 +144,6 @@ func (sc *scratch) values(slot int, a model.Attributes) []any {
 const (
 	slotAttrKeys = iota
 	slotAttrValues
-	slotResKeys
-	slotResValues
 	slotMessageIDs
 )
 
@@ -354,6 +392,24 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 	}
 }
 
+// resourceCol stores resource attributes as one JSON text (codec.go).
+// Spans of one request share their resource, so the encoding is cached
+// per slice for the duration of one commit (sc.resCache).
+func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
+	return column[T]{
+		name: "resource_attributes", typ: "VARCHAR",
+		get: func(r *T, sc *scratch) any { return sc.resource(*f(r)) },
+		set: func(r *T, v any) error {
+			s, err := asString(v)
+			if err != nil {
+				return err
+			}
+			*f(r), err = decodeResource(s)
+			return err
+		},
+	}
+}
+
 // attrHold carries the scanned key and value lists to the types column.
 type attrHold struct{ keys, values any }
 
@@ -361,12 +417,12 @@ type attrHold struct{ keys, values any }
 
 type spanRow struct {
 	model.Span
-	attrs, res attrHold
+	attrs attrHold
 }
 
 type logRow struct {
 	model.LogRecord
-	attrs, res attrHold
+	attrs attrHold
 }
 
 func cat[T any](parts ...[]column[T]) []column[T] {
@@ -446,8 +502,7 @@ func newSchema() *schema {
 			},
 			attrCols("attr", slotAttrKeys, slotAttrValues,
 				func(r *S) *model.Attributes { return &r.Attributes }, func(r *S) *attrHold { return &r.attrs }),
-			attrCols("resource", slotResKeys, slotResValues,
-				func(r *S) *model.Attributes { return &r.ResourceAttributes }, func(r *S) *attrHold { return &r.res }),
+			[]column[S]{resourceCol(func(r *S) *model.Attributes { return &r.ResourceAttributes })},
 			[]column[S]{
 				{
 					name: "events", typ: "VARCHAR",
@@ -495,8 +550,7 @@ func newSchema() *schema {
 			},
 			attrCols("attr", slotAttrKeys, slotAttrValues,
 				func(r *L) *model.Attributes { return &r.Attributes }, func(r *L) *attrHold { return &r.attrs }),
-			attrCols("resource", slotResKeys, slotResValues,
-				func(r *L) *model.Attributes { return &r.ResourceAttributes }, func(r *L) *attrHold { return &r.res }),
+			[]column[L]{resourceCol(func(r *L) *model.Attributes { return &r.ResourceAttributes })},
 		)},
 		invocations: table[I]{name: "invocations", cols: []column[I]{
 			strCol("request_id", func(r *I) *string { return &r.RequestID }),

@@ -135,9 +135,9 @@ func buildSearch(q store.TraceQuery, cur *cursor, ws, end int64, final bool, lim
 			// list_contains prunes cheaply before the positional check
 			// that the value belongs to the key (spike advice 6).
 			b.WriteString(" AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?)" +
-				" OR (list_contains(resource_values, ?) AND resource_values[list_position(resource_keys, ?)] = ?))")
+				" OR contains(resource_attributes, ?))")
 			v := a.Value.Str
-			args = append(args, v, a.Key, v, v, a.Key, v)
+			args = append(args, v, a.Key, v, resourcePattern(a.Key, v))
 		}
 		if q.Text != "" {
 			p := likePattern(q.Text)

@@ -381,6 +381,7 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dropped int, err error) {
 	clear(w.seen)
 	clear(w.idx)
+	w.sc.reset()
 	sch := w.e.schema
 	// dropped spans by key, so their refs and invocations go too
 	var droppedKeys map[spanKey]struct{}

@@ -34,9 +34,10 @@ type traceSpec struct {
 	name     string        // root span name
 	err      bool          // the last child is in error
 	attrs    model.Attributes
-	text     string // put in the root's status message
-	logBody  string // a log record on the root with this body, when set
-	payload  string // the root's request payload
+	text     string           // put in the root's status message
+	logBody  string           // a log record on the root with this body, when set
+	payload  string           // the root's request payload
+	resource model.Attributes // on every span
 	childGap time.Duration
 }
 
@@ -50,13 +51,14 @@ func (ts traceSpec) build() model.Batch {
 	}
 	for i := 0; i < ts.spans; i++ {
 		s := model.Span{
-			TraceID:    tid,
-			SpanID:     spanID(ts.n, uint64(i+1)),
-			StartTime:  start + int64(i)*int64(gap),
-			DurationNs: int64(ts.dur),
-			Name:       ts.name,
-			Kind:       model.KindServer,
-			Service:    ts.service,
+			TraceID:            tid,
+			SpanID:             spanID(ts.n, uint64(i+1)),
+			StartTime:          start + int64(i)*int64(gap),
+			DurationNs:         int64(ts.dur),
+			Name:               ts.name,
+			Kind:               model.KindServer,
+			Service:            ts.service,
+			ResourceAttributes: ts.resource,
 		}
 		if i > 0 {
 			s.ParentSpanID = spanID(ts.n, 1)
@@ -131,6 +133,7 @@ func fullSpan(n uint64) model.Span {
 		ResourceAttributes: model.Attributes{
 			{Key: "service.name", Value: model.Value{Type: model.TypeString, Str: "orders"}},
 			{Key: "faas.max_memory", Value: model.Value{Type: model.TypeInt, Str: "536870912"}},
+			{Key: `we"ird\key`, Value: model.Value{Type: model.TypeString, Str: "va\"l\nue ü \x01"}},
 		},
 		Events: []model.Event{
 			{Time: base + 123456790, Name: "exception", Attributes: model.Attributes{

@@ -122,6 +122,12 @@ func testRoundTripSpan(t *testing.T, open Opener) {
 		t.Fatalf("got %d spans, want 2", len(tr.Spans))
 	}
 	diff(t, "root span", tr.Spans[0], sp)
+	weird := sp.ResourceAttributes[len(sp.ResourceAttributes)-1]
+	r, err := s.SearchTraces(t.Context(), store.TraceQuery{Attributes: []model.Attr{weird}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "search by a resource attribute with quotes", resultIDs(r), ids(1))
 	diff(t, "child span", tr.Spans[1], child)
 	if len(tr.Logs) != 0 || len(tr.Invocations) != 0 {
 		t.Errorf("unexpected logs %v or invocations %v", tr.Logs, tr.Invocations)
@@ -239,15 +245,17 @@ func searchData() []traceSpec {
 	attr := func(k, v string) model.Attributes {
 		return model.Attributes{{Key: k, Value: model.Value{Type: model.TypeString, Str: v}}}
 	}
+	prod := attr("deployment.environment", "prod")
+	staging := attr("deployment.environment", "staging")
 	return []traceSpec{
-		{n: 1, start: 0, spans: 3, dur: 10 * time.Millisecond, service: "cart", name: "GET /cart"},
-		{n: 2, start: 10 * time.Minute, spans: 3, dur: 50 * time.Millisecond, service: "cart", name: "POST /cart", err: true},
-		{n: 3, start: 40 * time.Minute, spans: 4, dur: 200 * time.Millisecond, service: "orders", name: "POST /orders", attrs: attr("tenant", "acme")},
-		{n: 4, start: 2 * time.Hour, spans: 2, dur: 5 * time.Millisecond, service: "orders", name: "GET /orders", attrs: attr("tenant", "globex")},
-		{n: 5, start: 3 * time.Hour, spans: 5, dur: time.Second, service: "cart", name: "GET /cart", attrs: attr("tenant", "acme"), err: true},
+		{n: 1, start: 0, spans: 3, dur: 10 * time.Millisecond, service: "cart", name: "GET /cart", resource: prod},
+		{n: 2, start: 10 * time.Minute, spans: 3, dur: 50 * time.Millisecond, service: "cart", name: "POST /cart", err: true, resource: prod},
+		{n: 3, start: 40 * time.Minute, spans: 4, dur: 200 * time.Millisecond, service: "orders", name: "POST /orders", attrs: attr("tenant", "acme"), resource: prod},
+		{n: 4, start: 2 * time.Hour, spans: 2, dur: 5 * time.Millisecond, service: "orders", name: "GET /orders", attrs: attr("tenant", "globex"), resource: staging},
+		{n: 5, start: 3 * time.Hour, spans: 5, dur: time.Second, service: "cart", name: "GET /cart", attrs: attr("tenant", "acme"), err: true, resource: prod},
 		{n: 6, start: 5 * time.Hour, spans: 1, dur: 30 * time.Millisecond, service: "pay", name: "charge",
-			attrs: model.Attributes{{Key: "http.status_code", Value: model.Value{Type: model.TypeInt, Str: "502"}}}},
-		{n: 7, start: 5*time.Hour + time.Minute, spans: 2, dur: 80 * time.Millisecond, service: "pay", name: "refund", attrs: attr("tenant", "acme")},
+			attrs: model.Attributes{{Key: "http.status_code", Value: model.Value{Type: model.TypeInt, Str: "502"}}}, resource: staging},
+		{n: 7, start: 5*time.Hour + time.Minute, spans: 2, dur: 80 * time.Millisecond, service: "pay", name: "refund", attrs: attr("tenant", "acme"), resource: prod},
 	}
 }
 
@@ -301,6 +309,9 @@ func testSearchFilters(t *testing.T, open Opener) {
 		{"everything", store.TraceQuery{Attributes: acme, Service: "pay", Operation: "refund",
 			MinDuration: 1, MaxDuration: int64(time.Second), TimeRange: store.TimeRange{Start: h(4 * time.Hour), End: h(6 * time.Hour)}}, ids(7)},
 		{"nothing matches", store.TraceQuery{Service: "nope"}, ids()},
+		{"resource attribute", store.TraceQuery{Attributes: []model.Attr{{Key: "deployment.environment", Value: model.Value{Str: "staging"}}}}, ids(6, 4)},
+		{"resource and span attribute", store.TraceQuery{Attributes: append(acme, model.Attr{Key: "deployment.environment", Value: model.Value{Str: "prod"}})}, ids(7, 5, 3)},
+		{"resource key with another key's value", store.TraceQuery{Attributes: []model.Attr{{Key: "tenant", Value: model.Value{Str: "staging"}}}}, ids()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -501,7 +512,7 @@ func testAutocomplete(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff(t, "attribute keys", got, []string{"http.status_code", "tenant"})
+	diff(t, "attribute keys", got, []string{"deployment.environment", "http.status_code", "tenant"})
 	got, err = s.AttributeKeys(ctx, "te", all, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -517,6 +528,16 @@ func testAutocomplete(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	diff(t, "tenant values with prefix", got, []string{"globex"})
+	got, err = s.AttributeValues(ctx, "deployment.environment", "", all, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "resource attribute values", got, []string{"prod", "staging"})
+	got, err = s.AttributeKeys(ctx, "dep", all, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "resource attribute keys with prefix", got, []string{"deployment.environment"})
 	got, err = s.AttributeValues(ctx, "tenant", "", all, 1)
 	if err != nil {
 		t.Fatal(err)

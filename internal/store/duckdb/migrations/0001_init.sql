@@ -7,6 +7,8 @@
 -- 8-byte id, 0 = none), times as BIGINT Unix ns, attributes as parallel
 -- key/value lists (faster ingest than MAP) plus a types string holding one
 -- digit per attribute (model.ValueType) so values round-trip exactly.
+-- Resource attributes, the same on every row of a process, are one JSON
+-- text per row that dictionary compression stores once (codec.go).
 
 CREATE TABLE spans (
     trace_id            UUID NOT NULL,
@@ -40,9 +42,7 @@ CREATE TABLE spans (
     attr_keys           VARCHAR[],
     attr_values         VARCHAR[],
     attr_types          VARCHAR,
-    resource_keys       VARCHAR[],
-    resource_values     VARCHAR[],
-    resource_types      VARCHAR,
+    resource_attributes VARCHAR, -- JSON [["key","value",type],…], '' when none
     events              VARCHAR, -- JSON, '' when none
     links               VARCHAR, -- JSON, '' when none
     request_payload     VARCHAR,
@@ -66,9 +66,7 @@ CREATE TABLE logs (
     attr_keys           VARCHAR[],
     attr_values         VARCHAR[],
     attr_types          VARCHAR,
-    resource_keys       VARCHAR[],
-    resource_values     VARCHAR[],
-    resource_types      VARCHAR
+    resource_attributes VARCHAR
 );
 
 -- Durations in ns; deadline Unix ns (0 = unknown).
