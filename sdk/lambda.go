@@ -24,19 +24,16 @@ import (
 const MarkerSpanName = "ariadne.invocation.start"
 
 // Start is the one-line setup for a Lambda main: it builds an SDK from the
-// environment, wraps handler and hands it to lambda.StartWithOptions. It
-// does not return. Configuration errors are printed to stderr (the
-// function's log) and the function still runs.
+// environment, wraps handler and hands it to lambda.Start. It does not
+// return. Configuration errors are printed to stderr (the function's log)
+// and the function still runs. Every invocation flushes before it returns,
+// so nothing is left to do at shutdown.
 func Start(handler any, opts ...Option) {
 	s, err := New(context.Background(), opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ariadne: %v\n", err)
 	}
-	lambda.StartWithOptions(s.Wrap(handler), lambda.WithEnableSIGTERM(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	}))
+	lambda.Start(s.Wrap(handler))
 }
 
 // Wrap instruments any handler aws-lambda-go accepts (the same signatures as
