@@ -78,3 +78,5 @@ func attr(attrs []attribute.KeyValue, key string) (attribute.Value, bool) {
 	}
 	return attribute.Value{}, false
 }
+
+func attrString(k, v string) attribute.KeyValue { return attribute.String(k, v) }

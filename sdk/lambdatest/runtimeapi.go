@@ -157,4 +157,3 @@ func (r *RuntimeAPI) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 	}
 }
-
