@@ -81,3 +81,25 @@ func FuzzAttributesJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendString: the hand-written string encoder agrees with
+// encoding/json on what the client decodes.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "\x00\x1f\x7f", "ü€😀", "\xff\xfe", "\u2028\u2029", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString(nil, s)
+		var back, want string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("appendString(%q) = %s: %v", s, got, err)
+		}
+		std, _ := json.Marshal(s)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if back != want {
+			t.Fatalf("appendString(%q) decodes to %q, encoding/json's to %q", s, back, want)
+		}
+	})
+}
