@@ -433,6 +433,8 @@ func TestExtensionReceivesTelemetry(t *testing.T) {
 					if l.Event.EventType == "SHUTDOWN" && l.Event.Reason != c.shutdown {
 						t.Errorf("SHUTDOWN reason %q, want %q", l.Event.Reason, c.shutdown)
 					}
+				case l.Event.Type == "extension":
+					want["extension"] = true
 				case l.Event.Type == "function":
 					var line string
 					_ = json.Unmarshal(l.Event.Record, &line)
@@ -446,7 +448,7 @@ func TestExtensionReceivesTelemetry(t *testing.T) {
 			}
 			for _, typ := range []string{"platform.initStart", "platform.initRuntimeDone", "platform.initReport",
 				"platform.extension", "platform.telemetrySubscription", "platform.start", "platform.runtimeDone",
-				"platform.report", "function", "INVOKE"} {
+				"platform.report", "function", "extension", "INVOKE"} {
 				if !want[typ] {
 					t.Errorf("extension never received %s", typ)
 				}

@@ -397,6 +397,9 @@ func (s *Service) acquire(ctx context.Context, fn *function) (*env, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
 	fn.mu.Lock()
 	if rc := fn.cfg.ReservedConcurrency; rc != nil && fn.active >= *rc {
 		fn.mu.Unlock()
@@ -423,6 +426,12 @@ func (s *Service) acquire(ctx context.Context, fn *function) (*env, error) {
 		return nil, err
 	}
 	fn.mu.Lock()
+	if s.ctx.Err() != nil { // closed while this environment started
+		fn.active--
+		fn.mu.Unlock()
+		e.shutdown("spindown")
+		return nil, ErrClosed
+	}
 	if fn.all == nil {
 		fn.all = map[*env]struct{}{}
 	}
@@ -500,9 +509,7 @@ func (s *Service) Close() error {
 		fns := s.functions
 		s.mu.Unlock()
 		s.cancel()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.srv.Shutdown(ctx)
-		cancel()
+		// Environments first, so that invocations in flight end now.
 		for _, fn := range fns {
 			fn.mu.Lock()
 			for e := range fn.all {
@@ -512,6 +519,9 @@ func (s *Service) Close() error {
 			fn.idle = nil
 			fn.mu.Unlock()
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.srv.Shutdown(ctx)
+		cancel()
 		s.wg.Wait()
 	})
 	return nil

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // Binaries are paths of built test executables.
@@ -38,8 +40,8 @@ func Build(ctx context.Context, dir string) (Binaries, error) {
 	return b, nil
 }
 
-// Main builds the binaries into a temporary directory, runs the tests and
-// cleans up. Use it from TestMain: os.Exit(localcloudtest.Main(m, &bins)).
+// Main builds the binaries into a temporary directory, runs the tests,
+// checks that no goroutine leaked and cleans up. Use it from TestMain: os.Exit(localcloudtest.Main(m, &bins)).
 func Main(m *testing.M, bins *Binaries) int {
 	dir, err := os.MkdirTemp("", "localcloudtest")
 	if err != nil {
@@ -53,7 +55,25 @@ func Main(m *testing.M, bins *Binaries) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if code == 0 {
+		// Every service goroutine must be gone once the tests closed what
+		// they started; idle keep-alive connections of SDK clients may stay.
+		if err := goleak.Find(LeakOptions()...); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+// LeakOptions are the goleak options for localcloud tests: idle keep-alive
+// connections of SDK clients may outlive a test.
+func LeakOptions() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+	}
 }
 
 // Line is one line of a JSON-lines file written by testext.
