@@ -8,7 +8,7 @@ export GOFLAGS
 TELEMETRYGEN_VERSION := v0.161.0
 DEMO_FLAGS ?=
 
-.PHONY: all build test test-go test-sdk tools web demo bench fuzz vet clean
+.PHONY: all build test test-go test-sdk test-web tools web web-docs demo bench fuzz vet clean
 
 all: build
 
@@ -21,7 +21,7 @@ tools: $(BIN)/telemetrygen
 $(BIN)/telemetrygen:
 	GOBIN=$(BIN) $(GO) install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
 
-test: tools test-go test-sdk
+test: tools test-go test-sdk test-web
 
 test-go:
 	ARIADNE_TELEMETRYGEN=$(BIN)/telemetrygen $(GO) test -timeout 20m ./...
@@ -33,9 +33,25 @@ vet:
 	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
 
-# The UI (issue 9) is built into internal/api/ui/dist; until it exists this is a no-op.
+# The UI (web/) is built into internal/api/ui/dist, which is committed so
+# that `go build` works without npm; rebuild and commit it after UI changes.
 web:
-	@if [ -f web/package.json ]; then cd web && npm ci && npm run build; fi
+	cd web && npm ci && npm run build
+
+# UI tests: Vitest units, then end-to-end in Debian's Chromium (never a
+# downloaded browser) against a real server built from this tree.
+CHROMIUM ?= /usr/bin/chromium
+test-web: web
+	@test -x $(CHROMIUM) || { echo "test-web needs Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+	cd web && npm test
+	$(GO) build -o $(BIN)/ariadne ./cmd/ariadne
+	cd web && CHROMIUM=$(CHROMIUM) ARIADNE_BIN=$(BIN)/ariadne npm run e2e
+
+# Same as the end-to-end tests, writing the screenshots and UI benchmark
+# numbers into docs/ instead of bin/web-e2e.
+web-docs: web
+	$(GO) build -o $(BIN)/ariadne ./cmd/ariadne
+	cd web && CHROMIUM=$(CHROMIUM) ARIADNE_BIN=$(BIN)/ariadne ARIADNE_UI_OUT=$(CURDIR)/docs npm run e2e
 
 demo: build
 	$(BIN)/ariadne demo $(DEMO_FLAGS)

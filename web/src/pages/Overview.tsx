@@ -31,7 +31,16 @@ export function OverviewPage() {
   const searchLink = (extra: Record<string, string>) =>
     "/search?" + new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(rangeQS)), ...extra }).toString();
 
-  const d = res.data;
+  const raw = res.data;
+  // When a page of all traces was full, the figures cover only the window
+  // of the newest CAP traces: errors older than that window are left out so
+  // that the counts, the rate and the chart compare like with like.
+  const d = useMemo(() => {
+    if (!raw) return undefined;
+    const from = raw.allMore && raw.all.length > 0 ? raw.all[raw.all.length - 1].startTime : startMs * 1e6;
+    const errors = raw.errors.filter((t) => t.startTime >= from);
+    return { ...raw, errors, from, partial: raw.allMore };
+  }, [raw, startMs]);
   const byService = useMemo(() => {
     const m = new Map<string, number>();
     for (const t of d?.errors ?? []) m.set(t.rootService, (m.get(t.rootService) ?? 0) + 1);
@@ -50,10 +59,10 @@ export function OverviewPage() {
           <div className="grid cols-3" style={{ marginBottom: 14 }}>
             <div className="card stat" data-testid="stat-traces">
               <div className="value">{count(d.all.length, d.allMore)}</div>
-              <div className="label">traces in range</div>
+              <div className="label">traces in range{d.partial && <> · counts below: since {formatClock(d.from).slice(0, 8)}</>}</div>
             </div>
             <div className="card stat" data-testid="stat-errors">
-              <div className="value error-text">{count(d.errors.length, d.errorsMore)}</div>
+              <div className="value error-text">{count(d.errors.length, d.errorsMore && !d.partial)}</div>
               <div className="label">
                 traces with errors ·{" "}
                 <Link to={searchLink({ error: "true" })}>search them</Link>
@@ -61,23 +70,21 @@ export function OverviewPage() {
             </div>
             <div className="card stat">
               <div className="value">
-                {d.all.length > 0 && !d.allMore && !d.errorsMore
-                  ? ((100 * d.errors.length) / d.all.length).toFixed(1) + "%"
-                  : d.all.length > 0
-                    ? "–"
-                    : "0%"}
+                {d.all.length > 0 ? ((100 * d.errors.length) / d.all.length).toFixed(1) + "%" : "–"}
               </div>
-              <div className="label">error rate{d.allMore ? " (more than one page of traces: see counts)" : ""}</div>
+              <div className="label">of traces have errors{d.partial ? ` (newest ${CAP.toLocaleString()})` : ""}</div>
             </div>
           </div>
           <div className="card" style={{ marginBottom: 14 }}>
             <h2>
               Traces and errors over time{" "}
-              {(d.allMore || d.errorsMore) && (
-                <span className="muted">(newest {CAP.toLocaleString()} of each; older ones not counted)</span>
+              {d.partial && (
+                <span className="muted">
+                  (the newest {CAP.toLocaleString()} traces, since {formatDateTime(d.from)})
+                </span>
               )}
             </h2>
-            <Histogram all={d.all} errors={d.errors} startMs={startMs} endMs={endMs} />
+            <Histogram all={d.all} errors={d.errors} startMs={d.from / 1e6} endMs={endMs} />
           </div>
           <div className="grid cols-2">
             <div className="card">
