@@ -271,12 +271,12 @@ func shared(b *testing.B) (*benchStore, *gen) {
 	return s, newGen(s.traces)
 }
 
-// latencies runs f b.N times (at least 50) and reports p50/p99 in ms.
-func latencies(b *testing.B, f func(i int) error) {
+// latencies runs f b.N times (at least atLeast) and reports p50/p99 in ms.
+func latencies(b *testing.B, atLeast int, f func(i int) error) {
 	b.Helper()
 	b.ReportAllocs()
 	var ds []time.Duration
-	n := max(b.N, 50)
+	n := max(b.N, atLeast)
 	b.ResetTimer()
 	for i := range n {
 		t0 := time.Now()
@@ -302,7 +302,7 @@ func BenchmarkTraceByID(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	latencies(b, func(int) error {
+	latencies(b, 200, func(int) error {
 		tr, err := s.e.Trace(b.Context(), benchTraceID(rng.IntN(s.traces)))
 		if err == nil && len(tr.Spans) != benchSpansPerTrace {
 			return fmt.Errorf("got %d spans", len(tr.Spans))
@@ -335,7 +335,7 @@ func BenchmarkSearch(b *testing.B) {
 				}
 			}
 			var found int
-			latencies(b, func(int) error {
+			latencies(b, 30, func(int) error {
 				r, err := s.e.SearchTraces(b.Context(), q)
 				if err == nil {
 					found = len(r.Traces)
@@ -358,6 +358,6 @@ func BenchmarkAutocomplete(b *testing.B) {
 		{"attribute-keys", func() error { _, err := s.e.AttributeKeys(b.Context(), "k1", hour, 50); return err }},
 		{"attribute-values", func() error { _, err := s.e.AttributeValues(b.Context(), "k42", "v3", hour, 50); return err }},
 	} {
-		b.Run(tc.name, func(b *testing.B) { latencies(b, func(int) error { return tc.f() }) })
+		b.Run(tc.name, func(b *testing.B) { latencies(b, 10, func(int) error { return tc.f() }) })
 	}
 }

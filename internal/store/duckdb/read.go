@@ -43,9 +43,10 @@ func selectRows[T any](ctx context.Context, db *sql.DB, t *table[T], query strin
 // but one or two row groups of each big table.
 func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
 	lit := uuidLiteral(id)
-	var lo, hi sql.NullInt64
+	var lo, hi, nSpans, nLogs, nInvs sql.NullInt64
 	err := e.db.QueryRowContext(ctx,
-		"SELECT min(start_min), max(end_max) FROM trace_index WHERE trace_id = "+lit).Scan(&lo, &hi)
+		"SELECT min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM trace_index WHERE trace_id = "+lit).
+		Scan(&lo, &hi, &nSpans, &nLogs, &nInvs)
 	if err != nil {
 		return nil, unavailable("read trace "+id.String(), err)
 	}
@@ -56,22 +57,31 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 	where := func(timeCol string) string {
 		return fmt.Sprintf(" WHERE trace_id = %s AND %s BETWEEN %d AND %d", lit, quoteIdent(timeCol), lo.Int64, hi.Int64)
 	}
-	spans, err := selectRows(ctx, e.db, &s.spans,
-		"SELECT "+s.spans.columnList("")+" FROM spans"+where("start_time")+" ORDER BY start_time, span_id")
-	if err != nil {
-		return nil, unavailable("read trace spans", err)
+	var (
+		spans []spanRow
+		logs  []logRow
+		invs  []model.Invocation
+	)
+	if nSpans.Int64 > 0 {
+		spans, err = selectRows(ctx, e.db, &s.spans,
+			"SELECT "+s.spans.columnList("")+" FROM spans"+where("start_time")+" ORDER BY start_time, span_id")
+		if err != nil {
+			return nil, unavailable("read trace spans", err)
+		}
 	}
-	logs, err := selectRows(ctx, e.db, &s.logs,
-		"SELECT "+s.logs.columnList("")+" FROM logs"+where("time")+" ORDER BY time, observed_time")
-	if err != nil {
-		return nil, unavailable("read trace logs", err)
+	if nLogs.Int64 > 0 {
+		logs, err = selectRows(ctx, e.db, &s.logs,
+			"SELECT "+s.logs.columnList("")+" FROM logs"+where("time")+" ORDER BY time, observed_time")
+		if err != nil {
+			return nil, unavailable("read trace logs", err)
+		}
 	}
-	// Invocation rows are indexed by their start and end; the start is
-	// the column with zone maps.
-	invs, err := selectRows(ctx, e.db, &s.invocations,
-		"SELECT "+s.invocations.columnList("")+" FROM invocations"+where("start")+` ORDER BY "start", request_id, source`)
-	if err != nil {
-		return nil, unavailable("read trace invocations", err)
+	if nInvs.Int64 > 0 {
+		invs, err = selectRows(ctx, e.db, &s.invocations,
+			"SELECT "+s.invocations.columnList("")+" FROM invocations"+where("start")+` ORDER BY "start", request_id, source`)
+		if err != nil {
+			return nil, unavailable("read trace invocations", err)
+		}
 	}
 	if len(spans) == 0 && len(logs) == 0 {
 		// Only invocation rows, or rows since removed by retention.
@@ -180,7 +190,7 @@ func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRan
 // autocompleteSpans bounds the autocomplete lists to the newest spans of
 // the range: unnesting every attribute of a 10M-span hour would take
 // seconds, and recent keys are the ones a user looks for.
-const autocompleteSpans = 200_000
+const autocompleteSpans = 20_000
 
 func clampLimit(limit int) int {
 	if limit <= 0 || limit > store.MaxLimit {

@@ -451,6 +451,8 @@ type indexRow struct {
 	SpanEnd     int64
 	SpanCount   int32
 	ErrorCount  int32
+	LogCount    int32
+	InvCount    int32
 	HasRoot     bool
 	RootService string
 	RootName    string
@@ -590,6 +592,8 @@ func newSchema() *schema {
 			i64Col("span_end", func(r *X) *int64 { return &r.SpanEnd }),
 			i32Col("span_count", func(r *X) *int32 { return &r.SpanCount }),
 			i32Col("error_count", func(r *X) *int32 { return &r.ErrorCount }),
+			i32Col("log_count", func(r *X) *int32 { return &r.LogCount }),
+			i32Col("invocation_count", func(r *X) *int32 { return &r.InvCount }),
 			boolCol("has_root", func(r *X) *bool { return &r.HasRoot }),
 			strCol("root_service", func(r *X) *string { return &r.RootService }),
 			strCol("root_name", func(r *X) *string { return &r.RootName }),

@@ -17,8 +17,9 @@ import (
 // span start), newest first, ties by trace id; the cursor is the (start,
 // trace id) of the last trace returned.
 //
-// The query runs over windows that grow backwards from the range end:
-// 15 min, 1 h, 4 h, … . Each window [ws, end) finds the traces having a
+// The query runs over windows that grow backwards from the range end, ×4
+// each time; the first one covers about windowSpans spans at the store's
+// average density (at least a minute). Each window [ws, end) finds the traces having a
 // matching span that starts in it, merges their trace_index rows into whole
 // trace summaries, and applies the trace-level conditions. Every trace
 // whose start is ≥ ws has all its spans in the window, so the results with
@@ -26,7 +27,8 @@ import (
 // otherwise the window grows. The last window reaches the range start and
 // keeps every result.
 const (
-	firstWindow  = 15 * time.Minute
+	windowSpans  = 500_000
+	minWindow    = int64(time.Minute)
 	windowGrowth = 4
 	defaultLimit = 20
 )
@@ -47,9 +49,9 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	}
 
 	// Bounds of the data, to know when a window is the last one.
-	var lo, hi sql.NullInt64
+	var lo, hi, total sql.NullInt64
 	if err := e.db.QueryRowContext(ctx,
-		"SELECT min(span_start), max(span_start) FROM trace_index WHERE span_count > 0").Scan(&lo, &hi); err != nil {
+		"SELECT min(span_start), max(span_start), sum(span_count) FROM trace_index WHERE span_count > 0").Scan(&lo, &hi, &total); err != nil {
 		return nil, unavailable("search traces", err)
 	}
 	res := &store.TraceResult{Traces: []store.TraceSummary{}}
@@ -68,7 +70,10 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	if cur != nil && cur.start < top {
 		top = cur.start + 1
 	}
-	width := int64(firstWindow)
+	width := minWindow
+	if total.Int64 > windowSpans {
+		width = max(width, int64(float64(hi.Int64-lo.Int64)*windowSpans/float64(total.Int64)))
+	}
 	for {
 		ws := top - width
 		final := ws <= start

@@ -417,7 +417,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dro
 				return 0, 0, fmt.Errorf("append log: %w", err)
 			}
 			if !l.TraceID.IsZero() {
-				w.indexTime(l.TraceID, l.Time, l.Time)
+				w.indexEntry(l.TraceID, l.Time, l.Time).LogCount++
 			}
 			rows++
 		}
@@ -431,7 +431,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dro
 				return 0, 0, fmt.Errorf("append invocation: %w", err)
 			}
 			if !inv.TraceID.IsZero() {
-				w.indexTime(inv.TraceID, inv.Start, inv.Start+inv.DurationNs)
+				w.indexEntry(inv.TraceID, inv.Start, inv.Start+inv.DurationNs).InvCount++
 			}
 			rows++
 		}
@@ -466,8 +466,6 @@ func (w *writer) indexEntry(t model.TraceID, start, end int64) *indexRow {
 	x.EndMax = max(x.EndMax, end)
 	return x
 }
-
-func (w *writer) indexTime(t model.TraceID, start, end int64) { w.indexEntry(t, start, end) }
 
 func (w *writer) indexSpan(s *model.Span) {
 	end := s.EndTime()

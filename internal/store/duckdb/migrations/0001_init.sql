@@ -103,7 +103,8 @@ CREATE TABLE message_refs (
 -- that searches merge instead of scanning every span of a candidate trace.
 -- start_min/end_max cover spans, logs and invocations; span_* cover spans
 -- only (0 when span_count = 0). root_* name the root span when has_root,
--- else the earliest span of the commit.
+-- else the earliest span of the commit. The counts let a trace read skip
+-- the tables that hold nothing of the trace.
 CREATE TABLE trace_index (
     trace_id            UUID NOT NULL,
     start_min           BIGINT NOT NULL,
@@ -112,6 +113,8 @@ CREATE TABLE trace_index (
     span_end            BIGINT NOT NULL,
     span_count          INTEGER NOT NULL,
     error_count         INTEGER NOT NULL,
+    log_count           INTEGER NOT NULL,
+    invocation_count    INTEGER NOT NULL,
     has_root            BOOLEAN NOT NULL,
     root_service        VARCHAR,
     root_name           VARCHAR
