@@ -38,6 +38,17 @@ func BenchmarkSpanStartEnd(b *testing.B) {
 		defer s.Shutdown(context.Background())
 		run(b, s.Tracer())
 	})
+	b.Run("otel-client-span", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		defer tp.Shutdown(context.Background())
+		tr := tp.Tracer("bench")
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, sp := tr.Start(ctx, "DynamoDB.Query", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+			sp.End()
+		}
+	})
 	b.Run("ariadne-client-span", func(b *testing.B) {
 		// Client spans are also tracked as in flight for the timeout timer.
 		s, err := New(context.Background(), WithGetenv(testEnv(nil)), WithoutGlobal(), WithSpanExporter(tracetest.NewNoopExporter()))
