@@ -145,7 +145,7 @@ type MessageRefReader interface {
 type CommitInfo struct {
 	Batches  int           // Write calls acknowledged by this commit
 	Rows     int           // rows committed (duplicates already dropped)
-	Dropped  int           // duplicate spans not written again
+	Dropped  int           // re-sent spans and logs not written again
 	Duration time.Duration // from taking the batches to the durable commit
 	Err      error         // nil on success
 }
@@ -157,7 +157,7 @@ type WriteStats struct {
 	Commits       uint64 // successful commits
 	FailedCommits uint64
 	CommittedRows uint64
-	DroppedRows   uint64 // duplicate spans ignored (idempotent re-writes)
+	DroppedRows   uint64 // re-sent spans and logs ignored (idempotent writes)
 	Overloaded    uint64 // Write calls refused with ErrOverloaded
 }
 

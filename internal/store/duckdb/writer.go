@@ -2,6 +2,8 @@ package duckdb
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -273,10 +275,14 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("commit: %w: %w", store.ErrUnavailable, err)
 	}
+	dupLogs, err := w.existingLogs(ctx, reqs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("commit: %w: %w", store.ErrUnavailable, err)
+	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, 0, fmt.Errorf("commit: begin: %w: %w", store.ErrUnavailable, err)
 	}
-	rows, dropped, err = w.appendAll(reqs, dup)
+	rows, dropped, err = w.appendAll(reqs, dup, dupLogs)
 	if err == nil {
 		for _, a := range w.appenders() {
 			if err = a.Flush(); err != nil {
@@ -378,7 +384,91 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 	return out, nil
 }
 
-func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dropped int, err error) {
+// logKey identifies a log record for retry detection. Logs have no id, so
+// a record equal in time, observed time, trace, span, severity and body to
+// one already stored is taken as a re-sent copy. Within one batch equal
+// records are kept: identical lines in the same millisecond are real.
+type logKey struct {
+	time, observed int64
+	trace          model.TraceID
+	span           uint64
+	severity       uint8
+	body           [md5.Size]byte
+}
+
+func newLogKey(l *model.LogRecord) logKey {
+	return logKey{l.Time, l.ObservedTime, l.TraceID, spanU64(l.SpanID), l.SeverityNumber, md5.Sum([]byte(l.Body.Str))}
+}
+
+// existingLogs finds the logs of reqs already stored, looking only at the
+// exact timestamps of the batch (zone maps prune the rest).
+func (w *writer) existingLogs(ctx context.Context, reqs []*request) (map[logKey]struct{}, error) {
+	times := make(map[int64]struct{})
+	var lo, hi int64
+	for _, r := range reqs {
+		for i := range r.b.Logs {
+			t := r.b.Logs[i].Time
+			if len(times) == 0 || t < lo {
+				lo = t
+			}
+			if len(times) == 0 || t > hi {
+				hi = t
+			}
+			times[t] = struct{}{}
+		}
+	}
+	if len(times) == 0 {
+		return nil, nil
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, `SELECT "time", observed_time, trace_id, span_id, severity, md5(coalesce(body, '')) FROM logs WHERE "time" BETWEEN %d AND %d AND "time" IN (`, lo, hi)
+	n := 0
+	for t := range times {
+		if n > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(strconv.FormatInt(t, 10))
+		n++
+	}
+	q.WriteString(")")
+	rs, err := w.conn.QueryContext(ctx, q.String())
+	if err != nil {
+		return nil, fmt.Errorf("look up stored logs: %w", err)
+	}
+	defer rs.Close()
+	var out map[logKey]struct{}
+	for rs.Next() {
+		var (
+			k        logKey
+			obs      sql.NullInt64
+			tid, sid any
+			sev      sql.NullInt64
+			sum      string
+		)
+		if err := rs.Scan(&k.time, &obs, &tid, &sid, &sev, &sum); err != nil {
+			return nil, fmt.Errorf("look up stored logs: %w", err)
+		}
+		if k.trace, err = asTraceID(tid); err != nil {
+			return nil, err
+		}
+		id, _ := asSpanID(sid)
+		k.span = spanU64(id)
+		k.observed, k.severity = obs.Int64, uint8(sev.Int64)
+		if _, err := hex.Decode(k.body[:], []byte(sum)); err != nil {
+			return nil, fmt.Errorf("look up stored logs: md5 %q: %w", sum, err)
+		}
+		if out == nil {
+			out = make(map[logKey]struct{})
+		}
+		out[k] = struct{}{}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("look up stored logs: %w", err)
+	}
+	return out, nil
+}
+
+func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs map[logKey]struct{}) (rows, dropped int, err error) {
 	clear(w.seen)
 	clear(w.idx)
 	w.sc.reset()
@@ -411,6 +501,12 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}) (rows, dro
 		}
 		for i := range b.Logs {
 			l := &b.Logs[i]
+			if dupLogs != nil {
+				if _, ok := dupLogs[newLogKey(l)]; ok {
+					dropped++
+					continue
+				}
+			}
 			lr := logRow{LogRecord: *l}
 			w.row = sch.logs.row(w.row, &lr, &w.sc)
 			if err := w.apps.logs.AppendRow(w.row...); err != nil {

@@ -204,6 +204,11 @@ func testIdempotent(t *testing.T, open Opener) {
 	s := openStore(t, open)
 	b := traceSpec{n: 7, spans: 5, dur: time.Millisecond, service: "svc", name: "op"}.build()
 	b.MessageRefs = []model.MessageRef{{Key: "sqs:x", Role: model.RoleProducer, TraceID: traceID(7), SpanID: spanID(7, 1), Time: base}}
+	b.Logs = []model.LogRecord{
+		{Time: base + 1, ObservedTime: base + 2, TraceID: traceID(7), SpanID: spanID(7, 1), Body: model.Value{Type: model.TypeString, Str: "same line"}},
+		{Time: base + 1, ObservedTime: base + 2, TraceID: traceID(7), SpanID: spanID(7, 1), Body: model.Value{Type: model.TypeString, Str: "same line"}},
+		{Time: base + 1, ObservedTime: base + 2, Body: model.Value{Type: model.TypeString, Str: "no trace"}},
+	}
 	write(t, s, b, b) // a client retry
 	// The same spans again, interleaved with a new one, in one batch twice.
 	extra := b.Spans[4]
@@ -213,6 +218,10 @@ func testIdempotent(t *testing.T, open Opener) {
 	tr := mustTrace(t, s, traceID(7))
 	if len(tr.Spans) != 6 {
 		t.Fatalf("got %d spans after re-writes, want 6", len(tr.Spans))
+	}
+	// Equal lines within one batch are real and kept; the re-sent copies are not.
+	if len(tr.Logs) != 2 {
+		t.Errorf("got %d logs after a retried batch, want the 2 of the batch", len(tr.Logs))
 	}
 	seen := map[model.SpanID]bool{}
 	for _, sp := range tr.Spans {

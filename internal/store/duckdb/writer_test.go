@@ -1,0 +1,83 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+func smallBatch(n int) model.Batch {
+	g := newGen(n + 1)
+	var b model.Batch
+	g.batch(&b, n, 1)
+	return b
+}
+
+// TestCommitHooks checks the numbers the app turns into metrics.
+func TestCommitHooks(t *testing.T) {
+	var mu sync.Mutex
+	var infos []store.CommitInfo
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1, QueueSpans: 1000,
+		OnCommit: func(ci store.CommitInfo) {
+			mu.Lock()
+			infos = append(infos, ci)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b := smallBatch(1)
+	for range 2 { // the second write is a retry: all ten spans dropped
+		if err := e.Write(t.Context(), &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.WriteStats()
+	want := store.WriteStats{QueueCapacity: 1000, Commits: 2, CommittedRows: 10, DroppedRows: 10}
+	if st != want {
+		t.Errorf("WriteStats = %+v, want %+v", st, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(infos) != 2 || infos[0].Rows != 10 || infos[1].Dropped != 10 || infos[0].Duration <= 0 || infos[0].Err != nil {
+		t.Errorf("OnCommit saw %+v", infos)
+	}
+}
+
+// TestWriteCancelled: a caller that gives up while queued leaves nothing
+// written, and the queue gives its rows back.
+func TestWriteCancelled(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	// With the writer busy or not, a cancelled write either commits fully
+	// (already taken) or not at all; it never leaves rows queued.
+	b := smallBatch(2)
+	err = e.Write(ctx, &b)
+	_, rerr := e.Trace(t.Context(), b.Spans[0].TraceID)
+	switch {
+	case err == nil && rerr != nil:
+		t.Fatalf("write succeeded but trace missing: %v", rerr)
+	case errors.Is(err, context.Canceled) && !errors.Is(rerr, store.ErrNotFound):
+		t.Fatalf("cancelled write is visible: %v", rerr)
+	case err != nil && !errors.Is(err, context.Canceled):
+		t.Fatalf("Write = %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.WriteStats().QueuedRows != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue holds %d rows", e.WriteStats().QueuedRows)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
