@@ -3,9 +3,9 @@ package duckdb
 import (
 	"context"
 	"crypto/md5"
-	"encoding/hex"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
