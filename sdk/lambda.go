@@ -40,6 +40,9 @@ func Start(handler any, opts ...Option) {
 // lambda.Start, or a lambda.Handler) and returns a lambda.Handler for
 // lambda.Start. Options are passed to lambda.NewHandlerWithOptions.
 func (s *SDK) Wrap(handler any, opts ...lambda.Option) lambda.Handler {
+	if w, ok := handler.(*wrapper); ok {
+		return w // wrapping twice would trace every invocation twice
+	}
 	inner := lambda.NewHandlerWithOptions(handler, opts...)
 	if !s.Enabled() {
 		return inner
@@ -148,6 +151,10 @@ func (s *SDK) begin(ctx context.Context, payload []byte) *run {
 	}
 	if len(trig.Refs) > 0 {
 		attrs = append(attrs, attribute.StringSlice(refs.Consumer, trig.Refs))
+	}
+	if len(trig.Messages) == 1 && trig.Messages[0].ReceiveCount > 0 {
+		// One message per invocation: its receive count is the attempt.
+		attrs = append(attrs, attribute.Int("ariadne.attempt", trig.Messages[0].ReceiveCount))
 	}
 	attrs = append(attrs, trig.Attrs...)
 	if p, ok := s.CapturePayload(ctx, payload); ok {
@@ -325,11 +332,10 @@ func (r *run) httpStatus(resp []byte) {
 // reported in BatchItemFailures (or all of them if the invocation failed,
 // since SQS will then redeliver the whole batch).
 func (r *run) endMessages(resp []byte, err error, panicked any) {
-	if len(r.msgSpans) == 0 {
-		return
-	}
 	failed := map[string]bool{}
 	if err == nil && panicked == nil && bytes.Contains(resp, []byte("atchItemFailures")) {
+		// SQS, Kinesis and DynamoDB streams share the partial batch
+		// response shape; for streams the identifier is a sequence number.
 		var v struct {
 			Failures []struct {
 				ID string `json:"itemIdentifier"`
@@ -340,6 +346,9 @@ func (r *run) endMessages(resp []byte, err error, panicked any) {
 				failed[f.ID] = true
 			}
 		}
+	}
+	if len(failed) > 0 {
+		r.span.SetAttributes(attribute.Int("ariadne.batch.failed_count", len(failed)))
 	}
 	for _, m := range r.trig.Messages {
 		sp := r.inv.messages[m.ID]
@@ -354,9 +363,6 @@ func (r *run) endMessages(resp []byte, err error, panicked any) {
 			sp.SetStatus(codes.Error, "reported in batchItemFailures")
 		}
 		sp.End()
-	}
-	if len(failed) > 0 {
-		r.span.SetAttributes(attribute.Int("ariadne.batch.failed_count", len(failed)))
 	}
 }
 
