@@ -444,13 +444,16 @@ func (s *Service) release(fn *function, e *env) {
 	fn.mu.Lock()
 	defer fn.mu.Unlock()
 	fn.active--
-	if e.usable() && s.ctx.Err() == nil {
+	switch {
+	case s.ctx.Err() != nil:
+		// Close shuts every environment down.
+	case e.usable():
 		e.lastUsed = time.Now()
 		fn.idle = append(fn.idle, e)
-		return
+	default:
+		delete(fn.all, e)
+		s.goShutdown(e, e.shutdownReason())
 	}
-	delete(fn.all, e)
-	s.goShutdown(e, e.shutdownReason())
 }
 
 func (s *Service) goShutdown(e *env, reason string) {
