@@ -74,6 +74,10 @@ func (w *wrapper) Invoke(ctx context.Context, payload []byte) (resp []byte, err 
 		}
 	}()
 	resp, err = w.inner.Invoke(run.ctx, payload)
+	// aws-lambda-go's Handler.Invoke returns bytes of a pooled buffer that
+	// it has already released; keep our own copy while we read it and
+	// until the runtime has sent it.
+	resp = bytes.Clone(resp)
 	out := resp
 	safe(func() { out = run.finish(resp, err, nil, nil) })
 	return out, err

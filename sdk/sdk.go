@@ -385,12 +385,21 @@ func invocationFrom(ctx context.Context) *invocation {
 	return inv
 }
 
+// maxRedactBytes is the largest payload the SDK redacts and captures.
+const maxRedactBytes = 1 << 20
+
 // CapturePayload redacts and caps p for a payload attribute and charges it
 // to the invocation's budget. It returns false when nothing may be
 // captured: metadata-only mode, a disabled SDK, or an exhausted budget.
 func (s *SDK) CapturePayload(ctx context.Context, p []byte) (string, bool) {
 	if s.cfg.MetadataOnly || s.cfg.Disabled || len(p) == 0 {
 		return "", false
+	}
+	if len(p) > maxRedactBytes {
+		// Redacting megabytes would cost the function tens of
+		// milliseconds, and a cut-off prefix cannot be redacted safely
+		// (a truncated JSON document loses its keys).
+		return "[payload of " + strconv.Itoa(len(p)) + " bytes not captured]", true
 	}
 	out, ok := safeValue(func() string { return s.redactor.Payload(p) })
 	if !ok {

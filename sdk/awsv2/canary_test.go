@@ -17,6 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -136,6 +141,22 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 		}); err != nil {
 			return nil, err
 		}
+		if _, err := kinesis.NewFromConfig(cfg).PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("clicks"), PartitionKey: aws.String("p"),
+			Data: []byte(`{"click":1,"sessionToken":"` + canarySecret + `","jwt":"` + canaryJWT + `"}`)}); err != nil {
+			return nil, err
+		}
+		if _, err := eventbridge.NewFromConfig(cfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("shop"), DetailType: aws.String("Paid"), Detail: aws.String(`{"card":"` + canaryCard + `","apiKey":"` + canaryAPIKey + `"}`)}}}); err != nil {
+			return nil, err
+		}
+		if _, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("pricing"),
+			Payload: []byte(`{"password":"` + canaryPassword + `","awsKey":"` + canaryAWSKey + `"}`)}); err != nil {
+			return nil, err
+		}
+		if _, err := sfn.NewFromConfig(cfg).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:1:stateMachine:f"),
+			Input: aws.String(`{"clientSecret":"` + canarySecret + `"}`)}); err != nil {
+			return nil, err
+		}
 		if _, err := ddb.NewFromConfig(cfg).PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("users"), Item: map[string]ddbtypes.AttributeValue{
 			"pk": &ddbtypes.AttributeValueMemberS{Value: "u1"}, "password": &ddbtypes.AttributeValueMemberS{Value: canaryDDB},
 		}}); err != nil {
@@ -169,7 +190,8 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 
 	got := sink.all()
 	// The receiver really got the telemetry, with its strong IDs...
-	for _, want := range []string{"checkout", "ariadne.refs.producer", "sqs:sqs-", "sns:sns-", "login attempt", "ariadne.request.payload", "[REDACTED]"} {
+	for _, want := range []string{"checkout", "ariadne.refs.producer", "sqs:sqs-", "sns:sns-", "kinesis:shardId-", "events:evt-",
+		"lambda:lambda-", "sfn:", "login attempt", "ariadne.request.payload", "[REDACTED]", "click", "Paid"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("receiver never saw %q (%d bytes)", want, len(got))
 		}
