@@ -47,6 +47,7 @@ func start(t *testing.T, desc string, set app.Settings) *env {
 	t.Helper()
 	e := &env{dir: t.TempDir()}
 	desc = strings.ReplaceAll(desc, "$FN", bins.Function)
+	desc = strings.ReplaceAll(desc, "$EXT", bins.Extension)
 	desc = strings.ReplaceAll(desc, "$DIR", e.dir)
 	d, err := app.ParseDescription(strings.NewReader(desc))
 	if err != nil {
@@ -89,6 +90,37 @@ func (e *env) receiveAll(t *testing.T, queue string, wait int32) []sqstypes.Mess
 		t.Fatal(err)
 	}
 	return out.Messages
+}
+
+// reports returns the platform.report records the test extension of a
+// function received, by request id.
+func (e *env) reports(t *testing.T, fn string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, l := range localcloudtest.ReadExtension(t, filepath.Join(e.dir, fn+"-ext.jsonl")) {
+		if l.Event.Type != "platform.report" {
+			continue
+		}
+		var r struct{ RequestID, Status string }
+		if err := json.Unmarshal(l.Event.Record, &r); err != nil {
+			t.Fatal(err)
+		}
+		out[r.RequestID] = append(out[r.RequestID], r.Status)
+	}
+	return out
+}
+
+// requestIDs returns the request ids of a function's invocation attempts.
+func (e *env) requestIDs(fn string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ids []string
+	for _, r := range e.records {
+		if r.Function == fn {
+			ids = append(ids, r.RequestID)
+		}
+	}
+	return ids
 }
 
 func sqsRecords(t *testing.T, line []byte) []events.SQSMessage {
@@ -198,8 +230,9 @@ func TestSNSFanOut(t *testing.T) {
 	e := start(t, `{
 		"queues": [{"name": "billing"}, {"name": "audit"}],
 		"topics": [{"name": "orders", "subscriptions": [{"queue": "billing"}, {"queue": "audit", "raw": true}]}],
-		"functions": [{"name": "notify", "binary": "$FN", "env": {"TESTFN_OUT": "$DIR/notify.jsonl"}, "triggers": [{"topic": "orders"}]}]
-	}`, app.Settings{})
+		"functions": [{"name": "notify", "binary": "$FN", "env": {"TESTFN_OUT": "$DIR/notify.jsonl", "TESTEXT_OUT": "$DIR/notify-ext.jsonl"},
+			"triggers": [{"topic": "orders"}]}]
+	}`, app.Settings{Extensions: []string{bins.Extension}})
 	ctx := context.Background()
 	pub, err := e.sns.Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(e.cloud.TopicARN("orders")), Message: aws.String(`{"id":42}`)})
 	if err != nil {
@@ -223,14 +256,16 @@ func TestSNSFanOut(t *testing.T) {
 	if ev.Records[0].SNS.MessageID != msgID || ev.Records[0].EventSource != "aws:sns" {
 		t.Errorf("function got %+v", ev.Records[0])
 	}
+	ids := e.requestIDs("notify")
+	localcloudtest.Eventually(t, 5*time.Second, "the extension's platform.report", func() bool { return len(e.reports(t, "notify")[ids[0]]) == 1 })
 }
 
 func TestS3PutObjectInvokesFunction(t *testing.T) {
 	e := start(t, `{
 		"buckets": [{"name": "uploads"}],
-		"functions": [{"name": "thumbnail", "binary": "$FN", "env": {"TESTFN_OUT": "$DIR/thumb.jsonl"},
+		"functions": [{"name": "thumbnail", "binary": "$FN", "env": {"TESTFN_OUT": "$DIR/thumb.jsonl", "TESTEXT_OUT": "$DIR/thumbnail-ext.jsonl"},
 			"triggers": [{"bucket": "uploads", "suffix": ".png"}]}]
-	}`, app.Settings{})
+	}`, app.Settings{Extensions: []string{bins.Extension}})
 	put, err := e.s3.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String("uploads"), Key: aws.String("cat.png"), Body: strings.NewReader("png")})
 	if err != nil {
 		t.Fatal(err)
@@ -245,13 +280,16 @@ func TestS3PutObjectInvokesFunction(t *testing.T) {
 	if reqID == "" || r.ResponseElements["x-amz-request-id"] != reqID || r.S3.Object.Key != "cat.png" || r.EventName != "ObjectCreated:Put" {
 		t.Errorf("S3 event record = %+v, PutObject request id %s", r, reqID)
 	}
+	ids := e.requestIDs("thumbnail")
+	localcloudtest.Eventually(t, 5*time.Second, "the extension's platform.report", func() bool { return len(e.reports(t, "thumbnail")[ids[0]]) == 1 })
 }
 
 func TestAsyncRetriesThenFailureDestination(t *testing.T) {
 	e := start(t, `{
 		"queues": [{"name": "failures"}, {"name": "sent"}],
 		"functions": [
-			{"name": "flaky", "binary": "$FN", "async": {"onFailure": {"queue": "failures"}}},
+			{"name": "flaky", "binary": "$FN", "async": {"onFailure": {"queue": "failures"}},
+			 "extensions": ["$EXT"], "env": {"TESTEXT_OUT": "$DIR/flaky-ext.jsonl"}},
 			{"name": "sender", "binary": "$FN", "timeout": "5s"}
 		]
 	}`, app.Settings{})
@@ -290,6 +328,12 @@ func TestAsyncRetriesThenFailureDestination(t *testing.T) {
 	if attempts != 3 {
 		t.Errorf("%d attempts, want 3", attempts)
 	}
+	// Every attempt ran with the same request id; the extension saw three
+	// failed reports for it.
+	localcloudtest.Eventually(t, 5*time.Second, "three platform.report events", func() bool {
+		got := e.reports(t, "flaky")[reqID]
+		return len(got) == 3 && got[0] == "error" && got[2] == "error"
+	})
 
 	// A function reaches the cloud's SQS through the environment it is
 	// given, and its trace header travels as AWSTraceHeader.

@@ -510,3 +510,37 @@ func checkRecord(t *testing.T, l localcloudtest.Line, reqID, doneStatus, reportS
 		}
 	}
 }
+
+func TestAsyncThrottledUntilEventAge(t *testing.T) {
+	zero := 0
+	const failureARN = "arn:aws:sqs:us-east-1:000000000000:failures"
+	h := newHarness(t, lambda.Settings{ThrottleRetryDelay: 50 * time.Millisecond},
+		lambda.Function{Name: "off", Binary: bins.Function, ReservedConcurrency: &zero,
+			Async: lambda.AsyncConfig{MaxEventAge: 300 * time.Millisecond, OnFailure: failureARN}})
+	out, err := h.client.Invoke(context.Background(), &awslambda.InvokeInput{
+		FunctionName: aws.String("off"), InvocationType: types.InvocationTypeEvent, Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqID, _ := middleware.GetRequestIDMetadata(out.ResultMetadata)
+	localcloudtest.Eventually(t, 5*time.Second, "the on-failure record", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.delivers) == 1
+	})
+	recs := h.recordsOf("off")
+	if len(recs) < 3 {
+		t.Errorf("%d throttled attempts, want several", len(recs))
+	}
+	for _, r := range recs {
+		if r.Status != lambda.StatusThrottled || r.RequestID != reqID {
+			t.Errorf("record = %+v", r)
+		}
+	}
+	h.mu.Lock()
+	body := string(h.delivers[0].Body)
+	h.mu.Unlock()
+	if !strings.Contains(body, `"condition":"EventAgeExceeded"`) || !strings.Contains(body, reqID) {
+		t.Errorf("on-failure record = %s", body)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // handler serves the Runtime API (2018-06-01), the Extensions API
@@ -175,6 +176,7 @@ func (e *env) handleExtensionNext(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		e.tel.emit("platform.extension", map[string]any{"name": x.name, "state": "Ready", "events": events})
+		e.platform("", "EXTENSION\tName: "+x.name+"\tState: Ready\tEvents: ["+strings.Join(events, ",")+"]")
 	}
 	select {
 	case b := <-x.queue:
