@@ -544,3 +544,55 @@ func TestAsyncThrottledUntilEventAge(t *testing.T) {
 		t.Errorf("on-failure record = %s", body)
 	}
 }
+
+func TestInitFailure(t *testing.T) {
+	h := newHarness(t, lambda.Settings{}, lambda.Function{Name: "broken", Binary: "/bin/false"})
+	out := h.invoke(t, "broken", `{}`)
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Runtime exited with error: exit status 1") ||
+		!strings.Contains(string(out.Payload), `"errorType":"Runtime.ExitError"`) {
+		t.Errorf("response = %s (%s)", out.Payload, aws.ToString(out.FunctionError))
+	}
+	recs := h.recordsOf("broken")
+	if len(recs) != 1 || recs[0].Status != lambda.StatusCrash || recs[0].ErrorType != "Runtime.ExitError" || !recs[0].ColdStart {
+		t.Fatalf("records = %+v", recs)
+	}
+	var initReport string
+	h.mu.Lock()
+	for _, l := range h.logs {
+		if strings.HasPrefix(l.Text, "INIT_REPORT") {
+			initReport = l.Text
+		}
+	}
+	h.mu.Unlock()
+	if !strings.Contains(initReport, "Phase: init\tStatus: error\tError Type: Runtime.ExitError") {
+		t.Errorf("INIT_REPORT line = %q", initReport)
+	}
+	if lines := h.platformLines(recs[0].RequestID); !strings.HasSuffix(lines[len(lines)-1], "Status: error\tError Type: Runtime.ExitError") {
+		t.Errorf("REPORT = %q", lines[len(lines)-1])
+	}
+}
+
+func TestGetAndListFunctions(t *testing.T) {
+	five := 5
+	h := newHarness(t, lambda.Settings{},
+		lambda.Function{Name: "a", Binary: bins.Function, MemoryMB: 512, Timeout: 7 * time.Second, ReservedConcurrency: &five},
+		lambda.Function{Name: "b", Binary: bins.Function})
+	ctx := context.Background()
+	got, err := h.client.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Configuration
+	if aws.ToString(c.FunctionArn) != h.svc.FunctionARN("a") || aws.ToInt32(c.MemorySize) != 512 || aws.ToInt32(c.Timeout) != 7 ||
+		got.Concurrency == nil || aws.ToInt32(got.Concurrency.ReservedConcurrentExecutions) != 5 {
+		t.Errorf("GetFunction = %+v %+v", c, got.Concurrency)
+	}
+	list, err := h.client.ListFunctions(ctx, &awslambda.ListFunctionsInput{})
+	if err != nil || len(list.Functions) != 2 || aws.ToString(list.Functions[1].FunctionName) != "b" {
+		t.Errorf("ListFunctions = %v %+v", err, list)
+	}
+	_, err = h.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("a"), InvocationType: types.InvocationTypeDryRun})
+	if err != nil {
+		t.Errorf("DryRun: %v", err)
+	}
+}
