@@ -6,9 +6,12 @@
 -- (RLE-compressed, fast equality), UBIGINT span ids (big-endian bytes of the
 -- 8-byte id, 0 = none), times as BIGINT Unix ns, attributes as parallel
 -- key/value lists (faster ingest than MAP) plus a types string holding one
--- digit per attribute (model.ValueType) so values round-trip exactly.
+-- digit per attribute (model.ValueType) so values round-trip exactly; NULL
+-- when every value is a string.
 -- Resource attributes, the same on every row of a process, are one JSON
 -- text per row that dictionary compression stores once (codec.go).
+-- Empty strings are stored as NULL (cheaper to ingest); readers map NULL
+-- back to "".
 
 CREATE TABLE spans (
     trace_id            UUID NOT NULL,
@@ -42,9 +45,9 @@ CREATE TABLE spans (
     attr_keys           VARCHAR[],
     attr_values         VARCHAR[],
     attr_types          VARCHAR,
-    resource_attributes VARCHAR, -- JSON [["key","value",type],…], '' when none
-    events              VARCHAR, -- JSON, '' when none
-    links               VARCHAR, -- JSON, '' when none
+    resource_attributes VARCHAR, -- JSON [["key","value",type],…], NULL when none
+    events              VARCHAR, -- JSON, NULL when none
+    links               VARCHAR, -- JSON, NULL when none
     request_payload     VARCHAR,
     response_payload    VARCHAR
 );
