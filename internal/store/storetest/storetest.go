@@ -116,12 +116,21 @@ func testRoundTripSpan(t *testing.T, open Opener) {
 	// An otherwise empty span: nil slices and zero values must stay so.
 	child.Attributes, child.ResourceAttributes, child.Events, child.Links, child.MessageIDs = nil, nil, nil, nil, nil
 	child.TraceState, child.RequestPayload, child.ResponsePayload = "", "", ""
-	write(t, s, model.Batch{Spans: []model.Span{child, sp}})
+	// Only string attributes, the common case engines may store compactly.
+	plain := child
+	plain.SpanID = spanID(1, 3)
+	plain.StartTime += 5
+	plain.Attributes = model.Attributes{
+		{Key: "a", Value: model.Value{Type: model.TypeString, Str: "1"}},
+		{Key: "b", Value: model.Value{Type: model.TypeString, Str: ""}},
+	}
+	write(t, s, model.Batch{Spans: []model.Span{child, sp, plain}})
 	tr := mustTrace(t, s, sp.TraceID)
-	if len(tr.Spans) != 2 {
-		t.Fatalf("got %d spans, want 2", len(tr.Spans))
+	if len(tr.Spans) != 3 {
+		t.Fatalf("got %d spans, want 3", len(tr.Spans))
 	}
 	diff(t, "root span", tr.Spans[0], sp)
+	diff(t, "span with string attributes", tr.Spans[2], plain)
 	weird := sp.ResourceAttributes[len(sp.ResourceAttributes)-1]
 	r, err := s.SearchTraces(t.Context(), store.TraceQuery{Attributes: []model.Attr{weird}})
 	if err != nil {
