@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,23 @@ func TestHandlerGzip(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", js, nil))
 	if rec.Result().Header.Get("Content-Encoding") != "" {
 		t.Error("gzip sent to a client that did not ask for it")
+	}
+}
+
+// TestBuildIsComplete guards against committing a half-built dist: every
+// asset that index.html loads must be embedded.
+func TestBuildIsComplete(t *testing.T) {
+	index, err := fs.ReadFile(embedded, "dist/index.html")
+	if err != nil {
+		t.Fatalf("dist/index.html: %v (run make web)", err)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(string(index), -1)
+	if len(refs) < 2 {
+		t.Fatalf("index.html references %d files; want the script and the stylesheet at least", len(refs))
+	}
+	for _, m := range refs {
+		if _, err := fs.Stat(embedded, "dist"+m[1]); err != nil {
+			t.Errorf("index.html loads %s, which is not embedded: %v", m[1], err)
+		}
 	}
 }

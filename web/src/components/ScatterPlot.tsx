@@ -29,12 +29,22 @@ export function ScatterPlot({ traces, startMs, endMs, onPick }: Props) {
       x1 = hi + pad;
     }
   }
-  const maxD = Math.max(1, ...traces.map((t) => t.durationNs)) * 1.1;
-  const yTicks = niceTicks(maxD, 4);
-  const yMax = yTicks[yTicks.length - 1] || maxD;
+  const maxD = Math.max(1, ...traces.map((t) => t.durationNs)) * 1.05;
+  const step = niceTicks(maxD, 4)[1] ?? maxD;
+  // The top tick is the first one at or above the longest trace.
+  const yMax = Math.ceil(maxD / step) * step;
+  const yTicks = niceTicks(yMax, Math.round(yMax / step));
   const px = (ns: number) => M.l + ((ns - x0) / (x1 - x0 || 1)) * (w - M.l - M.r);
   const py = (d: number) => H - M.b - (d / yMax) * (H - M.t - M.b);
-  const xTicks = niceTicks(x1 - x0, Math.max(2, Math.floor(w / 140))).map((v) => x0 + v);
+  const xRel = niceTicks(x1 - x0, Math.max(2, Math.floor(w / 140)));
+  const xStep = xRel[1] ?? x1 - x0;
+  // Ticks on round wall-clock times, labelled as finely as their spacing needs.
+  const first = Math.ceil(x0 / xStep) * xStep;
+  const xTicks = xRel.map((v) => first + v).filter((v) => v <= x1);
+  const xLabel = (ns: number) => {
+    const c = formatClock(ns);
+    return xStep < 1e9 ? c : xStep < 60e9 ? c.slice(0, 8) : c.slice(0, 5);
+  };
 
   return (
     <div ref={ref} className="card" style={{ padding: 6, marginBottom: 12 }} data-testid="scatter">
@@ -50,7 +60,7 @@ export function ScatterPlot({ traces, startMs, endMs, onPick }: Props) {
           ))}
           {xTicks.map((v) => (
             <text key={v} x={px(v)} y={H - 6} textAnchor="middle">
-              {formatClock(v).slice(0, 8)}
+              {xLabel(v)}
             </text>
           ))}
         </g>

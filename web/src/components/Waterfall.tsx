@@ -1,11 +1,17 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useEffect, useRef } from "react";
+import { memo, useEffect, useRef, useState } from "react";
 import { serviceColor } from "../lib/colors";
 import { formatDuration, formatValue, niceTicks } from "../lib/format";
 import type { Row, TraceModel } from "../lib/traceModel";
 
 export const ROW_HEIGHT = 24;
-const NAME_PCT = 38; // width of the tree column, percent of the row
+const NAME_PCT = 38; // default width of the tree column, percent of the row
+const NAME_KEY = "ariadne.waterfall.nameWidth";
+
+function storedWidth(): number {
+  const v = Number(localStorage.getItem(NAME_KEY));
+  return v >= 15 && v <= 75 ? v : NAME_PCT;
+}
 
 interface Props {
   model: TraceModel;
@@ -14,6 +20,8 @@ interface Props {
   collapsed: ReadonlySet<number>;
   selected: number;
   matches: ReadonlySet<number>;
+  /** Rows on the critical path when it is highlighted, else null. */
+  critical: ReadonlySet<number> | null;
   currentMatch: number;
   /** Bumped whenever the selection should be scrolled into view. */
   scrollTick: number;
@@ -31,6 +39,29 @@ interface Props {
 export function Waterfall(p: Props) {
   const { model, visible } = p;
   const scrollRef = useRef<HTMLDivElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const [namePct, setNamePct] = useState(storedWidth);
+  // Drag the column divider to share the width between names and bars.
+  const startDrag = (e: React.MouseEvent) => {
+    e.preventDefault();
+    const rect = rootRef.current!.getBoundingClientRect();
+    let last = namePct;
+    const move = (ev: MouseEvent) => {
+      last = Math.min(75, Math.max(15, ((ev.clientX - rect.left) / rect.width) * 100));
+      setNamePct(last);
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      try {
+        localStorage.setItem(NAME_KEY, last.toFixed(1));
+      } catch {
+        // not remembered in private mode
+      }
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
   const v = useVirtualizer({
     count: visible.length,
     getScrollElement: () => scrollRef.current,
@@ -47,21 +78,30 @@ export function Waterfall(p: Props) {
   // The last label would run off the right edge: keep ticks left of 94%.
   const ticks = niceTicks(model.duration, 8).filter((t) => t <= model.duration * 0.94 || t === 0);
   const pct = (ns: number) => (model.duration > 0 ? (ns / model.duration) * 100 : 0);
-  const guideLeft = (t: number) => `calc(${NAME_PCT}% + ${pct(t) / 100} * (100% - ${NAME_PCT}%))`;
+  const guideLeft = (t: number) => `calc(${namePct}% + ${pct(t) / 100} * (100% - ${namePct}%))`;
 
   return (
     <div
+      ref={rootRef}
       className="waterfall"
       tabIndex={0}
       data-testid="waterfall"
       onKeyDown={p.onKeyDown}
-      style={{ ["--name-width" as string]: NAME_PCT + "%" }}
+      style={{ ["--name-width" as string]: namePct + "%" }}
       aria-label="Trace waterfall. Up and down move, left and right collapse and expand, Enter opens the span."
     >
       <div className="wf-header">
         <div className="name-col">
           {model.spanCount.toLocaleString()} spans · {model.logCount.toLocaleString()} logs
         </div>
+        <div
+          className="col-resizer"
+          style={{ left: `calc(${namePct}% - 3px)` }}
+          onMouseDown={startDrag}
+          title="Drag to resize"
+          role="separator"
+          aria-orientation="vertical"
+        />
         <div className="time-col">
           {ticks.map((t) => (
             <div className="tick" key={t} style={{ left: pct(t) + "%" }}>
@@ -89,6 +129,7 @@ export function Waterfall(p: Props) {
                 selected={p.selected === idx}
                 match={p.matches.has(idx)}
                 current={p.currentMatch === idx}
+                offPath={p.critical !== null && !p.critical.has(idx)}
                 onSelect={p.onSelect}
                 onToggle={p.onToggle}
                 onOpen={p.onOpen}
@@ -109,6 +150,7 @@ interface RowProps {
   selected: boolean;
   match: boolean;
   current: boolean;
+  offPath: boolean;
   onSelect: (row: number) => void;
   onToggle: (row: number) => void;
   onOpen: (row: number) => void;
@@ -124,6 +166,7 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
     p.selected ? "selected" : "",
     p.match ? "match" : "",
     p.current ? "current" : "",
+    p.offPath ? "off-path" : "",
   ].join(" ");
   const left = duration > 0 ? (row.offset / duration) * 100 : 0;
   const indent = row.depth * 14 + 4;
@@ -153,7 +196,15 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
 
   const s = row.span;
   const width = duration > 0 ? Math.max((s.durationNs / duration) * 100, 0.15) : 100;
-  const labelRight = left + width < 75;
+  // The duration label goes right of the bar, else left of it, else (a long
+  // bar from the very start) inside it.
+  const labelPos: React.CSSProperties =
+    left + width < 75
+      ? { left: `calc(${left + width}% + 4px)` }
+      : left > 12
+        ? { right: `calc(${100 - left}% + 4px)` }
+        : { left: `calc(${left}% + 6px)` };
+  const inside = !(left + width < 75) && !(left > 12);
   return (
     <div
       className={cls}
@@ -197,10 +248,7 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
           className={"bar " + (row.error ? "error" : "")}
           style={{ left: left + "%", width: width + "%", background: color }}
         />
-        <span
-          className="bar-label"
-          style={labelRight ? { left: `calc(${left + width}% + 4px)` } : { right: `calc(${100 - left}% + 4px)` }}
-        >
+        <span className={"bar-label" + (inside ? " inside" : "")} style={labelPos}>
           {formatDuration(s.durationNs)}
           {s.coldStart ? " · cold start" : ""}
         </span>

@@ -292,3 +292,33 @@ export class TraceFinder {
     return out;
   }
 }
+
+/**
+ * Row indices of the spans on the critical path of each trace in the model:
+ * from a root, the child that finished last, then (before that child
+ * started) the one that finished last before it, and so on, recursively,
+ * like Jaeger's. A child that outlives its parent counts up to the parent's
+ * end; spans that ran alongside a longer sibling are off the path.
+ */
+export function criticalPath(model: TraceModel): Set<number> {
+  const rows = model.rows;
+  const kids: number[][] = rows.map(() => []);
+  for (const r of rows) if (r.kind === "span" && r.parent >= 0) kids[r.parent].push(r.index);
+  const startOf = (i: number) => (rows[i] as SpanRow).span.startTime;
+  const endOf = (i: number) => startOf(i) + (rows[i] as SpanRow).span.durationNs;
+  const out = new Set<number>();
+  const stack: [number, number][] = [];
+  for (const r of rows) if (r.kind === "span" && r.parent < 0) stack.push([r.index, endOf(r.index)]);
+  while (stack.length > 0) {
+    const [i, until] = stack.pop()!;
+    out.add(i);
+    let t = Math.min(until, endOf(i));
+    const byEnd = kids[i].slice().sort((a, b) => endOf(b) - endOf(a));
+    for (const k of byEnd) {
+      if (startOf(k) >= t) continue; // started after the path moved on (or after the parent ended)
+      stack.push([k, Math.min(endOf(k), t)]);
+      t = startOf(k);
+    }
+  }
+  return out;
+}

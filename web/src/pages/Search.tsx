@@ -10,6 +10,15 @@ import { resolveRange, toApiRange } from "../lib/timeRange";
 import type { TraceSummary } from "../lib/types";
 import { useApi } from "../lib/useApi";
 
+type SortKey = "start" | "duration" | "spans" | "errors";
+// Sorting orders the page at hand; the API pages newest first.
+const SORTS: Record<SortKey, (t: TraceSummary) => number> = {
+  start: (t) => t.startTime,
+  duration: (t) => t.durationNs,
+  spans: (t) => t.spanCount,
+  errors: (t) => t.errorCount,
+};
+
 /** Trace search: the form edits a draft; submitting writes the URL, and the URL drives the request. */
 export function SearchPage() {
   const [params] = useSearchParams();
@@ -42,7 +51,23 @@ export function SearchPage() {
     setAttrVal("");
   };
 
-  const traces = res.data?.traces ?? [];
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "start", desc: true });
+  const traces = useMemo(() => {
+    const list = res.data?.traces ?? [];
+    if (sort.key === "start" && sort.desc) return list; // the API's order
+    const v = SORTS[sort.key];
+    return [...list].sort((a, b) => (sort.desc ? v(b) - v(a) : v(a) - v(b)));
+  }, [res.data, sort]);
+  const th = (key: SortKey, label: string, num = true) => (
+    <th
+      className={(num ? "num " : "") + "sortable"}
+      aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}
+      onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : true }))}
+    >
+      {label}
+      {sort.key === key ? (sort.desc ? " ↓" : " ↑") : ""}
+    </th>
+  );
   const minErr = checkDuration(draft.minDuration);
   const maxErr = checkDuration(draft.maxDuration);
   const pageNo = (location.state as { page?: number } | null)?.page ?? (query.cursor ? 2 : 1);
@@ -205,10 +230,10 @@ export function SearchPage() {
                   <tr>
                     <th>Root service</th>
                     <th>Root operation</th>
-                    <th>Start</th>
-                    <th className="num">Duration</th>
-                    <th className="num">Spans</th>
-                    <th className="num">Errors</th>
+                    {th("start", "Start", false)}
+                    {th("duration", "Duration")}
+                    {th("spans", "Spans")}
+                    {th("errors", "Errors")}
                     <th>Trace id</th>
                   </tr>
                 </thead>
@@ -218,6 +243,7 @@ export function SearchPage() {
                       key={t.traceId}
                       className="clickable"
                       data-testid="result-row"
+                      data-duration-ns={t.durationNs}
                       onClick={(e) => {
                         if (e.metaKey || e.ctrlKey) window.open(`/trace/${t.traceId}`, "_blank");
                         else open(t);

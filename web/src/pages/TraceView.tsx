@@ -9,6 +9,7 @@ import {
   type TraceModel,
   TraceFinder,
   buildTraceModel,
+  criticalPath,
   reveal,
   spanKey,
   visibleRows,
@@ -62,6 +63,7 @@ export function TraceViewPage() {
 
 function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel }) {
   const [params, setParams] = useSearchParams();
+  const location = useLocation();
   const [collapsed, setCollapsed] = useState<Set<number>>(() => new Set());
   const visible = useMemo(() => visibleRows(model, collapsed), [model, collapsed]);
   const [selected, setSelected] = useState<number>(() => {
@@ -75,6 +77,8 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
   const [findQuery, setFindQuery] = useState("");
   const [current, setCurrent] = useState(-1);
   const findRef = useRef<HTMLInputElement>(null);
+  const [showCritical, setShowCritical] = useState(false);
+  const critical = useMemo(() => (showCritical ? criticalPath(model) : null), [model, showCritical]);
   const wfRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -143,7 +147,8 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
         else n.delete("span");
         return n;
       },
-      { replace: true },
+      // Keep the history entry's state (where "back to results" leads).
+      { replace: true, state: location.state },
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, panelOpen]);
@@ -264,6 +269,15 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
           ↓
         </button>
         <span style={{ flex: 1 }} />
+        <label className="check" title="Highlight the spans that determined the trace's duration">
+          <input
+            type="checkbox"
+            data-testid="critical-path"
+            checked={showCritical}
+            onChange={(e) => setShowCritical(e.target.checked)}
+          />
+          Critical path
+        </label>
         <button onClick={() => setCollapsed(new Set())}>Expand all</button>
         <button
           onClick={() =>
@@ -285,6 +299,7 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
           collapsed={collapsed}
           selected={selected}
           matches={matches}
+          critical={critical}
           currentMatch={current >= 0 ? matchList[current] : -1}
           scrollTick={scrollTick}
           onSelect={selectFromClick}
