@@ -101,6 +101,24 @@ func attrStr(s *tracepb.Span, key string) string {
 	return ""
 }
 
+// lockedBuffer collects the child's stdout, written by os/exec's copier.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // TestFunctionUnderRuntimeAPI builds this function and runs it the way
 // Lambda does, against lambdatest's Runtime API, exporting to a local
 // OTLP/HTTP collector. The same binary and Runtime API drive the
@@ -145,8 +163,8 @@ func TestFunctionUnderRuntimeAPI(t *testing.T) {
 		"ORDERS_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/orders",
 		"ARIADNE_ENDPOINT="+otlp.URL,
 	)
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
+	stdout := &lockedBuffer{}
+	cmd.Stdout = stdout
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
