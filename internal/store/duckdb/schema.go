@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -110,7 +111,7 @@ func (sc *scratch) strings(slot int, ss []string) any {
 	}
 	l := sc.lists[slot][:0]
 	for _, s := range ss {
-		l = append(l, s)
+		l = append(l, validUTF8(s))
 	}
 	sc.lists[slot] = l
 	return l
@@ -122,7 +123,7 @@ func (sc *scratch) keys(slot int, a model.Attributes) any {
 	}
 	l := sc.lists[slot][:0]
 	for i := range a {
-		l = append(l, a[i].Key)
+		l = append(l, validUTF8(a[i].Key))
 	}
 	sc.lists[slot] = l
 	return l
@@ -134,7 +135,7 @@ func (sc *scratch) values(slot int, a model.Attributes) any {
 	}
 	l := sc.lists[slot][:0]
 	for i := range a {
-		l = append(l, a[i].Value.Str)
+		l = append(l, validUTF8(a[i].Value.Str))
 	}
 	sc.lists[slot] = l
 	return l
@@ -317,7 +318,16 @@ func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil
 	}
-	return s
+	return validUTF8(s)
+}
+
+// validUTF8 replaces invalid UTF-8, which DuckDB would otherwise store and
+// then read back as NULL, losing the whole string.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // Small adapters so the column specs stay one line each.

@@ -81,3 +81,28 @@ func TestWriteCancelled(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestInvalidUTF8 keeps what it can of a bad string instead of letting
+// DuckDB turn it into NULL.
+func TestInvalidUTF8(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	b := smallBatch(3)
+	b.Spans[0].Name = "bad\xff name"
+	b.Spans[0].Attributes[0].Value.Str = "v\xfe"
+	b.Spans[0].MessageIDs = []string{"m\xc3"}
+	if err := e.Write(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := e.Trace(t.Context(), b.Spans[0].TraceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tr.Spans[0]
+	if got.Name != "bad\uFFFD name" || got.Attributes[0].Value.Str != "v\uFFFD" || got.MessageIDs[0] != "m\uFFFD" {
+		t.Errorf("got name %q, attribute %q, message ids %q", got.Name, got.Attributes[0].Value.Str, got.MessageIDs)
+	}
+}

@@ -124,3 +124,7 @@ CREATE TABLE trace_index (
 );
 
 CREATE INDEX trace_index_trace_id ON trace_index (trace_id);
+
+-- Correlation looks message refs up by key; only messaging spans have refs,
+-- so the index stays small next to the spans table.
+CREATE INDEX message_refs_key ON message_refs ("key");
