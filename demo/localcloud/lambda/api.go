@@ -34,6 +34,9 @@ func (s *Service) writeInvokeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		restError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+err.Error(), nil)
+	case errors.Is(err, errAccountLimit):
+		restError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.",
+			map[string]string{"Reason": "ConcurrentInvocationLimitExceeded"})
 	case errors.Is(err, ErrThrottled):
 		restError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.",
 			map[string]string{"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"})

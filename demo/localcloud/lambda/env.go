@@ -148,7 +148,7 @@ func (s *Service) startEnv(fn *function) (*env, error) {
 		defer e.wg.Done()
 		_ = e.srv.Serve(ln)
 	}()
-	e.init()
+	e.runInit()
 	return e, nil
 }
 
@@ -289,9 +289,9 @@ func (e *env) drainOutput() {
 	}
 }
 
-// init runs the init phase: extensions register, the runtime starts and
+// runInit runs the init phase: extensions register, the runtime starts and
 // asks for its first event.
-func (e *env) init() {
+func (e *env) runInit() {
 	cfg := e.fn.cfg
 	start := time.Now()
 	e.tel.emit("platform.initStart", map[string]any{

@@ -37,6 +37,9 @@ var (
 	ErrThrottled = errors.New("rate exceeded")
 	ErrTooLarge  = errors.New("request payload too large")
 	ErrClosed    = errors.New("lambda service closed")
+
+	// errAccountLimit is the throttle of Settings.ConcurrencyLimit.
+	errAccountLimit = fmt.Errorf("%w: concurrency limit of the account", ErrThrottled)
 )
 
 // Payload limits as documented by AWS.
@@ -136,7 +139,10 @@ type Settings struct {
 	Deliver func(ctx context.Context, targetARN string, body []byte, attrs map[string]string) error
 	// Env is added to the environment of every function process (for
 	// example AWS_ENDPOINT_URL_SQS pointing at the local SQS).
-	Env                map[string]string
+	Env map[string]string
+	// ConcurrencyLimit bounds the environments of all functions together
+	// (the account limit), default 100: each one is a process here.
+	ConcurrencyLimit   int
 	IdleTimeout        time.Duration   // idle environments are shut down, default 5m
 	RetryDelays        []time.Duration // async back-off per retry, default 1m, 2m
 	ThrottleRetryDelay time.Duration   // async re-try after a throttle, default 1s
@@ -157,6 +163,9 @@ func (s *Settings) defaults() {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.ConcurrencyLimit <= 0 {
+		s.ConcurrencyLimit = 100
 	}
 	if s.IdleTimeout <= 0 {
 		s.IdleTimeout = 5 * time.Minute
@@ -192,6 +201,7 @@ type Service struct {
 	closed    bool
 
 	pending   atomic.Int64 // queued async events
+	active    atomic.Int64 // environments initialising or invoking, all functions
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
@@ -405,6 +415,11 @@ func (s *Service) acquire(ctx context.Context, fn *function) (*env, error) {
 		fn.mu.Unlock()
 		return nil, ErrThrottled
 	}
+	if s.active.Add(1) > int64(s.set.ConcurrencyLimit) {
+		s.active.Add(-1)
+		fn.mu.Unlock()
+		return nil, errAccountLimit
+	}
 	fn.active++
 	for len(fn.idle) > 0 {
 		e := fn.idle[len(fn.idle)-1]
@@ -422,12 +437,14 @@ func (s *Service) acquire(ctx context.Context, fn *function) (*env, error) {
 	if err != nil {
 		fn.mu.Lock()
 		fn.active--
+		s.active.Add(-1)
 		fn.mu.Unlock()
 		return nil, err
 	}
 	fn.mu.Lock()
 	if s.ctx.Err() != nil { // closed while this environment started
 		fn.active--
+		s.active.Add(-1)
 		fn.mu.Unlock()
 		e.shutdown("spindown")
 		return nil, ErrClosed
@@ -444,6 +461,7 @@ func (s *Service) release(fn *function, e *env) {
 	fn.mu.Lock()
 	defer fn.mu.Unlock()
 	fn.active--
+	s.active.Add(-1)
 	switch {
 	case s.ctx.Err() != nil:
 		// Close shuts every environment down.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -180,9 +181,7 @@ type subscriber struct {
 	kick     chan struct{}
 	stop     chan struct{}
 	client   *http.Client
-	log      interface {
-		Debug(string, ...any)
-	}
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	buf    []TelemetryEvent

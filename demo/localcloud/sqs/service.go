@@ -20,6 +20,8 @@ const (
 	maxBatchEntries = 10
 	maxMessageBytes = 256 * 1024
 	maxWait         = 20 * time.Second
+	// maxMessages bounds a queue: SQS has no such limit, a laptop does.
+	maxMessages = 100000
 )
 
 // Settings configures the service. Zero values get defaults.
@@ -228,6 +230,10 @@ func (s *Service) Send(ref string, in SendInput) (SendOutput, error) {
 	}
 	if size > q.maxSize {
 		return SendOutput{}, errInvalid("InvalidParameterValue", fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.maxSize))
+	}
+	if len(q.msgs) >= maxMessages {
+		return SendOutput{}, &apiError{code: "OverLimit", queryCode: "AWS.SimpleQueueService.OverLimit",
+			message: fmt.Sprintf("localcloud holds at most %d messages per queue", maxMessages), status: 403, senderSide: true}
 	}
 	now := time.Now()
 	delay := q.delay
