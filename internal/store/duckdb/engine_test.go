@@ -148,3 +148,27 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("Open of a newer schema = %v, want ErrSchemaTooNew", err)
 	}
 }
+
+// TestSettingsApplied: the settings the spike found necessary reach DuckDB.
+func TestSettingsApplied(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "300MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT current_setting('threads')::VARCHAR", "1"},
+		{"SELECT current_setting('wal_autocheckpoint')::VARCHAR", "61.0 MiB"},
+		{"SELECT current_setting('memory_limit')::VARCHAR", "286.1 MiB"},
+		{"SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'ariadne'", "v1.5.0+"},
+	} {
+		var got string
+		if err := e.db.QueryRowContext(t.Context(), tc.q).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
