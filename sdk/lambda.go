@@ -129,8 +129,10 @@ func (s *SDK) begin(ctx context.Context, payload []byte) *run {
 		kind = trace.SpanKindConsumer
 	}
 	attrs := make([]attribute.KeyValue, 0, 16+len(trig.Attrs))
+	if reqID != "" {
+		attrs = append(attrs, attribute.String("faas.invocation_id", reqID))
+	}
 	attrs = append(attrs,
-		attribute.String("faas.invocation_id", reqID),
 		attribute.Bool("faas.coldstart", cold),
 		attribute.String("faas.trigger", trig.FaaS),
 		attribute.String("ariadne.trigger", trig.Kind),
@@ -180,6 +182,23 @@ func (s *SDK) begin(ctx context.Context, payload []byte) *run {
 	r := &run{sdk: s, ctx: ctx, span: span, inv: inv, trig: trig, started: now}
 
 	deadline, hasDeadline := ctx.Deadline()
+	if reqID != "" {
+		// Without a request id the server cannot key an invocation row.
+		s.startMarker(ctx, now, reqID, cold, deadline, hasDeadline)
+	}
+
+	r.startMessages()
+	if hasDeadline {
+		if d := time.Until(deadline) - s.cfg.TimeoutMargin; d > 0 {
+			r.timer = time.AfterFunc(d, func() { safe(r.timeout) })
+		}
+	}
+	return r
+}
+
+// startMarker exports the start marker of docs/attributes.md: the server
+// turns a marker without a matching end into a timeout or crash.
+func (s *SDK) startMarker(ctx context.Context, now time.Time, reqID string, cold bool, deadline time.Time, hasDeadline bool) {
 	markerAttrs := []attribute.KeyValue{
 		attribute.String("ariadne.marker", "start"),
 		attribute.String("faas.invocation_id", reqID),
@@ -199,13 +218,6 @@ func (s *SDK) begin(ctx context.Context, payload []byte) *run {
 	// exports it while the handler runs.
 	marker.End(trace.WithTimestamp(now))
 
-	r.startMessages()
-	if hasDeadline {
-		if d := time.Until(deadline) - s.cfg.TimeoutMargin; d > 0 {
-			r.timer = time.AfterFunc(d, func() { safe(r.timeout) })
-		}
-	}
-	return r
 }
 
 // startMessages opens one processing span per SQS message, linked to its
