@@ -212,7 +212,7 @@ func (c *Cloud) createFunction(ctx context.Context, f FunctionSpec, set Settings
 		switch {
 		case t.Queue != "":
 			err = c.SQS.AddEventSource(sqs.EventSource{Queue: t.Queue, Function: f.Name, BatchSize: t.BatchSize,
-				MaximumBatchingWindow: time.Duration(t.BatchingWindow), ReportBatchItemFailures: t.ReportBatchItemFailures, Invoke: c.invokeSync})
+				MaximumBatchingWindow: time.Duration(t.BatchingWindow), ReportBatchItemFailures: t.ReportBatchItemFailures, Pollers: t.Pollers, Invoke: c.invokeSync})
 		case t.Topic != "":
 			_, err = c.SNS.Subscribe(c.TopicARN(t.Topic), "lambda", arn, map[string]string{"FilterPolicy": t.FilterPolicy})
 		case t.Bucket != "":

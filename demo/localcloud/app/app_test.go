@@ -391,3 +391,42 @@ func TestCloseIsIdempotent(t *testing.T) {
 		t.Error("invoke after Close succeeded")
 	}
 }
+
+func TestQueueTriggerThrottled(t *testing.T) {
+	e := start(t, `{
+		"queues": [{"name": "burst", "visibilityTimeout": "1s"}],
+		"functions": [{
+			"name": "slow", "binary": "$FN", "reservedConcurrency": 1,
+			"env": {"TESTFN_OUT": "$DIR/slow.jsonl", "TESTFN_SLEEP_MS": "300"},
+			"triggers": [{"queue": "burst", "batchSize": 1, "pollers": 3}]
+		}]
+	}`, app.Settings{})
+	ctx := context.Background()
+	var entries []sqstypes.SendMessageBatchRequestEntry
+	for i := range 4 {
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(fmt.Sprint("m", i))})
+	}
+	if _, err := e.sqs.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(e.cloud.QueueURL("burst")), Entries: entries}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	localcloudtest.Eventually(t, 15*time.Second, "every message processed", func() bool {
+		for _, l := range e.events("slow") {
+			for _, r := range sqsRecords(t, l) {
+				seen[r.Body] = true
+			}
+		}
+		return len(seen) == 4
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	throttled := 0
+	for _, r := range e.records {
+		if r.Status == lambda.StatusThrottled {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Error("three pollers on a function with reserved concurrency 1 were never throttled")
+	}
+}

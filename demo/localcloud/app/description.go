@@ -72,6 +72,7 @@ type TriggerSpec struct {
 	BatchSize               int      `json:"batchSize,omitempty"`
 	BatchingWindow          Duration `json:"batchingWindow,omitempty"`
 	ReportBatchItemFailures bool     `json:"reportBatchItemFailures,omitempty"`
+	Pollers                 int      `json:"pollers,omitempty"` // concurrent batches, default 1
 
 	Topic        string `json:"topic,omitempty"`
 	FilterPolicy string `json:"filterPolicy,omitempty"`

@@ -23,7 +23,10 @@ type EventSource struct {
 	BatchSize               int           // 1..10000, default 10
 	MaximumBatchingWindow   time.Duration // gather messages this long when the batch is not full
 	ReportBatchItemFailures bool          // honour batchItemFailures in the response
-	Invoke                  Invoker
+	// Pollers is the number of concurrent batches (default 1). Lambda
+	// scales pollers with the backlog; here it is fixed.
+	Pollers int
+	Invoke  Invoker
 }
 
 // AddEventSource starts polling a queue for a function. The poller stops
@@ -41,11 +44,13 @@ func (s *Service) AddEventSource(es EventSource) error {
 	if err != nil {
 		return fmt.Errorf("add event source %s→%s: %w", es.Queue, es.Function, err)
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.poll(es, q.arn)
-	}()
+	for range max(es.Pollers, 1) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.poll(es, q.arn)
+		}()
+	}
 	return nil
 }
 

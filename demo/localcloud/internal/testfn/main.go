@@ -12,7 +12,8 @@
 // Event-source records (SQS, SNS, S3) are appended as one JSON line to the
 // file named by TESTFN_OUT. An SQS record whose body contains "fail" fails:
 // reported in batchItemFailures when TESTFN_PARTIAL=1, else as an error for
-// the whole batch. TESTFN_FAIL=1 makes every record-event invocation fail.
+// the whole batch. TESTFN_FAIL=1 makes every record-event invocation fail;
+// TESTFN_SLEEP_MS delays every record-event invocation.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +99,9 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 func (h *handler) records(raw json.RawMessage) (any, error) {
+	if ms, err := strconv.Atoi(os.Getenv("TESTFN_SLEEP_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
 	if out := os.Getenv("TESTFN_OUT"); out != "" {
 		f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
