@@ -188,7 +188,10 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
           <span className="label">{formatValue(l.body)}</span>
         </div>
         <div className="time-col">
-          <div className={"log-mark " + (row.error ? "error" : "")} style={{ left: left + "%", background: color }} />
+          <div
+            className={"log-mark " + (row.error ? "error" : "")}
+            style={{ left: `min(${left}%, 100% - 6px)`, background: color }}
+          />
         </div>
       </div>
     );
