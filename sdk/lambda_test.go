@@ -314,3 +314,30 @@ func TestWrapMetadataOnly(t *testing.T) {
 		t.Errorf("strong ids must survive metadata-only mode: %s", v.Emit())
 	}
 }
+
+func TestStartMarkerExportedWhileHandlerRuns(t *testing.T) {
+	s, mem, _ := newMemSDK(t, nil)
+	h := s.Wrap(func(ctx context.Context) error {
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			if findSpan(mem.GetSpans(), MarkerSpanName) != nil {
+				return nil
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		return errors.New("start marker not exported during the invocation")
+	})
+	ctx, cancel := lambdaCtx("req-marker", 5*time.Second)
+	defer cancel()
+	if _, err := h.Invoke(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	m := findSpan(mem.GetSpans(), MarkerSpanName)
+	inv := findSpan(mem.GetSpans(), "orders")
+	if m.Parent.SpanID() != inv.SpanContext.SpanID() || m.SpanContext.TraceID() != inv.SpanContext.TraceID() {
+		t.Fatal("marker is not in the invocation's trace")
+	}
+	if v, _ := attr(m.Attributes, "ariadne.deadline"); time.Until(time.Unix(0, v.AsInt64())) < 3*time.Second {
+		t.Errorf("deadline %v", time.Unix(0, v.AsInt64()))
+	}
+}
