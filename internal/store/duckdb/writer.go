@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -317,71 +319,110 @@ func classify(err error) error {
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 }
 
+// clusterGap splits a lookup by time: rows whose times are further apart
+// than this are looked up separately, so one late span in a commit does
+// not make the lookup scan all the data written in between.
+const clusterGap = int64(5 * time.Minute)
+
+type timed[T any] struct {
+	t int64
+	v T
+}
+
+// clusters groups items of nearby times; one group when they lie close.
+func clusters[T any](items []timed[T]) [][]timed[T] {
+	lo, hi := items[0].t, items[0].t
+	for _, it := range items {
+		lo, hi = min(lo, it.t), max(hi, it.t)
+	}
+	if hi-lo <= clusterGap {
+		return [][]timed[T]{items}
+	}
+	slices.SortFunc(items, func(a, b timed[T]) int { return cmp.Compare(a.t, b.t) })
+	var out [][]timed[T]
+	start := 0
+	for i := 1; i <= len(items); i++ {
+		if i == len(items) || items[i].t-items[i-1].t > clusterGap {
+			out = append(out, items[start:i])
+			start = i
+		}
+	}
+	return out
+}
+
+func timeBounds[T any](items []timed[T]) (lo, hi int64) {
+	lo, hi = items[0].t, items[0].t
+	for _, it := range items {
+		lo, hi = min(lo, it.t), max(hi, it.t)
+	}
+	return lo, hi
+}
+
 // existing returns the (trace_id, span_id) pairs of reqs' spans that are
 // already stored. A retry resends spans with the same start times, so the
 // lookup scans only the batch's time range of the spans table, which zone
 // maps prune to the newest row groups: its cost does not grow with the
-// store.
+// store. A span whose ids were stored with another start time is not
+// caught; that is a broken client, not a retry.
 func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]struct{}, error) {
-	var lo, hi int64
-	first := true
-	traces := make(map[model.TraceID]struct{})
+	var items []timed[model.TraceID]
 	for _, r := range reqs {
 		for i := range r.b.Spans {
-			s := &r.b.Spans[i]
-			if first || s.StartTime < lo {
-				lo = s.StartTime
-			}
-			if first || s.StartTime > hi {
-				hi = s.StartTime
-			}
-			first = false
-			traces[s.TraceID] = struct{}{}
+			items = append(items, timed[model.TraceID]{r.b.Spans[i].StartTime, r.b.Spans[i].TraceID})
 		}
 	}
-	if first {
+	if len(items) == 0 {
 		return nil, nil
 	}
-	var q strings.Builder
-	q.WriteString("SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN ")
-	q.WriteString(strconv.FormatInt(lo, 10))
-	q.WriteString(" AND ")
-	q.WriteString(strconv.FormatInt(hi, 10))
-	q.WriteString(" AND trace_id IN (")
-	n := 0
-	for t := range traces {
-		if n > 0 {
-			q.WriteByte(',')
+	var out map[spanKey]struct{}
+	for _, group := range clusters(items) {
+		lo, hi := timeBounds(group)
+		var q strings.Builder
+		fmt.Fprintf(&q, "SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN %d AND %d AND trace_id IN (", lo, hi)
+		seen := make(map[model.TraceID]struct{}, len(group)/8)
+		for _, it := range group {
+			if _, ok := seen[it.v]; ok {
+				continue
+			}
+			if len(seen) > 0 {
+				q.WriteByte(',')
+			}
+			seen[it.v] = struct{}{}
+			q.WriteString(uuidLiteral(it.v))
 		}
-		q.WriteString(uuidLiteral(t))
-		n++
+		q.WriteString(")")
+		if err := w.scanExisting(ctx, q.String(), &out); err != nil {
+			return nil, err
+		}
 	}
-	q.WriteString(")")
-	rs, err := w.conn.QueryContext(ctx, q.String())
+	return out, nil
+}
+
+func (w *writer) scanExisting(ctx context.Context, query string, out *map[spanKey]struct{}) error {
+	rs, err := w.conn.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("look up stored spans: %w", err)
+		return fmt.Errorf("look up stored spans: %w", err)
 	}
 	defer rs.Close()
-	var out map[spanKey]struct{}
 	for rs.Next() {
 		var tid, sid any
 		if err := rs.Scan(&tid, &sid); err != nil {
-			return nil, fmt.Errorf("look up stored spans: %w", err)
+			return fmt.Errorf("look up stored spans: %w", err)
 		}
 		t, err := asTraceID(tid)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s, _ := sid.(uint64)
-		if out == nil {
-			out = make(map[spanKey]struct{})
+		if *out == nil {
+			*out = make(map[spanKey]struct{})
 		}
-		out[spanKey{t, s}] = struct{}{}
+		(*out)[spanKey{t, s}] = struct{}{}
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("look up stored spans: %w", err)
+		return fmt.Errorf("look up stored spans: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // logKey identifies a log record for retry detection. Logs have no id, so
@@ -403,40 +444,45 @@ func newLogKey(l *model.LogRecord) logKey {
 // existingLogs finds the logs of reqs already stored, looking only at the
 // exact timestamps of the batch (zone maps prune the rest).
 func (w *writer) existingLogs(ctx context.Context, reqs []*request) (map[logKey]struct{}, error) {
-	times := make(map[int64]struct{})
-	var lo, hi int64
+	var items []timed[struct{}]
 	for _, r := range reqs {
 		for i := range r.b.Logs {
-			t := r.b.Logs[i].Time
-			if len(times) == 0 || t < lo {
-				lo = t
-			}
-			if len(times) == 0 || t > hi {
-				hi = t
-			}
-			times[t] = struct{}{}
+			items = append(items, timed[struct{}]{t: r.b.Logs[i].Time})
 		}
 	}
-	if len(times) == 0 {
+	if len(items) == 0 {
 		return nil, nil
 	}
-	var q strings.Builder
-	fmt.Fprintf(&q, `SELECT "time", observed_time, trace_id, span_id, severity, md5(coalesce(body, '')) FROM logs WHERE "time" BETWEEN %d AND %d AND "time" IN (`, lo, hi)
-	n := 0
-	for t := range times {
-		if n > 0 {
-			q.WriteByte(',')
+	var out map[logKey]struct{}
+	for _, group := range clusters(items) {
+		lo, hi := timeBounds(group)
+		var q strings.Builder
+		fmt.Fprintf(&q, `SELECT "time", observed_time, trace_id, span_id, severity, md5(coalesce(body, '')) FROM logs WHERE "time" BETWEEN %d AND %d AND "time" IN (`, lo, hi)
+		seen := make(map[int64]struct{}, len(group))
+		for _, it := range group {
+			if _, ok := seen[it.t]; ok {
+				continue
+			}
+			if len(seen) > 0 {
+				q.WriteByte(',')
+			}
+			seen[it.t] = struct{}{}
+			q.WriteString(strconv.FormatInt(it.t, 10))
 		}
-		q.WriteString(strconv.FormatInt(t, 10))
-		n++
+		q.WriteString(")")
+		if err := w.scanExistingLogs(ctx, q.String(), &out); err != nil {
+			return nil, err
+		}
 	}
-	q.WriteString(")")
-	rs, err := w.conn.QueryContext(ctx, q.String())
+	return out, nil
+}
+
+func (w *writer) scanExistingLogs(ctx context.Context, query string, out *map[logKey]struct{}) error {
+	rs, err := w.conn.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("look up stored logs: %w", err)
+		return fmt.Errorf("look up stored logs: %w", err)
 	}
 	defer rs.Close()
-	var out map[logKey]struct{}
 	for rs.Next() {
 		var (
 			k        logKey
@@ -446,26 +492,26 @@ func (w *writer) existingLogs(ctx context.Context, reqs []*request) (map[logKey]
 			sum      string
 		)
 		if err := rs.Scan(&k.time, &obs, &tid, &sid, &sev, &sum); err != nil {
-			return nil, fmt.Errorf("look up stored logs: %w", err)
+			return fmt.Errorf("look up stored logs: %w", err)
 		}
 		if k.trace, err = asTraceID(tid); err != nil {
-			return nil, err
+			return err
 		}
 		id, _ := asSpanID(sid)
 		k.span = spanU64(id)
 		k.observed, k.severity = obs.Int64, uint8(sev.Int64)
 		if _, err := hex.Decode(k.body[:], []byte(sum)); err != nil {
-			return nil, fmt.Errorf("look up stored logs: md5 %q: %w", sum, err)
+			return fmt.Errorf("look up stored logs: md5 %q: %w", sum, err)
 		}
-		if out == nil {
-			out = make(map[logKey]struct{})
+		if *out == nil {
+			*out = make(map[logKey]struct{})
 		}
-		out[k] = struct{}{}
+		(*out)[k] = struct{}{}
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("look up stored logs: %w", err)
+		return fmt.Errorf("look up stored logs: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs map[logKey]struct{}) (rows, dropped int, err error) {

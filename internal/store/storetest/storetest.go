@@ -228,6 +228,16 @@ func testIdempotent(t *testing.T, open Opener) {
 	if len(tr.Spans) != 6 {
 		t.Fatalf("got %d spans after re-writes, want 6", len(tr.Spans))
 	}
+	// A batch whose spans lie hours apart, re-sent.
+	far := traceSpec{n: 8, spans: 3, dur: time.Millisecond, service: "far", name: "op", childGap: 3 * time.Hour}.build()
+	far.Logs = []model.LogRecord{
+		{Time: base, TraceID: traceID(8), Body: model.Value{Type: model.TypeString, Str: "early"}},
+		{Time: base + int64(5*time.Hour), TraceID: traceID(8), Body: model.Value{Type: model.TypeString, Str: "late"}},
+	}
+	write(t, s, far, far)
+	if tr := mustTrace(t, s, traceID(8)); len(tr.Spans) != 3 || len(tr.Logs) != 2 {
+		t.Errorf("re-sent spread-out batch: %d spans and %d logs, want 3 and 2", len(tr.Spans), len(tr.Logs))
+	}
 	// Equal lines within one batch are real and kept; the re-sent copies are not.
 	if len(tr.Logs) != 2 {
 		t.Errorf("got %d logs after a retried batch, want the 2 of the batch", len(tr.Logs))
