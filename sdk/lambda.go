@@ -294,9 +294,7 @@ func (r *run) finish(resp []byte, err error, panicked any, stack []byte) []byte 
 		r.timer.Stop()
 	}
 	out := resp
-	ended := false
 	r.once.Do(func() {
-		ended = true
 		s := r.sdk
 		switch {
 		case panicked != nil:
@@ -321,9 +319,10 @@ func (r *run) finish(resp []byte, err error, panicked any, stack []byte) []byte 
 		r.endMessages(resp, err, panicked)
 		r.span.End()
 	})
-	if ended {
-		r.sdk.flushSoon()
-	}
+	// Flush even when the timeout timer ended the span first: the handler
+	// did return after all, and what it did since must not wait for the
+	// next invocation (which may never come).
+	r.sdk.flushSoon()
 	return out
 }
 
