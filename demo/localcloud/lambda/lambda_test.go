@@ -256,7 +256,7 @@ func TestThrottling(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h.invoke(t, "single", `{"action":"sleep","ms":1500}`)
+		h.invoke(t, "single", `{"action":"sleep","ms":2500}`)
 	}()
 	localcloudtest.Eventually(t, 2*time.Second, "the sleeper to start", func() bool {
 		h.mu.Lock()
@@ -594,5 +594,27 @@ func TestGetAndListFunctions(t *testing.T) {
 	_, err = h.client.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("a"), InvocationType: types.InvocationTypeDryRun})
 	if err != nil {
 		t.Errorf("DryRun: %v", err)
+	}
+}
+
+func TestIdleEnvironmentSpinsDown(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ext.jsonl")
+	h := newHarness(t, lambda.Settings{IdleTimeout: 300 * time.Millisecond},
+		lambda.Function{Name: "idle", Binary: bins.Function, Extensions: []string{bins.Extension}, Env: map[string]string{"TESTEXT_OUT": out}})
+	first := decodeEcho(t, h.invoke(t, "idle", `{"action":"echo"}`).Payload)
+	localcloudtest.Eventually(t, 5*time.Second, "SHUTDOWN after idling", func() bool {
+		for _, l := range localcloudtest.ReadExtension(t, out) {
+			if l.Event.EventType == "SHUTDOWN" {
+				if l.Event.Reason != "spindown" {
+					t.Errorf("shutdownReason = %q, want spindown", l.Event.Reason)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	second := decodeEcho(t, h.invoke(t, "idle", `{"action":"echo"}`).Payload)
+	if !second.ColdStart || second.PID == first.PID {
+		t.Errorf("after spindown: coldStart %v pid %d (was %d), want a new environment", second.ColdStart, second.PID, first.PID)
 	}
 }

@@ -295,12 +295,16 @@ func TestEventSourceBatchItemFailures(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("never invoked")
 			}
-			time.Sleep(100 * time.Millisecond)
-			attrs, err := svc.Attributes("src")
-			if err != nil {
-				t.Fatal(err)
+			left := -1
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) && left != tc.wantLeft {
+				time.Sleep(20 * time.Millisecond)
+				attrs, err := svc.Attributes("src")
+				if err != nil {
+					t.Fatal(err)
+				}
+				left, _ = strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
 			}
-			left, _ := strconv.Atoi(attrs["ApproximateNumberOfMessagesNotVisible"])
 			if left != tc.wantLeft {
 				t.Errorf("%d messages left in flight, want %d", left, tc.wantLeft)
 			}
