@@ -27,7 +27,12 @@ import (
 //
 //	ARIADNE_BENCH_SPANS=10000000 go test -run '^$' -bench . -benchtime 1x ./internal/store/duckdb
 //
-// BenchmarkIngest builds the store the query benchmarks then share.
+// BenchmarkIngest builds the store the query benchmarks then share. With
+// ARIADNE_BENCH_DIR set, the store is kept in that directory and later runs
+// of the query benchmarks alone reuse it instead of ingesting again:
+//
+//	ARIADNE_BENCH_DIR=/tmp/ab ARIADNE_BENCH_SPANS=10000000 go test -run '^$' -bench Ingest -benchtime 1x ./internal/store/duckdb
+//	ARIADNE_BENCH_DIR=/tmp/ab ARIADNE_BENCH_SPANS=10000000 go test -run '^$' -bench 'TraceByID|Search|Autocomplete' -benchtime 1x ./internal/store/duckdb
 
 const (
 	benchSpansPerTrace = 10
@@ -63,7 +68,9 @@ func TestMain(m *testing.M) {
 	fixture.Lock()
 	if s := fixture.s; s != nil {
 		s.e.Close()
-		os.RemoveAll(s.dir)
+		if keptDir() == "" {
+			os.RemoveAll(s.dir)
+		}
 	}
 	fixture.Unlock()
 	os.Exit(code)
@@ -150,6 +157,14 @@ func (g *gen) batch(b *model.Batch, first, n int) {
 	}
 }
 
+// keptDir is where a benchmark store is kept between runs, "" for none.
+func keptDir() string {
+	if d := os.Getenv("ARIADNE_BENCH_DIR"); d != "" {
+		return filepath.Join(d, "store-"+strconv.Itoa(benchSpans()))
+	}
+	return ""
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -222,7 +237,13 @@ func BenchmarkIngest(b *testing.B) {
 			fixture.s = nil
 		}
 		fixture.Unlock()
-		dir, err := os.MkdirTemp("", "ariadne-bench-")
+		dir := keptDir()
+		var err error
+		if dir != "" {
+			err = os.RemoveAll(dir)
+		} else {
+			dir, err = os.MkdirTemp("", "ariadne-bench-")
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -259,6 +280,19 @@ func shared(b *testing.B) (*benchStore, *gen) {
 	fixture.Lock()
 	s := fixture.s
 	fixture.Unlock()
+	if s == nil && keptDir() != "" {
+		if _, err := os.Stat(filepath.Join(keptDir(), FileName)); err == nil {
+			e, err := Open(b.Context(), Settings{Dir: keptDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			spans := benchSpans()
+			s = &benchStore{e: e, dir: keptDir(), spans: spans, traces: spans / benchSpansPerTrace}
+			fixture.Lock()
+			fixture.s = s
+			fixture.Unlock()
+		}
+	}
 	if s == nil {
 		b.Run("build", BenchmarkIngest)
 		fixture.Lock()
