@@ -3,12 +3,15 @@ package otlp
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // OTel exporters send gzip by choice; the server must read it.
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -20,10 +23,12 @@ const protoGRPC = "grpc"
 
 // GRPCServerOptions returns the options an OTLP/gRPC server needs for l:
 // the message size limit (gRPC answers RESOURCE_EXHAUSTED over it, and
-// checks it after decompression too) and a bound on concurrent streams.
+// checks it after decompression too), a bound on concurrent streams, and
+// the codec that hands trace requests to the receiver as bytes.
 func GRPCServerOptions(l Limits) []grpc.ServerOption {
 	l = l.withDefaults()
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(rawCodec{delegate: encoding.GetCodecV2("proto")}),
 		grpc.MaxRecvMsgSize(l.MaxGRPCMessageBytes),
 		grpc.MaxConcurrentStreams(uint32(max(100, 4*l.MaxConcurrentRequests))),
 	}
@@ -32,32 +37,103 @@ func GRPCServerOptions(l Limits) []grpc.ServerOption {
 // RegisterGRPC registers the OTLP trace and logs services on s. Build s with
 // GRPCServerOptions(r.Limits()).
 func (r *Receiver) RegisterGRPC(s *grpc.Server) {
-	ptraceotlp.RegisterGRPCServer(s, &tracesService{r: r})
+	s.RegisterService(&traceServiceDesc, &tracesService{r: r})
 	plogotlp.RegisterGRPCServer(s, &logsService{r: r})
 }
 
-type tracesService struct {
-	ptraceotlp.UnimplementedGRPCServer
-	r *Receiver
+// The trace service is registered by hand rather than through ptraceotlp so
+// that the request reaches DecodeNormalizeTraces as bytes: pdata's decoder
+// is the larger part of ingest's CPU, and decoding here also lets a
+// malformed request be INVALID_ARGUMENT as the OTLP specification says
+// (a codec error is INTERNAL in gRPC).
+var traceServiceDesc = grpc.ServiceDesc{
+	ServiceName: "opentelemetry.proto.collector.trace.v1.TraceService",
+	HandlerType: (*rawTracesServer)(nil),
+	Methods: []grpc.MethodDesc{{
+		MethodName: "Export",
+		Handler:    tracesExportHandler,
+	}},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "opentelemetry/proto/collector/trace/v1/trace_service.proto",
 }
 
-func (s *tracesService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+const traceExportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+type rawTracesServer interface {
+	export(ctx context.Context, req *rawMessage) (*rawMessage, error)
+}
+
+func tracesExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	in := new(rawMessage)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	s := srv.(rawTracesServer)
+	if interceptor == nil {
+		return s.export(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: traceExportMethod}
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return s.export(ctx, req.(*rawMessage))
+	})
+}
+
+// rawMessage carries a protobuf message as bytes through gRPC. Its methods
+// are the ones pdata's gRPC codec (registered under "proto") and rawCodec
+// use for OTLP messages.
+type rawMessage struct{ b []byte }
+
+func (m *rawMessage) SizeProto() int                { return len(m.b) }
+func (m *rawMessage) MarshalProto(buf []byte) int   { return copy(buf, m.b) }
+func (m *rawMessage) UnmarshalProto(b []byte) error { m.b = append(m.b[:0], b...); return nil }
+
+// rawCodec passes rawMessages through and leaves every other message to
+// the codec registered for "proto". GRPCServerOptions installs it so that
+// the trace service does not depend on which proto codec is registered.
+type rawCodec struct{ delegate encoding.CodecV2 }
+
+func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(*rawMessage); ok {
+		return mem.BufferSlice{mem.SliceBuffer(m.b)}, nil
+	}
+	return c.delegate.Marshal(v)
+}
+
+func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if m, ok := v.(*rawMessage); ok {
+		m.b = data.Materialize()
+		return nil
+	}
+	return c.delegate.Unmarshal(data, v)
+}
+
+func (c rawCodec) Name() string { return c.delegate.Name() }
+
+type tracesService struct{ r *Receiver }
+
+func (s *tracesService) export(ctx context.Context, req *rawMessage) (*rawMessage, error) {
 	start := time.Now()
 	r := s.r
 	rej, err := r.grpcExport(ctx, func(ctx context.Context) (Rejections, error) {
-		return r.exportTraces(ctx, protoGRPC, req.Traces())
+		return r.exportTraces(ctx, protoGRPC, req.b, EncodingProto)
 	})
 	r.m.request(signalTraces, protoGRPC, outcome(&rej, err), start)
 	if err != nil {
 		r.logFailure(ctx, protoGRPC, signalTraces, err)
-		return ptraceotlp.NewExportResponse(), r.grpcStatus(ctx, err)
+		return nil, r.grpcStatus(ctx, err)
 	}
 	resp := ptraceotlp.NewExportResponse()
 	if rej.Total > 0 {
 		resp.PartialSuccess().SetRejectedSpans(rej.Total)
 		resp.PartialSuccess().SetErrorMessage(rej.Message(signalTraces.items()))
 	}
-	return resp, nil
+	b, err := resp.MarshalProto()
+	if err != nil {
+		// The data is committed; an empty response is a valid success.
+		r.log.Warn("marshal OTLP response", slog.Any("error", err))
+		b = nil
+	}
+	return &rawMessage{b: b}, nil
 }
 
 type logsService struct {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -208,5 +209,92 @@ func (w blockingWriter) Write(ctx context.Context, _ *model.Batch) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// rawInvoke sends body as the trace Export request, bypassing any client
+// encoder, as a broken or hostile client would.
+func rawInvoke(t *testing.T, addr string, body []byte) (*rawMessage, error) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	out := &rawMessage{}
+	err = conn.Invoke(ctxT(t), traceExportMethod, &rawMessage{b: body}, out,
+		grpc.ForceCodecV2(rawCodec{delegate: encoding.GetCodecV2("proto")}))
+	return out, err
+}
+
+func TestGRPCHostileInputs(t *testing.T) {
+	h := newGRPCHarness(t, Limits{})
+	good := protoBody(t, sampleTraces(3))
+	tests := []struct {
+		name       string
+		body       []byte
+		wantCode   codes.Code
+		wantReject int64
+	}{
+		{"truncated protobuf", good[:len(good)-5], codes.InvalidArgument, 0},
+		{"bogus varint length", []byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x07}, codes.InvalidArgument, 0},
+		{"wrong id length", protoWithBadID(t), codes.InvalidArgument, 0},
+		{"empty", nil, codes.OK, 0},
+		{"nested 10k deep", nestedProto(t, 10000), codes.OK, 1},
+		{"huge attribute count", manyAttributes(t, 200000), codes.OK, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := rawInvoke(t, h.addr, tt.body)
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("code %v (%v), want %v", status.Code(err), err, tt.wantCode)
+			}
+			if err == nil {
+				resp := ptraceotlp.NewExportResponse()
+				if err := resp.UnmarshalProto(out.b); err != nil {
+					t.Fatal(err)
+				}
+				if got := resp.PartialSuccess().RejectedSpans(); got != tt.wantReject {
+					t.Fatalf("rejected %d, want %d", got, tt.wantReject)
+				}
+			}
+			if _, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(1))); err != nil {
+				t.Fatalf("good request after %s: %v", tt.name, err)
+			}
+		})
+	}
+}
+
+// protoWithBadID is a request whose span id is 3 bytes long.
+func protoWithBadID(t *testing.T) []byte {
+	// Span: field 2 (span_id), 3 bytes; ScopeSpans.spans = 2; ResourceSpans.scope_spans = 2; request field 1.
+	span := []byte{0x12, 0x03, 1, 2, 3}
+	scope := append([]byte{0x12, byte(len(span))}, span...)
+	rs := append([]byte{0x12, byte(len(scope))}, scope...)
+	return append([]byte{0x0a, byte(len(rs))}, rs...)
+}
+
+// TestGRPCWithoutServerOptions: a server built without GRPCServerOptions
+// still serves traces, through the proto codec pdata registers.
+func TestGRPCWithoutServerOptions(t *testing.T) {
+	h := newHarness(t, Limits{})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	h.r.RegisterGRPC(srv)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := ptraceotlp.NewGRPCClient(conn).Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(2))); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.w.All().Spans); n != 2 {
+		t.Fatalf("stored %d spans, want 2", n)
 	}
 }

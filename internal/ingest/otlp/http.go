@@ -116,8 +116,8 @@ func (h httpHandler) serve(ctx context.Context, req *http.Request, sig signal, e
 		}
 		body = dec.Bytes()
 	}
-	// pdata copies what it keeps out of body, so the pooled buffers may be
-	// reused as soon as these functions return.
+	// Decoders copy what they keep out of body, so the pooled buffers may
+	// be reused as soon as these functions return.
 	if sig == signalLogs {
 		ld, err := DecodeLogs(body, enc)
 		if err != nil {
@@ -125,11 +125,7 @@ func (h httpHandler) serve(ctx context.Context, req *http.Request, sig signal, e
 		}
 		return r.exportLogs(ctx, protoHTTP, ld)
 	}
-	td, err := DecodeTraces(body, enc)
-	if err != nil {
-		return Rejections{}, err
-	}
-	return r.exportTraces(ctx, protoHTTP, td)
+	return r.exportTraces(ctx, protoHTTP, body, enc)
 }
 
 // encodingOf maps a Content-Type to the body encoding.

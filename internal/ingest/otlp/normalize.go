@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -176,38 +177,32 @@ type resource struct {
 }
 
 func (n *normalizer) resource(r pcommon.Resource) resource {
-	res := resource{service: DefaultService}
 	m := r.Attributes()
-	if m.Len() > n.lim.MaxAttributes {
-		res.err = &itemError{ReasonTooManyAttributes, fmt.Sprintf("resource has %d attributes, limit %d", m.Len(), n.lim.MaxAttributes)}
-		return res
+	attrs, ie := n.attrs(m, "resource")
+	if ie != nil {
+		return resource{service: DefaultService, err: ie}
 	}
-	if m.Len() == 0 {
-		return res
-	}
-	res.attrs = make(model.Attributes, 0, m.Len())
+	return resourceOf(attrs)
+}
+
+// resourceOf derives what spans and logs take from their resource.
+func resourceOf(attrs model.Attributes) resource {
+	res := resource{service: DefaultService, attrs: attrs}
 	var resourceID string
-	for k, v := range m.All() {
-		mv, ie := n.attr(k, v)
-		if ie != nil {
-			ie.detail = "resource " + ie.detail
-			res.err = ie
-			return res
-		}
-		res.attrs = append(res.attrs, model.Attr{Key: k, Value: mv})
-		switch k {
+	for _, a := range attrs {
+		switch a.Key {
 		case keyServiceName:
-			if mv.Str != "" {
-				res.service = mv.Str
+			if a.Value.Str != "" && a.Value.Type == model.TypeString {
+				res.service = a.Value.Str
 			}
 		case keyFaasName:
-			res.function = mv.Str
+			res.function = a.Value.Str
 		case keyCloudResourceID:
-			resourceID = mv.Str
+			resourceID = a.Value.Str
 		case keyFaasInvocationID:
-			res.invocationID = mv.Str
+			res.invocationID = a.Value.Str
 		case keyFaasMaxMemory:
-			if bytes, ok := intOf(v); ok && bytes > 0 {
+			if bytes, ok := intOfValue(a.Value); ok && bytes > 0 {
 				res.memoryMB = clampInt32(bytes >> 20)
 			}
 		}
@@ -284,11 +279,7 @@ func (n *normalizer) traces(td ptrace.Traces) Rejections {
 		return rej
 	}
 	b := n.batch
-	if cap(b.Spans)-len(b.Spans) < total {
-		grown := make([]model.Span, len(b.Spans), len(b.Spans)+total)
-		copy(grown, b.Spans)
-		b.Spans = grown
-	}
+	reserveSpans(b, total)
 	n.arena = make([]model.Attr, 0, totalAttrs)
 
 	for i := 0; i < rss.Len(); i++ {
@@ -310,34 +301,59 @@ func (n *normalizer) traces(td ptrace.Traces) Rejections {
 			scopeName, scopeVersion := ss.Scope().Name(), ss.Scope().Version()
 			spans := ss.Spans()
 			for k := 0; k < spans.Len(); k++ {
-				b.Spans = append(b.Spans, model.Span{})
-				sp := &b.Spans[len(b.Spans)-1]
+				sp := newSpan(b)
 				mark := len(n.arena)
-				d, ie := n.span(sp, spans.At(k), &res)
-				if ie != nil {
-					b.Spans = b.Spans[:len(b.Spans)-1]
+				if ie := n.span(sp, spans.At(k), &res); ie != nil {
+					dropSpan(b)
 					n.arena = n.arena[:mark]
 					rej.add(ie.reason, 1, ie.detail)
 					continue
 				}
 				sp.ScopeName, sp.ScopeVersion = scopeName, scopeVersion
-				n.derive(sp, &d, &res)
+				n.finish(sp, &res)
 			}
 		}
 	}
 	return rej
 }
 
-// spanExtras are the typed attribute values that only the invocation and
+// reserveSpans makes room for n more spans in b, all zero.
+func reserveSpans(b *model.Batch, n int) {
+	if cap(b.Spans)-len(b.Spans) < n {
+		grown := make([]model.Span, len(b.Spans), len(b.Spans)+n)
+		copy(grown, b.Spans)
+		b.Spans = grown
+		return
+	}
+	// A caller's spare capacity may still hold spans of an earlier batch.
+	clear(b.Spans[len(b.Spans):cap(b.Spans)])
+}
+
+// newSpan appends a zero span to b and returns it. Slots past the length
+// are kept zero (make zeroes them, dropSpan re-zeroes them), so taking one
+// writes nothing: assigning a zero Span would run GC write barriers over
+// every pointer field, which showed in the profile.
+func newSpan(b *model.Batch) *model.Span {
+	if len(b.Spans) < cap(b.Spans) {
+		b.Spans = b.Spans[:len(b.Spans)+1]
+	} else {
+		b.Spans = append(b.Spans, model.Span{})
+	}
+	return &b.Spans[len(b.Spans)-1]
+}
+
+// dropSpan removes the last span of b, leaving its slot zero for newSpan.
+func dropSpan(b *model.Batch) {
+	b.Spans[len(b.Spans)-1] = model.Span{}
+	b.Spans = b.Spans[:len(b.Spans)-1]
+}
+
+// spanExtras are the attribute values that only the invocation and
 // message-ref derivation need; they do not become span columns.
 type spanExtras struct {
-	messageID string
-	// refsProducer and refsConsumer are valid only when the has flags are
-	// set: a zero pcommon.Value must not be touched.
-	refsProducer   pcommon.Value
-	refsConsumer   pcommon.Value
-	hasProducer    bool
-	hasConsumer    bool
+	messageID      string
+	refsProducer   model.Value
+	refsConsumer   model.Value
 	faasTrigger    bool
 	timeout        bool
 	marker         string
@@ -348,140 +364,202 @@ type spanExtras struct {
 	resourceIDAttr string
 }
 
-// span fills sp from s. On a refusal sp is garbage and the caller drops it.
-func (n *normalizer) span(sp *model.Span, s ptrace.Span, res *resource) (spanExtras, *itemError) {
-	var d spanExtras
+// span converts s into sp. On a refusal sp is garbage and the caller drops it.
+func (n *normalizer) span(sp *model.Span, s ptrace.Span, res *resource) *itemError {
 	sp.TraceID = model.TraceID(s.TraceID())
 	sp.SpanID = model.SpanID(s.SpanID())
 	if sp.TraceID.IsZero() || sp.SpanID.IsZero() {
-		return d, &itemError{ReasonInvalidID, fmt.Sprintf("span %q: trace id %s or span id %s is zero", truncate(s.Name()), sp.TraceID, sp.SpanID)}
-	}
-	name := s.Name()
-	if len(name) > n.lim.MaxValueBytes {
-		return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: name of %d bytes, limit %d", sp.SpanID, len(name), n.lim.MaxValueBytes)}
-	}
-	statusMsg := s.Status().Message()
-	if len(statusMsg) > n.lim.MaxValueBytes {
-		return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: status message of %d bytes, limit %d", sp.SpanID, len(statusMsg), n.lim.MaxValueBytes)}
+		return invalidID(s.Name(), sp)
 	}
 	attrs := s.Attributes()
-	if attrs.Len() > n.lim.MaxAttributes {
-		return d, &itemError{ReasonTooManyAttributes, fmt.Sprintf("span %s: %d attributes, limit %d", sp.SpanID, attrs.Len(), n.lim.MaxAttributes)}
+	if ie := n.checkSpanShape(sp, s.Name(), s.Status().Message(), attrs.Len(), s.Events().Len(), s.Links().Len()); ie != nil {
+		return ie
 	}
-	if l := s.Events().Len(); l > n.lim.MaxEvents {
-		return d, &itemError{ReasonTooManyEvents, fmt.Sprintf("span %s: %d events, limit %d", sp.SpanID, l, n.lim.MaxEvents)}
-	}
-	if l := s.Links().Len(); l > n.lim.MaxLinks {
-		return d, &itemError{ReasonTooManyLinks, fmt.Sprintf("span %s: %d links, limit %d", sp.SpanID, l, n.lim.MaxLinks)}
-	}
-
 	sp.ParentSpanID = model.SpanID(s.ParentSpanID())
 	sp.TraceState = s.TraceState().AsRaw()
 	sp.Flags = s.Flags()
-	start, end := int64(s.StartTimestamp()), int64(s.EndTimestamp())
-	sp.StartTime = start
-	if end > start {
-		sp.DurationNs = end - start
-	}
-	sp.Name = name
-	if k := s.Kind(); k >= 0 && k <= ptrace.SpanKind(model.KindConsumer) {
-		sp.Kind = model.SpanKind(k)
-	}
-	if c := s.Status().Code(); c >= 0 && c <= ptrace.StatusCode(model.StatusError) {
-		sp.StatusCode = model.StatusCode(c)
-	}
-	sp.StatusMessage = statusMsg
+	setTimes(sp, uint64(s.StartTimestamp()), uint64(s.EndTimestamp()))
+	sp.Name = s.Name()
+	setKindStatus(sp, int32(s.Kind()), int32(s.Status().Code()))
+	sp.StatusMessage = s.Status().Message()
 	sp.Service = res.service
 	sp.ResourceAttributes = res.attrs
 
-	var opOld, destOld, methodOld, dbOld string
-	var statusOld int64
-	startAttr := len(n.arena)
+	start := len(n.arena)
 	for k, v := range attrs.All() {
 		mv, ie := n.attr(k, v)
 		if ie != nil {
 			ie.detail = "span " + sp.SpanID.String() + ": " + ie.detail
-			return d, ie
-		}
-		switch k {
-		case keyRequestPayload:
-			// Payloads live in their own columns, not twice.
-			sp.RequestPayload = mv.Str
-			continue
-		case keyResponsePayload:
-			sp.ResponsePayload = mv.Str
-			continue
-		case keyFaasName:
-			sp.Function = mv.Str
-		case keyCloudResourceID:
-			d.resourceIDAttr = mv.Str
-		case keyFaasInvocationID:
-			sp.InvocationID = mv.Str
-		case keyFaasColdstart:
-			sp.ColdStart = boolOf(v)
-		case keyAriadneTrigger:
-			sp.Trigger = mv.Str
-		case keyFaasTrigger:
-			d.faasTrigger = true
-			if sp.Trigger == "" {
-				sp.Trigger = mv.Str
-			}
-		case keyMessagingSystem:
-			sp.MessagingSystem = mv.Str
-		case keyMessagingOpType:
-			sp.MessagingOperation = mv.Str
-		case keyMessagingOp:
-			opOld = mv.Str
-		case keyMessagingDestName:
-			sp.Destination = mv.Str
-		case keyMessagingDest:
-			if v.Type() == pcommon.ValueTypeStr {
-				destOld = mv.Str
-			}
-		case keyMessagingMessageID:
-			d.messageID = mv.Str
-		case keyRefsProducer:
-			d.refsProducer, d.hasProducer = v, true
-		case keyRefsConsumer:
-			d.refsConsumer, d.hasConsumer = v, true
-		case keyHTTPRequestMethod:
-			sp.HTTPMethod = mv.Str
-		case keyHTTPMethod:
-			methodOld = mv.Str
-		case keyHTTPRoute:
-			sp.HTTPRoute = mv.Str
-		case keyHTTPResponseStatus:
-			if c, ok := intOf(v); ok {
-				sp.HTTPStatus = clampInt32(c)
-			}
-		case keyHTTPStatus:
-			statusOld, _ = intOf(v)
-		case keyDBSystemName:
-			sp.DBSystem = mv.Str
-		case keyDBSystem:
-			dbOld = mv.Str
-		case keyErrorType:
-			d.errorTypeAttr = mv.Str
-		case keyAriadneTimeout:
-			d.timeout = boolOf(v)
-		case keyAriadneMarker:
-			d.marker = mv.Str
-		case keyAriadneDeadline:
-			d.deadline, _ = intOf(v)
-		case keyAriadneAttempt:
-			if a, ok := intOf(v); ok {
-				d.attempt = clampInt32(a)
-			}
-		case keyAriadneMemoryMB:
-			if m, ok := intOf(v); ok {
-				d.memoryMB = clampInt32(m)
-			}
+			return ie
 		}
 		n.arena = append(n.arena, model.Attr{Key: k, Value: mv})
 	}
-	if len(n.arena) > startAttr {
-		sp.Attributes = n.arena[startAttr:len(n.arena):len(n.arena)]
+	if len(n.arena) > start {
+		sp.Attributes = n.arena[start:len(n.arena):len(n.arena)]
 	}
+	if evs := s.Events(); evs.Len() > 0 {
+		sp.Events = make([]model.Event, evs.Len())
+		for i := 0; i < evs.Len(); i++ {
+			ev := evs.At(i)
+			if len(ev.Name()) > n.lim.MaxValueBytes {
+				return &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: event name of %d bytes, limit %d", sp.SpanID, len(ev.Name()), n.lim.MaxValueBytes)}
+			}
+			a, ie := n.attrs(ev.Attributes(), "span "+sp.SpanID.String()+": event")
+			if ie != nil {
+				return ie
+			}
+			sp.Events[i] = model.Event{Time: int64(ev.Timestamp()), Name: ev.Name(), Attributes: a}
+		}
+	}
+	if lks := s.Links(); lks.Len() > 0 {
+		sp.Links = make([]model.Link, lks.Len())
+		for i := 0; i < lks.Len(); i++ {
+			lk := lks.At(i)
+			a, ie := n.attrs(lk.Attributes(), "span "+sp.SpanID.String()+": link")
+			if ie != nil {
+				return ie
+			}
+			sp.Links[i] = model.Link{
+				TraceID:    model.TraceID(lk.TraceID()),
+				SpanID:     model.SpanID(lk.SpanID()),
+				TraceState: lk.TraceState().AsRaw(),
+				Attributes: a,
+			}
+		}
+	}
+	return nil
+}
+
+func invalidID(name string, sp *model.Span) *itemError {
+	return &itemError{ReasonInvalidID, fmt.Sprintf("span %q: trace id %s or span id %s is zero", truncate(name), sp.TraceID, sp.SpanID)}
+}
+
+// checkSpanShape applies the limits that need only counts and lengths.
+func (n *normalizer) checkSpanShape(sp *model.Span, name, statusMsg string, attrs, events, links int) *itemError {
+	switch {
+	case len(name) > n.lim.MaxValueBytes:
+		return &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: name of %d bytes, limit %d", sp.SpanID, len(name), n.lim.MaxValueBytes)}
+	case len(statusMsg) > n.lim.MaxValueBytes:
+		return &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: status message of %d bytes, limit %d", sp.SpanID, len(statusMsg), n.lim.MaxValueBytes)}
+	case attrs > n.lim.MaxAttributes:
+		return &itemError{ReasonTooManyAttributes, fmt.Sprintf("span %s: %d attributes, limit %d", sp.SpanID, attrs, n.lim.MaxAttributes)}
+	case events > n.lim.MaxEvents:
+		return &itemError{ReasonTooManyEvents, fmt.Sprintf("span %s: %d events, limit %d", sp.SpanID, events, n.lim.MaxEvents)}
+	case links > n.lim.MaxLinks:
+		return &itemError{ReasonTooManyLinks, fmt.Sprintf("span %s: %d links, limit %d", sp.SpanID, links, n.lim.MaxLinks)}
+	}
+	return nil
+}
+
+func setTimes(sp *model.Span, start, end uint64) {
+	sp.StartTime = int64(start)
+	if end > start {
+		sp.DurationNs = int64(end - start)
+	}
+}
+
+// setKindStatus keeps only the enumeration values OTLP defines; anything
+// else is the unspecified/unset value.
+func setKindStatus(sp *model.Span, kind, code int32) {
+	if kind >= 0 && kind <= int32(model.KindConsumer) {
+		sp.Kind = model.SpanKind(kind)
+	}
+	if code >= 0 && code <= int32(model.StatusError) {
+		sp.StatusCode = model.StatusCode(code)
+	}
+}
+
+// finish fills the derived columns of a converted span from its attributes,
+// its events and its resource, moves the payloads into their columns, and
+// appends the span's message refs and invocation rows. Every decoder calls
+// it, so the conventions live in one place.
+func (n *normalizer) finish(sp *model.Span, res *resource) {
+	var d spanExtras
+	var opOld, destOld, methodOld, dbOld string
+	var statusOld int64
+	kept := sp.Attributes[:0]
+	for _, a := range sp.Attributes {
+		v := a.Value
+		switch a.Key {
+		case keyRequestPayload:
+			// Payloads live in their own columns, not twice.
+			sp.RequestPayload = v.Str
+			continue
+		case keyResponsePayload:
+			sp.ResponsePayload = v.Str
+			continue
+		case keyFaasName:
+			sp.Function = v.Str
+		case keyCloudResourceID:
+			d.resourceIDAttr = v.Str
+		case keyFaasInvocationID:
+			sp.InvocationID = v.Str
+		case keyFaasColdstart:
+			sp.ColdStart = boolOfValue(v)
+		case keyAriadneTrigger:
+			sp.Trigger = v.Str
+		case keyFaasTrigger:
+			d.faasTrigger = true
+			if sp.Trigger == "" {
+				sp.Trigger = v.Str
+			}
+		case keyMessagingSystem:
+			sp.MessagingSystem = v.Str
+		case keyMessagingOpType:
+			sp.MessagingOperation = v.Str
+		case keyMessagingOp:
+			opOld = v.Str
+		case keyMessagingDestName:
+			sp.Destination = v.Str
+		case keyMessagingDest:
+			if v.Type == model.TypeString {
+				destOld = v.Str
+			}
+		case keyMessagingMessageID:
+			d.messageID = v.Str
+		case keyRefsProducer:
+			d.refsProducer = v
+		case keyRefsConsumer:
+			d.refsConsumer = v
+		case keyHTTPRequestMethod:
+			sp.HTTPMethod = v.Str
+		case keyHTTPMethod:
+			methodOld = v.Str
+		case keyHTTPRoute:
+			sp.HTTPRoute = v.Str
+		case keyHTTPResponseStatus:
+			if c, ok := intOfValue(v); ok {
+				sp.HTTPStatus = clampInt32(c)
+			}
+		case keyHTTPStatus:
+			statusOld, _ = intOfValue(v)
+		case keyDBSystemName:
+			sp.DBSystem = v.Str
+		case keyDBSystem:
+			dbOld = v.Str
+		case keyErrorType:
+			d.errorTypeAttr = v.Str
+		case keyAriadneTimeout:
+			d.timeout = boolOfValue(v)
+		case keyAriadneMarker:
+			d.marker = v.Str
+		case keyAriadneDeadline:
+			d.deadline, _ = intOfValue(v)
+		case keyAriadneAttempt:
+			if a, ok := intOfValue(v); ok {
+				d.attempt = clampInt32(a)
+			}
+		case keyAriadneMemoryMB:
+			if m, ok := intOfValue(v); ok {
+				d.memoryMB = clampInt32(m)
+			}
+		}
+		kept = append(kept, a)
+	}
+	if len(kept) == 0 {
+		kept = nil
+	}
+	sp.Attributes = kept
 	if sp.MessagingOperation == "" {
 		sp.MessagingOperation = opOld
 	}
@@ -497,52 +575,19 @@ func (n *normalizer) span(sp *model.Span, s ptrace.Span, res *resource) (spanExt
 	if sp.DBSystem == "" {
 		sp.DBSystem = dbOld
 	}
-
-	if evs := s.Events(); evs.Len() > 0 {
-		sp.Events = make([]model.Event, evs.Len())
-		for i := 0; i < evs.Len(); i++ {
-			ev := evs.At(i)
-			if len(ev.Name()) > n.lim.MaxValueBytes {
-				return d, &itemError{ReasonValueTooLong, fmt.Sprintf("span %s: event name of %d bytes, limit %d", sp.SpanID, len(ev.Name()), n.lim.MaxValueBytes)}
-			}
-			a, ie := n.attrs(ev.Attributes(), "span "+sp.SpanID.String()+": event")
-			if ie != nil {
-				return d, ie
-			}
-			sp.Events[i] = model.Event{Time: int64(ev.Timestamp()), Name: ev.Name(), Attributes: a}
-			if ev.Name() == eventException {
-				// The last exception wins: it is the one that ended the span.
-				if t := a.String(keyExceptionType); t != "" {
-					sp.ErrorType = t
-				}
-				if m := a.String(keyExceptionMessage); m != "" {
-					sp.ErrorMessage = m
-				}
-			}
+	for i := range sp.Events {
+		ev := &sp.Events[i]
+		if ev.Name != eventException {
+			continue
+		}
+		// The last exception wins: it is the one that ended the span.
+		if t := ev.Attributes.String(keyExceptionType); t != "" {
+			sp.ErrorType = t
+		}
+		if m := ev.Attributes.String(keyExceptionMessage); m != "" {
+			sp.ErrorMessage = m
 		}
 	}
-	if lks := s.Links(); lks.Len() > 0 {
-		sp.Links = make([]model.Link, lks.Len())
-		for i := 0; i < lks.Len(); i++ {
-			lk := lks.At(i)
-			a, ie := n.attrs(lk.Attributes(), "span "+sp.SpanID.String()+": link")
-			if ie != nil {
-				return d, ie
-			}
-			sp.Links[i] = model.Link{
-				TraceID:    model.TraceID(lk.TraceID()),
-				SpanID:     model.SpanID(lk.SpanID()),
-				TraceState: lk.TraceState().AsRaw(),
-				Attributes: a,
-			}
-		}
-	}
-	return d, nil
-}
-
-// derive fills the derived columns that depend on more than one attribute
-// and appends the span's message refs and invocation rows.
-func (n *normalizer) derive(sp *model.Span, d *spanExtras, res *resource) {
 	if sp.Function == "" {
 		sp.Function = res.function
 	}
@@ -558,8 +603,8 @@ func (n *normalizer) derive(sp *model.Span, d *spanExtras, res *resource) {
 	if sp.ErrorMessage == "" && sp.StatusCode == model.StatusError {
 		sp.ErrorMessage = sp.StatusMessage
 	}
-	n.messageRefs(sp, d)
-	n.invocation(sp, d, res)
+	n.messageRefs(sp, &d)
+	n.invocation(sp, &d, res)
 }
 
 func (n *normalizer) messageRefs(sp *model.Span, d *spanExtras) {
@@ -600,12 +645,8 @@ func (n *normalizer) messageRefs(sp *model.Span, d *spanExtras) {
 		sp.MessageIDs = append(sp.MessageIDs, idOfKey(key))
 	}
 	start, end := sp.StartTime, sp.EndTime()
-	if d.hasProducer {
-		eachString(d.refsProducer, func(k string) { add(k, model.RoleProducer, end) })
-	}
-	if d.hasConsumer {
-		eachString(d.refsConsumer, func(k string) { add(k, model.RoleConsumer, start) })
-	}
+	eachString(d.refsProducer, func(k string) { add(k, model.RoleProducer, end) })
+	eachString(d.refsConsumer, func(k string) { add(k, model.RoleConsumer, start) })
 	if d.messageID != "" {
 		key := shortSystem(sp.MessagingSystem) + ":" + d.messageID
 		switch messageRole(sp) {
@@ -857,43 +898,34 @@ func idOfKey(key string) string {
 }
 
 // eachString calls f for a string value or every string of an array value.
-func eachString(v pcommon.Value, f func(string)) {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		f(v.Str())
-	case pcommon.ValueTypeSlice:
-		s := v.Slice()
-		for i := 0; i < s.Len(); i++ {
-			if e := s.At(i); e.Type() == pcommon.ValueTypeStr {
-				f(e.Str())
-			}
-		}
+func eachString(v model.Value, f func(string)) {
+	switch v.Type {
+	case model.TypeString:
+		f(v.Str)
+	case model.TypeArray:
+		anyvalue.EachString(v, f)
 	}
 }
 
-// intOf reads an int attribute, also when a sender put it as a double or a
-// decimal string.
-func intOf(v pcommon.Value) (int64, bool) {
-	switch v.Type() {
-	case pcommon.ValueTypeInt:
-		return v.Int(), true
-	case pcommon.ValueTypeDouble:
-		return int64(v.Double()), true
-	case pcommon.ValueTypeStr:
-		n, err := strconv.ParseInt(v.Str(), 10, 64)
+// intOfValue reads an int attribute, also when a sender put it as a double
+// or a decimal string.
+func intOfValue(v model.Value) (int64, bool) {
+	switch v.Type {
+	case model.TypeInt, model.TypeString:
+		n, err := strconv.ParseInt(v.Str, 10, 64)
 		return n, err == nil
+	case model.TypeDouble:
+		f, err := strconv.ParseFloat(v.Str, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false
+		}
+		return int64(f), true
 	}
 	return 0, false
 }
 
-func boolOf(v pcommon.Value) bool {
-	switch v.Type() {
-	case pcommon.ValueTypeBool:
-		return v.Bool()
-	case pcommon.ValueTypeStr:
-		return v.Str() == "true"
-	}
-	return false
+func boolOfValue(v model.Value) bool {
+	return (v.Type == model.TypeBool || v.Type == model.TypeString) && v.Str == "true"
 }
 
 func clampInt32(n int64) int32 {

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 )
@@ -51,11 +53,45 @@ func oneSpan(res func(pcommon.Map), span func(ptrace.Span)) ptrace.Traces {
 	return td
 }
 
+// normalizeOne normalises td through both decoders, pdata's (JSON, and
+// anything already decoded) and the direct protobuf one, and fails unless
+// they agree.
 func normalizeOne(t *testing.T, td ptrace.Traces) (model.Batch, Rejections) {
 	t.Helper()
 	var b model.Batch
 	rej := NormalizeTraces(td, Limits{}, &b)
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wb model.Batch
+	wrej, err := DecodeNormalizeTraces(body, EncodingProto, Limits{}, &wb)
+	if err != nil {
+		t.Fatalf("protobuf path: %v", err)
+	}
+	if diff := batchDiff(&b, &wb); diff != "" || rej.Total != wrej.Total {
+		t.Fatalf("pdata and protobuf paths disagree (rejected %d vs %d): %s", rej.Total, wrej.Total, diff)
+	}
 	return b, rej
+}
+
+// batchDiff describes the first difference between two batches, "" if none.
+func batchDiff(a, b *model.Batch) string {
+	if len(a.Spans) != len(b.Spans) {
+		return fmt.Sprintf("%d spans vs %d", len(a.Spans), len(b.Spans))
+	}
+	for i := range a.Spans {
+		if !reflect.DeepEqual(a.Spans[i], b.Spans[i]) {
+			return fmt.Sprintf("span %d:\n%+v\nvs\n%+v", i, a.Spans[i], b.Spans[i])
+		}
+	}
+	if !reflect.DeepEqual(a.MessageRefs, b.MessageRefs) {
+		return fmt.Sprintf("refs %+v vs %+v", a.MessageRefs, b.MessageRefs)
+	}
+	if !reflect.DeepEqual(a.Invocations, b.Invocations) {
+		return fmt.Sprintf("invocations %+v vs %+v", a.Invocations, b.Invocations)
+	}
+	return ""
 }
 
 func TestNormalizeSpanFields(t *testing.T) {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -214,11 +213,14 @@ func (r *Receiver) write(ctx context.Context, sig signal, b *model.Batch, rej *R
 	return nil
 }
 
-// exportTraces normalises and writes one decoded traces request.
-func (r *Receiver) exportTraces(ctx context.Context, proto string, td ptrace.Traces) (Rejections, error) {
+// exportTraces decodes, normalises and writes one traces request body.
+func (r *Receiver) exportTraces(ctx context.Context, proto string, body []byte, enc Encoding) (Rejections, error) {
 	var b model.Batch
-	r.m.itemsReceived(signalTraces, proto, td.SpanCount())
-	rej := NormalizeTraces(td, r.lim, &b)
+	rej, err := DecodeNormalizeTraces(body, enc, r.lim, &b)
+	if err != nil {
+		return Rejections{}, err
+	}
+	r.m.itemsReceived(signalTraces, proto, len(b.Spans)+int(rej.Total))
 	return rej, r.write(ctx, signalTraces, &b, &rej)
 }
 

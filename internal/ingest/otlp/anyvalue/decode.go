@@ -230,3 +230,63 @@ func parseDouble(raw json.RawMessage) (float64, error) {
 	}
 	return f, nil
 }
+
+// EachString calls f for every string element of an array value, in order;
+// other elements and other types are skipped. The canonical form that ingest
+// writes is parsed directly; anything else goes through the general decoder.
+func EachString(v model.Value, f func(string)) {
+	if v.Type != model.TypeArray {
+		return
+	}
+	if eachCanonicalString(v.Str, f) {
+		return
+	}
+	pv := pcommon.NewValueEmpty()
+	if err := ToPcommon(v, pv); err != nil || pv.Type() != pcommon.ValueTypeSlice {
+		return
+	}
+	s := pv.Slice()
+	for i := 0; i < s.Len(); i++ {
+		if e := s.At(i); e.Type() == pcommon.ValueTypeStr {
+			f(e.Str())
+		}
+	}
+}
+
+// eachCanonicalString handles arrays of plain strings as the encoders of
+// this package write them, which is what ariadne.refs.* always are. It
+// reports false, having called f for nothing, when s is not of that form.
+func eachCanonicalString(s string, f func(string)) bool {
+	const prefix, elem, suffix = `{"arrayValue":{"values":[`, `{"stringValue":"`, `]}}`
+	if !strings.HasPrefix(s, prefix) || !strings.HasSuffix(s, suffix) {
+		return false
+	}
+	body := s[len(prefix) : len(s)-len(suffix)]
+	var out []string
+	for len(body) > 0 {
+		if !strings.HasPrefix(body, elem) {
+			return false
+		}
+		body = body[len(elem):]
+		end := strings.IndexByte(body, '"')
+		if end < 0 || end+1 >= len(body) || body[end+1] != '}' {
+			return false
+		}
+		str := body[:end]
+		if strings.IndexByte(str, '\\') >= 0 {
+			return false // escapes: leave them to the general decoder
+		}
+		out = append(out, str)
+		body = body[end+2:]
+		if len(body) > 0 {
+			if body[0] != ',' {
+				return false
+			}
+			body = body[1:]
+		}
+	}
+	for _, x := range out {
+		f(x)
+	}
+	return true
+}
