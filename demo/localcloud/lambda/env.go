@@ -170,11 +170,10 @@ func (e *env) baseEnv() []string {
 		"LAMBDA_RUNTIME_DIR":              filepath.Dir(cfg.Binary),
 		"_HANDLER":                        cfg.Handler,
 		"TZ":                              ":UTC",
-		"PATH":                            os.Getenv("PATH"),
-		"HOME":                            os.Getenv("HOME"),
-		"TMPDIR":                          os.TempDir(),
-		// Go build and module caches stay usable for functions run by tests.
-		"GOCACHE": os.Getenv("GOCACHE"),
+		// The host's PATH, so that binaries of the machine are found; no HOME,
+		// so that the user's ~/.aws does not leak into functions.
+		"PATH":   os.Getenv("PATH"),
+		"TMPDIR": os.TempDir(),
 	}
 	for k, v := range set.Env {
 		vars[k] = v
