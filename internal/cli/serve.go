@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/config"
+)
+
+type serveCmd struct{}
+
+func (serveCmd) Name() string     { return "serve" }
+func (serveCmd) Synopsis() string { return "run the server: OTLP ingest, storage, API and UI" }
+
+func (serveCmd) Run(ctx context.Context, env Env, args []string) error {
+	cfg := config.Default()
+	fs := newFlagSet(env, "serve")
+	if err := bindConfig(fs, env, &cfg); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.Validate(); err != nil {
+		return &usageError{msg: "invalid configuration:\n" + err.Error()}
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // Validate accepted it
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	return app.Run(ctx, cfg, app.Settings{Logger: logger, Ready: func(a *app.App) {
+		fmt.Fprintf(env.Stdout, "ariadne %s serving\n  UI and API  http://%s\n  OTLP/gRPC   %s\n  OTLP/HTTP   http://%s\n  data        %s\n",
+			Version, a.HTTPAddr(), a.OTLPGRPCAddr(), a.OTLPHTTPAddr(), cfg.DataDir)
+	}})
+}
+
+// setting binds one Config field to a flag and an ARIADNE_* variable. The
+// environment gives the default; a flag on the command line overrides it.
+type setting struct {
+	name  string
+	usage string
+	ptr   any
+}
+
+func configSettings(c *config.Config) []setting {
+	return []setting{
+		{"data-dir", "directory of the embedded database", &c.DataDir},
+		{"otlp-grpc-addr", "OTLP/gRPC listen address (empty disables)", &c.OTLPGRPCAddr},
+		{"otlp-http-addr", "OTLP/HTTP listen address (empty disables)", &c.OTLPHTTPAddr},
+		{"http-addr", "UI and API listen address", &c.HTTPAddr},
+		{"retention", "how long data is kept", &c.Retention},
+		{"retention-interval", "how often old data is removed", &c.RetentionInterval},
+		{"max-http-body", "largest OTLP/HTTP body in bytes, also after decompression", &c.MaxHTTPBody},
+		{"max-grpc-message", "largest OTLP/gRPC message in bytes", &c.MaxGRPCMessage},
+		{"queue-rows", "rows accepted but not yet committed before ingest answers 429", &c.QueueRows},
+		{"memory-limit", "memory limit of the embedded engine (e.g. 2GB)", &c.MemoryLimit},
+		{"threads", "threads of the embedded engine (0 = all cores)", &c.Threads},
+		{"shutdown-timeout", "how long graceful shutdown may take", &c.ShutdownTimeout},
+		{"log-level", "debug, info, warn or error", &c.LogLevel},
+	}
+}
+
+// envName maps a flag name to its variable: data-dir → ARIADNE_DATA_DIR.
+func envName(flagName string) string {
+	return "ARIADNE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func bindConfig(fs *flag.FlagSet, env Env, c *config.Config) error {
+	for _, s := range configSettings(c) {
+		v := env.Getenv(envName(s.name))
+		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.name))
+		switch p := s.ptr.(type) {
+		case *string:
+			if v != "" {
+				*p = v
+			}
+			fs.StringVar(p, s.name, *p, usage)
+		case *int:
+			if v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("%s: want an integer, got %q", envName(s.name), v)
+				}
+				*p = n
+			}
+			fs.IntVar(p, s.name, *p, usage)
+		case *int64:
+			if v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return fmt.Errorf("%s: want an integer, got %q", envName(s.name), v)
+				}
+				*p = n
+			}
+			fs.Int64Var(p, s.name, *p, usage)
+		case *time.Duration:
+			if v != "" {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return fmt.Errorf("%s: want a duration like 168h, got %q", envName(s.name), v)
+				}
+				*p = d
+			}
+			fs.DurationVar(p, s.name, *p, usage)
+		default:
+			return fmt.Errorf("setting %s: unsupported type %T", s.name, s.ptr)
+		}
+	}
+	return nil
+}
