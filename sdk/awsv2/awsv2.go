@@ -8,7 +8,6 @@ package awsv2
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -83,17 +82,20 @@ func (t *tracer) handle(ctx context.Context, in middleware.InitializeInput, next
 	c := &call{kind: spanKind(service, op)}
 	ctx, span := t.sdk.Tracer().Start(ctx, name, trace.WithSpanKind(c.kind))
 	ok := safe(func() { t.before(ctx, span, service, op, in.Parameters, c) })
+	if ok && !t.sdk.Config().MetadataOnly {
+		// The caller's input, before our trace context was added to it.
+		safe(func() {
+			payload := c.capture
+			if payload == nil {
+				payload = captureInput(in.Parameters)
+			}
+			if p, ok := t.sdk.CapturePayload(ctx, payload); ok {
+				c.attrs = append(c.attrs, attribute.String("ariadne.request.payload", p))
+			}
+		})
+	}
 	if ok && c.params != nil {
 		in.Parameters = c.params
-	}
-	if ok {
-		payload := c.capture
-		if payload == nil {
-			payload, _ = json.Marshal(in.Parameters)
-		}
-		if p, ok := t.sdk.CapturePayload(ctx, payload); ok {
-			c.attrs = append(c.attrs, attribute.String("ariadne.request.payload", p))
-		}
 	}
 
 	out, md, err := next.HandleInitialize(ctx, in)

@@ -438,6 +438,9 @@ func TestDynamoDBKeys(t *testing.T) {
 	if c := strs(puts[0].Attributes, "ariadne.refs.producer"); !slices.Contains(c, orderKey) || len(c) < 2 {
 		t.Errorf("candidates %q lack %s", c, orderKey)
 	}
+	if p := str(puts[0].Attributes, "ariadne.request.payload"); p != `{"Item":{"note":{"S":"x"},"pk":{"S":"order#1"},"qty":{"N":"3"},"sk":{"S":"line#2"}},"TableName":"orders"}` {
+		t.Errorf("PutItem payload %s", p)
+	}
 	if c := strs(puts[1].Attributes, "ariadne.refs.producer"); !slices.Equal(c, []string{orderKey}) {
 		t.Errorf("learned put = %q", c)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -171,38 +170,13 @@ func afterSNS(result any, c *call) {
 
 // --- Kinesis ---
 
-// text shows record data as text when it is text; JSON would base64 it and
-// hide it from redaction.
-func text(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
 func beforeKinesis(params any, c *call) {
-	type rec struct {
-		PartitionKey string `json:"PartitionKey"`
-		Data         string `json:"Data"`
-	}
 	switch in := params.(type) {
 	case *kinesis.PutRecordInput:
 		messaging(c, "aws_kinesis", streamName(in.StreamName, in.StreamARN))
-		c.capture, _ = json.Marshal(struct {
-			StreamName string `json:"StreamName"`
-			rec
-		}{aws.ToString(in.StreamName), rec{aws.ToString(in.PartitionKey), text(in.Data)}})
 	case *kinesis.PutRecordsInput:
 		messaging(c, "aws_kinesis", streamName(in.StreamName, in.StreamARN))
 		c.attrs = append(c.attrs, attribute.Int("messaging.batch.message_count", len(in.Records)))
-		recs := make([]rec, len(in.Records))
-		for i, r := range in.Records {
-			recs[i] = rec{aws.ToString(r.PartitionKey), text(r.Data)}
-		}
-		c.capture, _ = json.Marshal(struct {
-			StreamName string `json:"StreamName"`
-			Records    []rec  `json:"Records"`
-		}{aws.ToString(in.StreamName), recs})
 	}
 }
 
@@ -268,12 +242,8 @@ func beforeS3(params any, c *call) {
 	}
 	switch in := params.(type) {
 	case *s3.PutObjectInput:
+		// The body is a stream the SDK must send; captureInput skips it.
 		bucketKey(in.Bucket, in.Key)
-		// The body is a stream the SDK must send; only metadata is kept.
-		c.capture, _ = json.Marshal(struct {
-			Bucket, Key, ContentType string
-			Metadata                 map[string]string
-		}{aws.ToString(in.Bucket), aws.ToString(in.Key), aws.ToString(in.ContentType), in.Metadata})
 	case *s3.GetObjectInput:
 		bucketKey(in.Bucket, in.Key)
 	case *s3.CopyObjectInput:
