@@ -14,9 +14,6 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
-
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
 const protoGRPC = "grpc"
@@ -37,45 +34,53 @@ func GRPCServerOptions(l Limits) []grpc.ServerOption {
 // RegisterGRPC registers the OTLP trace and logs services on s. Build s with
 // GRPCServerOptions(r.Limits()).
 func (r *Receiver) RegisterGRPC(s *grpc.Server) {
-	s.RegisterService(&traceServiceDesc, &tracesService{r: r})
-	plogotlp.RegisterGRPCServer(s, &logsService{r: r})
+	s.RegisterService(rawServiceDesc(traceService, traceProto), &grpcService{r: r, sig: signalTraces})
+	s.RegisterService(rawServiceDesc(logsService, logsProto), &grpcService{r: r, sig: signalLogs})
 }
 
-// The trace service is registered by hand rather than through ptraceotlp so
-// that the request reaches DecodeNormalizeTraces as bytes: pdata's decoder
-// is the larger part of ingest's CPU, and decoding here also lets a
-// malformed request be INVALID_ARGUMENT as the OTLP specification says
-// (a codec error is INTERNAL in gRPC).
-var traceServiceDesc = grpc.ServiceDesc{
-	ServiceName: "opentelemetry.proto.collector.trace.v1.TraceService",
-	HandlerType: (*rawTracesServer)(nil),
-	Methods: []grpc.MethodDesc{{
-		MethodName: "Export",
-		Handler:    tracesExportHandler,
-	}},
-	Streams:  []grpc.StreamDesc{},
-	Metadata: "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+// The OTLP services are registered by hand rather than through ptraceotlp
+// and plogotlp so that requests reach the receiver as bytes: pdata's
+// decoder is the larger part of ingest's CPU for traces, and decoding in
+// the handler lets a malformed request be INVALID_ARGUMENT as the OTLP
+// specification says (a codec error is INTERNAL in gRPC).
+const (
+	traceService = "opentelemetry.proto.collector.trace.v1.TraceService"
+	traceProto   = "opentelemetry/proto/collector/trace/v1/trace_service.proto"
+	logsService  = "opentelemetry.proto.collector.logs.v1.LogsService"
+	logsProto    = "opentelemetry/proto/collector/logs/v1/logs_service.proto"
+)
+
+const traceExportMethod = "/" + traceService + "/Export"
+
+func rawServiceDesc(service, metadata string) *grpc.ServiceDesc {
+	method := "/" + service + "/Export"
+	return &grpc.ServiceDesc{
+		ServiceName: service,
+		HandlerType: (*rawExporter)(nil),
+		Methods: []grpc.MethodDesc{{
+			MethodName: "Export",
+			Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+				in := new(rawMessage)
+				if err := dec(in); err != nil {
+					return nil, err
+				}
+				s := srv.(rawExporter)
+				if interceptor == nil {
+					return s.export(ctx, in)
+				}
+				info := &grpc.UnaryServerInfo{Server: srv, FullMethod: method}
+				return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+					return s.export(ctx, req.(*rawMessage))
+				})
+			},
+		}},
+		Streams:  []grpc.StreamDesc{},
+		Metadata: metadata,
+	}
 }
 
-const traceExportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-
-type rawTracesServer interface {
+type rawExporter interface {
 	export(ctx context.Context, req *rawMessage) (*rawMessage, error)
-}
-
-func tracesExportHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-	in := new(rawMessage)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	s := srv.(rawTracesServer)
-	if interceptor == nil {
-		return s.export(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: traceExportMethod}
-	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-		return s.export(ctx, req.(*rawMessage))
-	})
 }
 
 // rawMessage carries a protobuf message as bytes through gRPC. Its methods
@@ -89,7 +94,7 @@ func (m *rawMessage) UnmarshalProto(b []byte) error { m.b = append(m.b[:0], b...
 
 // rawCodec passes rawMessages through and leaves every other message to
 // the codec registered for "proto". GRPCServerOptions installs it so that
-// the trace service does not depend on which proto codec is registered.
+// the OTLP services do not depend on which proto codec is registered.
 type rawCodec struct{ delegate encoding.CodecV2 }
 
 func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
@@ -109,55 +114,33 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 func (c rawCodec) Name() string { return c.delegate.Name() }
 
-type tracesService struct{ r *Receiver }
+// grpcService serves one signal's Export.
+type grpcService struct {
+	r   *Receiver
+	sig signal
+}
 
-func (s *tracesService) export(ctx context.Context, req *rawMessage) (*rawMessage, error) {
+func (s *grpcService) export(ctx context.Context, req *rawMessage) (*rawMessage, error) {
 	start := time.Now()
 	r := s.r
 	rej, err := r.grpcExport(ctx, func(ctx context.Context) (Rejections, error) {
+		if s.sig == signalLogs {
+			return r.exportLogs(ctx, protoGRPC, req.b, EncodingProto)
+		}
 		return r.exportTraces(ctx, protoGRPC, req.b, EncodingProto)
 	})
-	r.m.request(signalTraces, protoGRPC, outcome(&rej, err), start)
+	r.m.request(s.sig, protoGRPC, outcome(&rej, err), start)
 	if err != nil {
-		r.logFailure(ctx, protoGRPC, signalTraces, err)
+		r.logFailure(ctx, protoGRPC, s.sig, err)
 		return nil, r.grpcStatus(ctx, err)
 	}
-	resp := ptraceotlp.NewExportResponse()
-	if rej.Total > 0 {
-		resp.PartialSuccess().SetRejectedSpans(rej.Total)
-		resp.PartialSuccess().SetErrorMessage(rej.Message(signalTraces.items()))
-	}
-	b, err := resp.MarshalProto()
+	b, err := responseBody(s.sig, EncodingProto, &rej)
 	if err != nil {
 		// The data is committed; an empty response is a valid success.
 		r.log.Warn("marshal OTLP response", slog.Any("error", err))
 		b = nil
 	}
 	return &rawMessage{b: b}, nil
-}
-
-type logsService struct {
-	plogotlp.UnimplementedGRPCServer
-	r *Receiver
-}
-
-func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	start := time.Now()
-	r := s.r
-	rej, err := r.grpcExport(ctx, func(ctx context.Context) (Rejections, error) {
-		return r.exportLogs(ctx, protoGRPC, req.Logs())
-	})
-	r.m.request(signalLogs, protoGRPC, outcome(&rej, err), start)
-	if err != nil {
-		r.logFailure(ctx, protoGRPC, signalLogs, err)
-		return plogotlp.NewExportResponse(), r.grpcStatus(ctx, err)
-	}
-	resp := plogotlp.NewExportResponse()
-	if rej.Total > 0 {
-		resp.PartialSuccess().SetRejectedLogRecords(rej.Total)
-		resp.PartialSuccess().SetErrorMessage(rej.Message(signalLogs.items()))
-	}
-	return resp, nil
 }
 
 func (r *Receiver) grpcExport(ctx context.Context, export func(context.Context) (Rejections, error)) (Rejections, error) {

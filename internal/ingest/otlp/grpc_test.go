@@ -214,7 +214,7 @@ func (w blockingWriter) Write(ctx context.Context, _ *model.Batch) error {
 
 // rawInvoke sends body as the trace Export request, bypassing any client
 // encoder, as a broken or hostile client would.
-func rawInvoke(t *testing.T, addr string, body []byte) (*rawMessage, error) {
+func rawInvoke(t *testing.T, addr, method string, body []byte) (*rawMessage, error) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -222,7 +222,7 @@ func rawInvoke(t *testing.T, addr string, body []byte) (*rawMessage, error) {
 	}
 	defer conn.Close()
 	out := &rawMessage{}
-	err = conn.Invoke(ctxT(t), traceExportMethod, &rawMessage{b: body}, out,
+	err = conn.Invoke(ctxT(t), method, &rawMessage{b: body}, out,
 		grpc.ForceCodecV2(rawCodec{delegate: encoding.GetCodecV2("proto")}))
 	return out, err
 }
@@ -245,7 +245,7 @@ func TestGRPCHostileInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := rawInvoke(t, h.addr, tt.body)
+			out, err := rawInvoke(t, h.addr, traceExportMethod, tt.body)
 			if status.Code(err) != tt.wantCode {
 				t.Fatalf("code %v (%v), want %v", status.Code(err), err, tt.wantCode)
 			}
@@ -262,6 +262,14 @@ func TestGRPCHostileInputs(t *testing.T) {
 				t.Fatalf("good request after %s: %v", tt.name, err)
 			}
 		})
+	}
+}
+
+func TestGRPCMalformedLogs(t *testing.T) {
+	h := newGRPCHarness(t, Limits{})
+	_, err := rawInvoke(t, h.addr, "/"+logsService+"/Export", []byte{0x0a, 0x10, 0x01})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("code %v (%v), want INVALID_ARGUMENT", status.Code(err), err)
 	}
 }
 

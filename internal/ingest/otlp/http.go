@@ -119,11 +119,7 @@ func (h httpHandler) serve(ctx context.Context, req *http.Request, sig signal, e
 	// Decoders copy what they keep out of body, so the pooled buffers may
 	// be reused as soon as these functions return.
 	if sig == signalLogs {
-		ld, err := DecodeLogs(body, enc)
-		if err != nil {
-			return Rejections{}, err
-		}
-		return r.exportLogs(ctx, protoHTTP, ld)
+		return r.exportLogs(ctx, protoHTTP, body, enc)
 	}
 	return r.exportTraces(ctx, protoHTTP, body, enc)
 }
@@ -144,23 +140,7 @@ func encodingOf(contentType string) (Encoding, error) {
 }
 
 func (h httpHandler) writeSuccess(w http.ResponseWriter, sig signal, enc Encoding, rej *Rejections) {
-	var body []byte
-	var err error
-	if sig == signalLogs {
-		resp := plogotlp.NewExportResponse()
-		if rej.Total > 0 {
-			resp.PartialSuccess().SetRejectedLogRecords(rej.Total)
-			resp.PartialSuccess().SetErrorMessage(rej.Message(sig.items()))
-		}
-		body, err = marshalResponse(resp, enc)
-	} else {
-		resp := ptraceotlp.NewExportResponse()
-		if rej.Total > 0 {
-			resp.PartialSuccess().SetRejectedSpans(rej.Total)
-			resp.PartialSuccess().SetErrorMessage(rej.Message(sig.items()))
-		}
-		body, err = marshalResponse(resp, enc)
-	}
+	body, err := responseBody(sig, enc, rej)
 	if err != nil {
 		// The data is committed; the client must still hear success or it
 		// would resend. An empty 200 is a valid OTLP success.
@@ -171,6 +151,25 @@ func (h httpHandler) writeSuccess(w http.ResponseWriter, sig signal, enc Encodin
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// responseBody encodes the Export response of a successful request: empty
+// on full success, partial_success when items were refused (OTLP spec).
+func responseBody(sig signal, enc Encoding, rej *Rejections) ([]byte, error) {
+	if sig == signalLogs {
+		resp := plogotlp.NewExportResponse()
+		if rej.Total > 0 {
+			resp.PartialSuccess().SetRejectedLogRecords(rej.Total)
+			resp.PartialSuccess().SetErrorMessage(rej.Message(sig.items()))
+		}
+		return marshalResponse(resp, enc)
+	}
+	resp := ptraceotlp.NewExportResponse()
+	if rej.Total > 0 {
+		resp.PartialSuccess().SetRejectedSpans(rej.Total)
+		resp.PartialSuccess().SetErrorMessage(rej.Message(sig.items()))
+	}
+	return marshalResponse(resp, enc)
 }
 
 type marshaler interface {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -259,6 +260,9 @@ func TestHTTPHostileInputs(t *testing.T) {
 		{name: "empty protobuf body", contentType: ContentTypeProto, body: nil, wantStatus: 200},
 		{name: "empty JSON body", contentType: ContentTypeJSON, body: nil, wantStatus: 200},
 		{name: "empty JSON object", contentType: ContentTypeJSON, body: []byte(`{}`), wantStatus: 200},
+		{name: "JSON unknown fields and integer enums", contentType: ContentTypeJSON,
+			body:       []byte(`{"resourceSpans":[{"futureField":{"x":[1,2]},"scopeSpans":[{"spans":[{"traceId":"0102030405060708090A0B0C0D0E0F10","spanId":"0101010101010101","name":"x","kind":2,"status":{"code":2},"novel":true}]}]}],"extra":"ignored"}`),
+			wantStatus: 200},
 		{name: "over-limit body", contentType: ContentTypeProto, body: make([]byte, 20<<20+1), wantStatus: 413, wantCode: codes.ResourceExhausted},
 		{name: "gzip bomb", contentType: ContentTypeProto, encoding: "gzip", body: zeroBomb(t, bombSize, gzipped), wantStatus: 413, wantCode: codes.ResourceExhausted, wantMsg: "decompress gzip body"},
 		{name: "zstd bomb", contentType: ContentTypeProto, encoding: "zstd", body: zeroBomb(t, bombSize, zstded), wantStatus: 413, wantCode: codes.ResourceExhausted},
@@ -524,5 +528,34 @@ func TestNewReceiverValidates(t *testing.T) {
 	_, err := NewReceiver(&ingesttest.Writer{}, Settings{Limits: Limits{MaxAttributes: -1, MaxValueDepth: 1000}})
 	if err == nil || !strings.Contains(err.Error(), "limits.MaxAttributes") || !strings.Contains(err.Error(), "limits.MaxValueDepth") {
 		t.Errorf("err = %v, want both bad fields named", err)
+	}
+}
+
+func TestHTTPConcurrencyLimit(t *testing.T) {
+	h := newHarness(t, Limits{MaxConcurrentRequests: 1, ConcurrencyWait: 50 * time.Millisecond, RetryAfter: 2 * time.Second})
+	block := make(chan struct{})
+	entered := make(chan struct{})
+	h.r.w = blockingWriter{entered: entered, release: block}
+	body := protoBody(t, sampleTraces(1))
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+PathTraces, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ContentTypeProto)
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-entered
+	r := h.post(t, PathTraces, ContentTypeProto, "", body)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "2" {
+		t.Fatalf("second request while the only slot is taken: %d, Retry-After %q; want 429, 2", r.status, r.header.Get("Retry-After"))
+	}
+	close(block)
+	if code := <-done; code != 200 {
+		t.Fatalf("first request: %d", code)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -224,8 +223,12 @@ func (r *Receiver) exportTraces(ctx context.Context, proto string, body []byte, 
 	return rej, r.write(ctx, signalTraces, &b, &rej)
 }
 
-// exportLogs normalises and writes one decoded logs request.
-func (r *Receiver) exportLogs(ctx context.Context, proto string, ld plog.Logs) (Rejections, error) {
+// exportLogs decodes, normalises and writes one logs request body.
+func (r *Receiver) exportLogs(ctx context.Context, proto string, body []byte, enc Encoding) (Rejections, error) {
+	ld, err := DecodeLogs(body, enc)
+	if err != nil {
+		return Rejections{}, err
+	}
 	var b model.Batch
 	r.m.itemsReceived(signalLogs, proto, ld.LogRecordCount())
 	rej := NormalizeLogs(ld, r.lim, &b)
