@@ -12,7 +12,9 @@ DEMO_FLAGS ?=
 
 all: build
 
-build: web
+# The UI is embedded from the committed internal/api/ui/dist, so building the
+# server needs no npm; `make web` rebuilds the UI.
+build:
 	$(GO) build -o $(BIN)/ariadne ./cmd/ariadne
 
 # Tools the tests need, installed into ./bin (never by hand).
