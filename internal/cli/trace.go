@@ -484,8 +484,11 @@ func (wf *waterfall) invocationLine(v api.Invocation) string {
 		}
 		details = append(details, c)
 	}
-	if v.MemoryMB > 0 {
+	switch {
+	case v.MemoryMB > 0 && v.MaxMemoryMB > 0:
 		details = append(details, fmt.Sprintf("memory %d/%d MB", v.MaxMemoryMB, v.MemoryMB))
+	case v.MemoryMB > 0: // the peak is known only from REPORT lines
+		details = append(details, fmt.Sprintf("memory %d MB", v.MemoryMB))
 	}
 	if v.Attempt > 1 {
 		details = append(details, fmt.Sprintf("attempt %d", v.Attempt))
