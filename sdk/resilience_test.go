@@ -139,7 +139,7 @@ func TestHealthyBackendAddsLittleLatency(t *testing.T) {
 			break
 		}
 	}
-	if p99 > 5*time.Millisecond {
+	if p99 > 5*time.Millisecond && !raceEnabled {
 		t.Errorf("p99 added latency %v > 5ms", p99)
 	}
 	if st := s.Stats(); st.SpansDropped != 0 || st.ExportFailures != 0 || st.SpansExported < 400 {
@@ -176,7 +176,7 @@ func TestUnhealthyBackends(t *testing.T) {
 					break
 				}
 			}
-			if mean > time.Millisecond || p99 > time.Millisecond {
+			if (mean > time.Millisecond || p99 > time.Millisecond) && !raceEnabled {
 				t.Errorf("during cool-down mean %v p99 %v, want <= 1ms", mean, p99)
 			}
 			st := s.Stats()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ariadne
+
+const raceEnabled = false
