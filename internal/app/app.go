@@ -39,14 +39,14 @@ type Settings struct {
 
 // App is a running server.
 type App struct {
-	cfg    config.Config
-	log    *slog.Logger
-	now    func() time.Time
-	store  *duckdb.Engine
+	cfg     config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	store   *duckdb.Engine
 	reg     *prometheus.Registry
 	metrics *metrics
-	ready  chan struct{} // closed once serving; readyz answers 200 after
-	closed chan struct{} // closed when shutdown begins
+	ready   chan struct{} // closed once serving; readyz answers 200 after
+	closed  chan struct{} // closed when shutdown begins
 
 	grpcSrv  *grpc.Server
 	grpcLn   net.Listener

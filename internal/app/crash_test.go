@@ -177,4 +177,3 @@ func freePorts(t *testing.T, n int) []string {
 	}
 	return out
 }
-
