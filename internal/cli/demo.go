@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -95,10 +94,7 @@ func (demoCmd) Run(ctx context.Context, env Env, args []string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil
-			}
-			return nil
+			return nil // Ctrl-C or --duration: both a normal end
 		case t := <-tick.C:
 			gen.Order(ctx, t)
 		case <-flush.C:
