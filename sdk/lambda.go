@@ -94,7 +94,6 @@ type run struct {
 	timer   *time.Timer
 
 	once     sync.Once
-	timedOut bool
 	msgSpans []trace.Span
 }
 
@@ -264,7 +263,6 @@ func (r *run) timeout() {
 	fired := false
 	r.once.Do(func() {
 		fired = true
-		r.timedOut = true
 		now := time.Now()
 		for _, s := range r.sdk.spans.inFlight(r.span.SpanContext().TraceID()) {
 			r.span.AddEvent("ariadne.inflight", trace.WithTimestamp(now), trace.WithAttributes(
