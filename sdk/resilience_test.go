@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // blackhole accepts connections and never answers.
@@ -244,5 +246,25 @@ func TestQueueIsBounded(t *testing.T) {
 	}
 	if st.SpansDropped == 0 {
 		t.Fatalf("no drops counted: %+v", st)
+	}
+}
+
+// panicExporter is an exporter with a bug.
+type panicExporter struct{}
+
+func (panicExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
+	panic("exporter bug")
+}
+func (panicExporter) Shutdown(context.Context) error { return nil }
+
+func TestExporterPanicDoesNotEscape(t *testing.T) {
+	s, err := New(context.Background(), WithGetenv(testEnv(nil)), WithoutGlobal(), WithSpanExporter(panicExporter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	times := invokeTimes(t, s, 3)
+	if st := s.Stats(); st.ExportFailures == 0 || !st.CoolingDown {
+		t.Fatalf("a panicking exporter must count as a failed export: %+v (%v)", st, times)
 	}
 }
