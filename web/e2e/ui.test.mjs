@@ -244,6 +244,7 @@ describe("trace view", () => {
     const all = await rows();
     await wf.press("ArrowLeft"); // collapse the root
     assert.equal(await rows(), 1);
+    assert.equal(await page.getByRole("treeitem").first().getAttribute("aria-expanded"), "false");
     await wf.press("ArrowRight"); // expand it again
     assert.equal(await rows(), all);
     await wf.press("ArrowDown");

@@ -84,6 +84,8 @@ export function Waterfall(p: Props) {
     <div
       ref={rootRef}
       className="waterfall"
+      role="tree"
+      aria-activedescendant={visible.includes(p.selected) ? `wf-row-${p.selected}` : undefined}
       tabIndex={0}
       data-testid="waterfall"
       onKeyDown={p.onKeyDown}
@@ -180,6 +182,10 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
         style={{ transform: `translateY(${p.top}px)`, height: ROW_HEIGHT }}
         data-testid="waterfall-log"
         data-row={row.index}
+        id={`wf-row-${row.index}`}
+        role="treeitem"
+        aria-level={row.depth + 1}
+        aria-selected={p.selected}
         onClick={() => p.onSelect(row.index)}
         onDoubleClick={() => p.onOpen(row.index)}
       >
@@ -214,6 +220,11 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
       style={{ transform: `translateY(${p.top}px)`, height: ROW_HEIGHT }}
       data-testid="waterfall-row"
       data-row={row.index}
+      id={`wf-row-${row.index}`}
+      role="treeitem"
+      aria-level={row.depth + 1}
+      aria-selected={p.selected}
+      aria-expanded={row.children > 0 ? !p.collapsed : undefined}
       data-span-id={s.spanId}
       onClick={() => p.onSelect(row.index)}
       onDoubleClick={() => p.onOpen(row.index)}
@@ -251,6 +262,14 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
           className={"bar " + (row.error ? "error" : "")}
           style={{ left: left + "%", width: width + "%", background: color }}
         />
+        {duration > 0 &&
+          s.events.slice(0, 50).map((e, i) => (
+            <div
+              key={i}
+              className={"event-mark" + (e.name === "exception" ? " error" : "")}
+              style={{ left: ((row.offset + e.time - s.startTime) / duration) * 100 + "%" }}
+            />
+          ))}
         <span className={"bar-label" + (inside ? " inside" : "")} style={labelPos}>
           {formatDuration(s.durationNs)}
           {s.coldStart ? " · cold start" : ""}

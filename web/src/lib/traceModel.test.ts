@@ -45,8 +45,19 @@ describe("buildTraceModel", () => {
     const spans = m.rows.filter((r) => r.kind === "span");
     expect(spans.find((r) => r.span.spanId === "x")).toMatchObject({ orphan: true, depth: 0 });
     expect(spans.find((r) => r.span.spanId === "self")).toMatchObject({ depth: 0 });
-    expect(m.rows[m.rows.length - 1]).toMatchObject({ kind: "log", depth: 0 });
+    expect(label(m).slice(0, 3)).toEqual(["log:loose", "x", "self"]); // the loose log at its time, top level
     expect(m.rows.every((r, i) => r.index === i && r.end > i)).toBe(true);
+  });
+
+  it("puts a log without a span under its invocation's first span", () => {
+    const m = buildTraceModel(
+      [
+        span({ spanId: "inv", startTime: 10, invocationId: "req-1" }),
+        span({ spanId: "child", parentSpanId: "inv", startTime: 12, invocationId: "req-1" }),
+      ],
+      [log({ time: 30, invocationId: "req-1", body: "REPORT" }), log({ time: 5, invocationId: "req-2", body: "other" })],
+    );
+    expect(label(m)).toEqual(["log:other", "inv", "  child", "  log:REPORT"]);
   });
 
   it("counts errors from status, error fields and severe logs", () => {

@@ -96,11 +96,21 @@ export function buildTraceModel(spans: Span[], logs: LogRecord[]): TraceModel {
       roots.push({ span: s, time: s.startTime });
     }
   }
-  const looseLogs: LogRecord[] = [];
+  // A log that names no known span but an invocation (a Lambda platform
+  // line: START, END, REPORT) goes under that invocation's first span;
+  // anything else sits at the top level at its time.
+  const invocationSpan = new Map<string, Span>();
+  for (const s of byKey.values()) {
+    if (!s.invocationId) continue;
+    const prev = invocationSpan.get(s.invocationId);
+    if (!prev || s.startTime < prev.startTime) invocationSpan.set(s.invocationId, s);
+  }
   for (const l of logs) {
     const k = l.spanId ? spanKey(l.traceId, l.spanId) : "";
+    const inv = l.invocationId ? invocationSpan.get(l.invocationId) : undefined;
     if (k && byKey.has(k)) push(k, { log: l, time: l.time });
-    else looseLogs.push(l);
+    else if (inv) push(spanKey(inv.traceId, inv.spanId), { log: l, time: l.time });
+    else roots.push({ log: l, time: l.time });
   }
   const byTime = (a: Item, b: Item) =>
     a.time - b.time || ("span" in a ? 0 : 1) - ("span" in b ? 0 : 1) || nameOf(a).localeCompare(nameOf(b));
@@ -191,14 +201,6 @@ export function buildTraceModel(spans: Span[], logs: LogRecord[]): TraceModel {
       orphan.add(s);
       walk([{ span: s, time: s.startTime }], 0, -1);
     }
-  }
-  // Logs of the trace that name no (known) span go last, at top level.
-  if (looseLogs.length > 0) {
-    walk(
-      looseLogs.sort((a, b) => a.time - b.time).map((log) => ({ log, time: log.time })),
-      0,
-      -1,
-    );
   }
   if (rows.length === 0) {
     start = 0;

@@ -233,6 +233,11 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
             <b className={model.errorCount > 0 ? "error-text" : ""}>{model.errorCount}</b> errors
           </span>
           <span className="mono">{model.traceIds.join(", ")}</span>
+          {model.traceIds.length === 1 && (
+            <a href={`/api/v1/traces/${model.traceIds[0]}`} target="_blank" rel="noreferrer" title="The API's answer for this trace">
+              JSON
+            </a>
+          )}
         </div>
       </div>
       <div className="legend">
