@@ -107,6 +107,7 @@ type rawRecord struct {
 }
 
 type snsEntity struct {
+	Message           string                     `json:"Message"`
 	Type              string                     `json:"Type"`
 	MessageID         string                     `json:"MessageId"`
 	TopicArn          string                     `json:"TopicArn"`
@@ -306,11 +307,14 @@ func sqsTrigger(recs []rawRecord) Trigger {
 		if env := snsEnvelope(r.Body); env != nil {
 			viaSNS++
 			m.Refs = append(m.Refs, refs.SNS(env.MessageID))
+			m.Refs = append(m.Refs, nestedRefs(env.Message)...)
 			if !m.Producer.IsValid() {
 				if tp := snsAttr(env.MessageAttributes, "traceparent"); tp != "" {
 					m.Producer = parseTraceparent(tp)
 				}
 			}
+		} else {
+			m.Refs = append(m.Refs, nestedRefs(r.Body)...)
 		}
 		t.Refs = append(t.Refs, m.Refs...)
 		if m.Producer.IsValid() {
@@ -366,6 +370,42 @@ func sqsAttr(attrs map[string]json.RawMessage, name string) string {
 	return ""
 }
 
+// nestedRefs finds the strong IDs of an event delivered inside a message:
+// an S3 notification or an EventBridge event sent to a queue or topic. The
+// producer recorded those ids, not the queue's or topic's.
+func nestedRefs(body string) []string {
+	if len(body) < 20 || body[0] != '{' {
+		return nil
+	}
+	switch {
+	case strings.Contains(body, `"aws:s3"`) && strings.Contains(body, "x-amz-request-id"):
+		var ev struct {
+			Records []rawRecord `json:"Records"`
+		}
+		if json.Unmarshal([]byte(body), &ev) != nil {
+			return nil
+		}
+		var out []string
+		for _, r := range ev.Records {
+			if id := r.ResponseElements["x-amz-request-id"]; r.EventSource == "aws:s3" && id != "" {
+				out = append(out, refs.S3(id))
+			}
+		}
+		return out
+	case strings.Contains(body, `"detail-type"`):
+		var ev struct {
+			ID         string `json:"id"`
+			Source     string `json:"source"`
+			DetailType string `json:"detail-type"`
+		}
+		if json.Unmarshal([]byte(body), &ev) != nil || ev.ID == "" || ev.Source == "" {
+			return nil
+		}
+		return []string{refs.Events(ev.ID)}
+	}
+	return nil
+}
+
 func snsAttr(attrs map[string]json.RawMessage, name string) string {
 	for k, raw := range attrs {
 		if strings.EqualFold(k, name) {
@@ -389,6 +429,7 @@ func snsTrigger(recs []rawRecord) Trigger {
 		}
 		topic = refs.LastSegment(r.Sns.TopicArn)
 		t.Refs = append(t.Refs, refs.SNS(r.Sns.MessageID))
+		t.Refs = append(t.Refs, nestedRefs(r.Sns.Message)...)
 		if sc := parseTraceparent(snsAttr(r.Sns.MessageAttributes, "traceparent")); sc.IsValid() {
 			t.Links = append(t.Links, trace.Link{SpanContext: sc})
 		}

@@ -24,6 +24,10 @@ func TestParseTrigger(t *testing.T) {
 			"sqs:2e1424d4-f796-459a-8184-9c92662be6da", "sns:d0d6b2c4-9e4a-5b8b-9c3e-2b1f8a7f1a11",
 			"sqs:3f2535e5-0807-45ab-9295-0da3773cf7eb", "sns:e1e7c3d5-0f5b-5c9c-0d4f-3c2a9b8e2b22"},
 			attrKey: "messaging.batch.message_count"},
+		{file: "sqs-carrying-s3-and-eventbridge-event.json", kind: TriggerSQS, faas: "pubsub", messages: 2, refs: []string{
+			"sqs:c80e8021-a70a-42c7-a470-796e1186f753", "s3:C3D13FE58DE4C810",
+			"sqs:d91f9132-b81b-53d8-b581-807f2297e864", "events:7bf73129-1428-4cd3-a780-95db273d1602"},
+			attrKey: "messaging.destination.name", attrValue: "uploads"},
 		{file: "sns-event.json", kind: TriggerSNS, faas: "pubsub", refs: []string{"sns:95df01b4-ee98-5cb9-9903-4c221d41eb5e"},
 			attrKey: "messaging.system", attrValue: "aws_sns"},
 		{file: "s3-event.json", kind: TriggerS3, faas: "datasource", refs: []string{"s3:C3D13FE58DE4C810"},
