@@ -5,10 +5,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/ariadnehq/ariadne/bench/tracegen"
@@ -26,7 +30,8 @@ func benchTemplate(b *testing.B) *tracegen.Template {
 	return tpl
 }
 
-// reportSpans adds per-span figures. cpu-ns/span is the process CPU time
+// reportSpans adds per-item figures (spans, or log records for the log
+// benchmarks, which reuse the "span" unit names). cpu-ns/span is the process CPU time
 // (all threads: GC included) per span: on a machine shared with other work
 // it is the figure that means something, where wall-clock ns/op does not.
 func reportSpans(b *testing.B, spans int, cpuStart time.Duration) {
@@ -200,4 +205,65 @@ func BenchmarkGRPCExport(b *testing.B) {
 		}
 	}
 	reportSpans(b, tpl.Spans, cpu)
+}
+
+// benchLogs is a request of 1000 log records shaped like a function's log
+// lines: a message body, trace context and three attributes.
+func benchLogs(b *testing.B) []byte {
+	b.Helper()
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "orders")
+	rl.Resource().Attributes().PutStr("faas.name", "orders-fn")
+	lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	for i := 0; i < 1000; i++ {
+		l := lrs.AppendEmpty()
+		l.SetTimestamp(pcommon.Timestamp(t0 + i))
+		l.SetTraceID(tid1)
+		l.SetSpanID(sid1)
+		l.SetSeverityNumber(plog.SeverityNumberInfo)
+		l.Body().SetStr("processed order o-" + strconv.Itoa(i) + " in 12 ms")
+		l.Attributes().PutStr("faas.invocation_id", "8f5c-req-"+strconv.Itoa(i%10))
+		l.Attributes().PutStr("ariadne.source", "lambda")
+		l.Attributes().PutInt("line", int64(i))
+	}
+	body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+func BenchmarkDecodeNormalizeLogsProto(b *testing.B) {
+	body := benchLogs(b)
+	lim := DefaultLimits()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		var batch model.Batch
+		if _, err := DecodeNormalizeLogs(body, EncodingProto, lim, &batch); err != nil || len(batch.Logs) != 1000 {
+			b.Fatalf("%d logs, err %v", len(batch.Logs), err)
+		}
+	}
+	reportSpans(b, 1000, cpu)
+}
+
+func BenchmarkDecodeNormalizeLogsPdata(b *testing.B) {
+	body := benchLogs(b)
+	lim := DefaultLimits()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		ld, err := DecodeLogs(body, EncodingProto)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var batch model.Batch
+		NormalizeLogs(ld, lim, &batch)
+	}
+	reportSpans(b, 1000, cpu)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -255,7 +256,9 @@ func FuzzDecodeTracesJSON(f *testing.F) {
 	})
 }
 
-// FuzzDecodeLogs runs both log decoders and normalisation on any body.
+// FuzzDecodeLogs runs both log decoders on any body; where pdata accepts
+// protobuf, the direct decoder must agree with it on pdata's re-encoding
+// (and on the body itself when it accepts it too).
 func FuzzDecodeLogs(f *testing.F) {
 	for _, s := range seeds(f, "logs", ".pb") {
 		f.Add(s, false)
@@ -268,6 +271,8 @@ func FuzzDecodeLogs(f *testing.F) {
 		if json {
 			enc = EncodingJSON
 		}
+		var direct model.Batch
+		drej, derr := DecodeNormalizeLogs(body, enc, Limits{}, &direct)
 		ld, err := DecodeLogs(body, enc)
 		if err != nil {
 			return
@@ -276,6 +281,21 @@ func FuzzDecodeLogs(f *testing.F) {
 		rej := NormalizeLogs(ld, Limits{}, &b)
 		if int64(len(b.Logs))+rej.Total != int64(ld.LogRecordCount()) {
 			t.Fatalf("%d kept + %d refused != %d received", len(b.Logs), rej.Total, ld.LogRecordCount())
+		}
+		if derr == nil && (!reflect.DeepEqual(b.Logs, direct.Logs) || rej.Total != drej.Total) {
+			t.Fatalf("decoders disagree on the body:\n%+v\nvs\n%+v", b.Logs, direct.Logs)
+		}
+		canonical, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again model.Batch
+		arej, err := DecodeNormalizeLogs(canonical, EncodingProto, Limits{}, &again)
+		if err != nil {
+			t.Fatalf("direct decoder refuses pdata's re-encoding: %v", err)
+		}
+		if !reflect.DeepEqual(b.Logs, again.Logs) || rej.Total != arej.Total {
+			t.Fatalf("decoders disagree on the re-encoding:\n%+v\nvs\n%+v", b.Logs, again.Logs)
 		}
 	})
 }

@@ -797,32 +797,17 @@ func (n *normalizer) logs(ld plog.Logs) Rejections {
 
 func (n *normalizer) log(l plog.LogRecord, res *resource) (model.LogRecord, *itemError) {
 	lr := model.LogRecord{
-		Time:               int64(l.Timestamp()),
-		ObservedTime:       int64(l.ObservedTimestamp()),
-		TraceID:            model.TraceID(l.TraceID()),
-		SpanID:             model.SpanID(l.SpanID()),
-		Flags:              uint32(l.Flags()),
-		SeverityText:       l.SeverityText(),
-		Service:            res.service,
-		Function:           res.function,
-		InvocationID:       res.invocationID,
-		ResourceAttributes: res.attrs,
+		Time:         int64(l.Timestamp()),
+		ObservedTime: int64(l.ObservedTimestamp()),
+		TraceID:      model.TraceID(l.TraceID()),
+		SpanID:       model.SpanID(l.SpanID()),
+		Flags:        uint32(l.Flags()),
+		SeverityText: l.SeverityText(),
 	}
-	if lr.Time == 0 {
-		lr.Time = lr.ObservedTime
-	}
-	if sn := l.SeverityNumber(); sn > 0 && sn <= 255 {
-		lr.SeverityNumber = uint8(sn)
-	}
-	if len(lr.SeverityText) > n.lim.MaxValueBytes {
-		return lr, &itemError{ReasonValueTooLong, fmt.Sprintf("log record: severity text of %d bytes, limit %d", len(lr.SeverityText), n.lim.MaxValueBytes)}
-	}
+	setSeverity(&lr, int32(l.SeverityNumber()))
 	body, err := anyvalue.FromPcommon(l.Body(), n.vlim)
-	switch {
-	case errors.Is(err, anyvalue.ErrTooDeep):
-		return lr, &itemError{ReasonTooDeep, fmt.Sprintf("log record: body nested deeper than %d", n.lim.MaxValueDepth)}
-	case err != nil:
-		return lr, &itemError{ReasonValueTooLong, fmt.Sprintf("log record: body longer than %d bytes", n.lim.MaxValueBytes)}
+	if err != nil {
+		return lr, n.bodyError(err)
 	}
 	lr.Body = body
 	a, ie := n.attrs(l.Attributes(), "log record:")
@@ -830,8 +815,38 @@ func (n *normalizer) log(l plog.LogRecord, res *resource) (model.LogRecord, *ite
 		return lr, ie
 	}
 	lr.Attributes = a
+	return lr, n.finishLog(&lr, res)
+}
+
+func setSeverity(lr *model.LogRecord, sn int32) {
+	if sn > 0 && sn <= 255 {
+		lr.SeverityNumber = uint8(sn)
+	}
+}
+
+func (n *normalizer) bodyError(err error) *itemError {
+	if errors.Is(err, anyvalue.ErrTooDeep) {
+		return &itemError{ReasonTooDeep, fmt.Sprintf("log record: body nested deeper than %d", n.lim.MaxValueDepth)}
+	}
+	return &itemError{ReasonValueTooLong, fmt.Sprintf("log record: body longer than %d bytes", n.lim.MaxValueBytes)}
+}
+
+// finishLog checks what is left of the limits and fills the columns a log
+// record takes from its attributes and its resource; every log decoder
+// calls it.
+func (n *normalizer) finishLog(lr *model.LogRecord, res *resource) *itemError {
+	if len(lr.SeverityText) > n.lim.MaxValueBytes {
+		return &itemError{ReasonValueTooLong, fmt.Sprintf("log record: severity text of %d bytes, limit %d", len(lr.SeverityText), n.lim.MaxValueBytes)}
+	}
+	if lr.Time == 0 {
+		lr.Time = lr.ObservedTime
+	}
+	lr.Service = res.service
+	lr.Function = res.function
+	lr.InvocationID = res.invocationID
+	lr.ResourceAttributes = res.attrs
 	var resourceID string
-	for _, kv := range a {
+	for _, kv := range lr.Attributes {
 		switch kv.Key {
 		case keyFaasName:
 			lr.Function = kv.Value.Str
@@ -844,7 +859,7 @@ func (n *normalizer) log(l plog.LogRecord, res *resource) (model.LogRecord, *ite
 	if lr.Function == "" && resourceID != "" {
 		lr.Function = functionFromResourceID(resourceID)
 	}
-	return lr, nil
+	return nil
 }
 
 // functionFromResourceID takes the function name out of a Lambda ARN

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -580,8 +581,7 @@ func TestNormalizeLogs(t *testing.T) {
 	bad := sl.LogRecords().AppendEmpty()
 	bad.Body().SetStr(strings.Repeat("x", 256<<10+1))
 
-	var b model.Batch
-	rej := NormalizeLogs(ld, Limits{}, &b)
+	b, rej := normalizeLogsBoth(t, ld)
 	if rej.Total != 1 || rej.ByReason[ReasonValueTooLong] != 1 {
 		t.Fatalf("rejections %+v", rej)
 	}
@@ -613,5 +613,59 @@ func TestFunctionFromResourceID(t *testing.T) {
 		if got := functionFromResourceID(in); got != want {
 			t.Errorf("functionFromResourceID(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// normalizeLogsBoth is normalizeOne for logs.
+func normalizeLogsBoth(t *testing.T, ld plog.Logs) (model.Batch, Rejections) {
+	t.Helper()
+	var b model.Batch
+	rej := NormalizeLogs(ld, Limits{}, &b)
+	body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wb model.Batch
+	wrej, err := DecodeNormalizeLogs(body, EncodingProto, Limits{}, &wb)
+	if err != nil {
+		t.Fatalf("protobuf path: %v", err)
+	}
+	if !reflect.DeepEqual(b.Logs, wb.Logs) || rej.Total != wrej.Total {
+		t.Fatalf("pdata and protobuf paths disagree (rejected %d vs %d):\n%+v\nvs\n%+v", rej.Total, wrej.Total, b.Logs, wb.Logs)
+	}
+	return b, rej
+}
+
+func TestNormalizeLogsLimits(t *testing.T) {
+	tests := []struct {
+		name   string
+		build  func(plog.LogRecord)
+		reason Reason
+	}{
+		{"too many attributes", func(l plog.LogRecord) {
+			for i := 0; i < 1001; i++ {
+				l.Attributes().PutInt("k"+strconv.Itoa(i), 1)
+			}
+		}, ReasonTooManyAttributes},
+		{"body too deep", func(l plog.LogRecord) {
+			v := l.Body()
+			for i := 0; i < 40; i++ {
+				v = v.SetEmptyMap().PutEmpty("k")
+			}
+		}, ReasonTooDeep},
+		{"severity text too long", func(l plog.LogRecord) { l.SetSeverityText(strings.Repeat("E", 256<<10+1)) }, ReasonValueTooLong},
+		{"attribute too long", func(l plog.LogRecord) { l.Attributes().PutStr("x", strings.Repeat("x", 256<<10+1)) }, ReasonValueTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ld := plog.NewLogs()
+			lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+			tt.build(lrs.AppendEmpty())
+			lrs.AppendEmpty().Body().SetStr("fine")
+			b, rej := normalizeLogsBoth(t, ld)
+			if rej.Total != 1 || rej.ByReason[tt.reason] != 1 || len(b.Logs) != 1 || b.Logs[0].Body.Str != "fine" {
+				t.Fatalf("rejections %+v, kept %+v", rej, b.Logs)
+			}
+		})
 	}
 }

@@ -225,13 +225,12 @@ func (r *Receiver) exportTraces(ctx context.Context, proto string, body []byte, 
 
 // exportLogs decodes, normalises and writes one logs request body.
 func (r *Receiver) exportLogs(ctx context.Context, proto string, body []byte, enc Encoding) (Rejections, error) {
-	ld, err := DecodeLogs(body, enc)
+	var b model.Batch
+	rej, err := DecodeNormalizeLogs(body, enc, r.lim, &b)
 	if err != nil {
 		return Rejections{}, err
 	}
-	var b model.Batch
-	r.m.itemsReceived(signalLogs, proto, ld.LogRecordCount())
-	rej := NormalizeLogs(ld, r.lim, &b)
+	r.m.itemsReceived(signalLogs, proto, len(b.Logs)+int(rej.Total))
 	return rej, r.write(ctx, signalLogs, &b, &rej)
 }
 

@@ -170,12 +170,12 @@ func eachBytesField(b []byte, want protowire.Number, msg string, f func([]byte) 
 	return nil
 }
 
-// scopeSpansField says where a ResourceSpans keeps its spans: scope_spans
-// (2), or the deprecated instrumentation_library_spans (1000) when there
-// are no scope_spans, as pdata's migration reads them.
+// scopeSpansField says where a ResourceSpans (or ResourceLogs) keeps its
+// scopes: field 2, or the deprecated instrumentation_library_* field 1000
+// when there is no field 2, as pdata's migration reads them.
 func scopeSpansField(rs []byte) (protowire.Number, error) {
 	found := false
-	err := eachBytesField(rs, 2, "ResourceSpans", func([]byte) error { found = true; return nil })
+	err := eachBytesField(rs, 2, "Resource*", func([]byte) error { found = true; return nil })
 	if found {
 		return 2, err
 	}
@@ -184,9 +184,24 @@ func scopeSpansField(rs []byte) (protowire.Number, error) {
 
 func (d *wireDecoder) resourceSpans(rs []byte) error {
 	// Fields may come in any order: the resource first, then the scopes.
+	res, err := d.resource(rs, "ResourceSpans")
+	if err != nil {
+		return err
+	}
+	scopeField, err := scopeSpansField(rs)
+	if err != nil {
+		return err
+	}
+	return eachBytesField(rs, scopeField, "ResourceSpans", func(ss []byte) error {
+		return d.scopeSpans(ss, &res)
+	})
+}
+
+// resource reads the resource (field 1) of a ResourceSpans or ResourceLogs.
+func (d *wireDecoder) resource(container []byte, msg string) (resource, error) {
 	var attrs model.Attributes
 	var resErr *itemError
-	err := eachBytesField(rs, 1, "ResourceSpans", func(r []byte) error {
+	err := eachBytesField(container, 1, msg, func(r []byte) error {
 		return eachBytesField(r, 1, "Resource", func(kv []byte) error {
 			if resErr != nil {
 				return nil
@@ -209,42 +224,15 @@ func (d *wireDecoder) resourceSpans(rs []byte) error {
 		})
 	})
 	if err != nil {
-		return err
+		return resource{}, err
 	}
 	res := resourceOf(attrs)
 	res.err = resErr
-	scopeField, err := scopeSpansField(rs)
-	if err != nil {
-		return err
-	}
-	return eachBytesField(rs, scopeField, "ResourceSpans", func(ss []byte) error {
-		return d.scopeSpans(ss, &res)
-	})
+	return res, nil
 }
 
 func (d *wireDecoder) scopeSpans(ss []byte, res *resource) error {
-	var name, version string
-	err := eachBytesField(ss, 1, "ScopeSpans", func(sc []byte) error {
-		for rest := sc; len(rest) > 0; {
-			num, typ, val, _, next, err := field(rest, "InstrumentationScope")
-			if err != nil {
-				return err
-			}
-			rest = next
-			switch num {
-			case 1, 2:
-				if typ != protowire.BytesType {
-					return wrongType("InstrumentationScope", num, typ)
-				}
-				if num == 1 {
-					name = d.s(val)
-				} else {
-					version = d.s(val)
-				}
-			}
-		}
-		return nil
-	})
+	name, version, err := d.scope(ss, "ScopeSpans")
 	if err != nil {
 		return err
 	}
@@ -270,6 +258,33 @@ func (d *wireDecoder) scopeSpans(ss []byte, res *resource) error {
 		d.n.finish(sp, res)
 		return nil
 	})
+}
+
+// scope reads the name and version of the scope (field 1) of a ScopeSpans
+// or ScopeLogs.
+func (d *wireDecoder) scope(container []byte, msg string) (name, version string, err error) {
+	err = eachBytesField(container, 1, msg, func(sc []byte) error {
+		for rest := sc; len(rest) > 0; {
+			num, typ, val, _, next, err := field(rest, "InstrumentationScope")
+			if err != nil {
+				return err
+			}
+			rest = next
+			switch num {
+			case 1, 2:
+				if typ != protowire.BytesType {
+					return wrongType("InstrumentationScope", num, typ)
+				}
+				if num == 1 {
+					name = d.s(val)
+				} else {
+					version = d.s(val)
+				}
+			}
+		}
+		return nil
+	})
+	return name, version, err
 }
 
 // keyValue converts one KeyValue message under the limits. A limit broken
