@@ -22,6 +22,7 @@ const (
 	keyServiceName         = "service.name"
 	keyFaasName            = "faas.name"
 	keyCloudResourceID     = "cloud.resource_id"
+	keyInvokedARN          = "aws.lambda.invoked_arn"
 	keyFaasMaxMemory       = "faas.max_memory"
 	keyFaasInvocationID    = "faas.invocation_id"
 	keyFaasColdstart       = "faas.coldstart"
@@ -231,6 +232,7 @@ type spanExtras struct {
 	memoryMB       int32
 	errorTypeAttr  string
 	resourceIDAttr string
+	invokedARN     string
 }
 
 func invalidID(name string, sp *model.Span) *itemError {
@@ -295,6 +297,8 @@ func (n *normalizer) finish(sp *model.Span, res *resource) {
 			sp.Function = v.Str
 		case keyCloudResourceID:
 			d.resourceIDAttr = v.Str
+		case keyInvokedARN:
+			d.invokedARN = v.Str
 		case keyFaasInvocationID:
 			sp.InvocationID = v.Str
 		case keyFaasColdstart:
@@ -396,6 +400,11 @@ func (n *normalizer) finish(sp *model.Span, res *resource) {
 	}
 	if sp.Function == "" && d.resourceIDAttr != "" {
 		sp.Function = functionFromResourceID(d.resourceIDAttr)
+	}
+	if sp.Function == "" && d.invokedARN != "" {
+		// The ARN the caller used names the function too, possibly with an
+		// alias; stock OTel Lambda instrumentation sets only this one.
+		sp.Function = functionFromResourceID(d.invokedARN)
 	}
 	if sp.InvocationID == "" {
 		sp.InvocationID = res.invocationID

@@ -163,6 +163,9 @@ func TestNormalizeDerivedColumns(t *testing.T) {
 		{"function from resource ARN", func(m pcommon.Map) {
 			m.PutStr("cloud.resource_id", "arn:aws:lambda:eu-west-1:123456789012:function:orders-fn:prod")
 		}, nil, func(t *testing.T, s model.Span) { eq(t, s.Function, "orders-fn") }},
+		{"function from the invoked ARN", nil, func(s ptrace.Span) {
+			s.Attributes().PutStr("aws.lambda.invoked_arn", "arn:aws:lambda:eu-west-1:123:function:billing:live")
+		}, func(t *testing.T, s model.Span) { eq(t, s.Function, "billing") }},
 		{"function from span faas.name", func(m pcommon.Map) { m.PutStr("faas.name", "res-fn") },
 			func(s ptrace.Span) { s.Attributes().PutStr("faas.name", "span-fn") },
 			func(t *testing.T, s model.Span) { eq(t, s.Function, "span-fn") }},

@@ -29,7 +29,9 @@ import (
 
 // Writer is what the receiver needs of a store: store.Writer's contract.
 // Write returns nil only after b is durably committed; it may fail with
-// store.ErrOverloaded, store.ErrUnavailable or store.ErrInvalid.
+// store.ErrOverloaded, store.ErrUnavailable or store.ErrInvalid. The strings
+// of b share one copy of the request body, so a writer must not keep any
+// past Write without cloning it (strings.Clone): it would pin the body.
 type Writer interface {
 	Write(ctx context.Context, b *model.Batch) error
 }
