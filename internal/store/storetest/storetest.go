@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"RoundTripLogsAndInvocations", testRoundTripLogs},
 		{"TraceNotFound", testTraceNotFound},
 		{"MessageRefs", testMessageRefs},
+		{"Correlation", testCorrelation},
 		{"IdempotentRewrite", testIdempotent},
 		{"SearchFilters", testSearchFilters},
 		{"SearchPagination", testPagination},

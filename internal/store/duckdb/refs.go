@@ -1,0 +1,261 @@
+package duckdb
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+var _ store.CorrelationReader = (*Engine)(nil)
+
+// refChunk bounds the values of one IN list. DuckDB turns a short IN list
+// over an ART-indexed column into index lookups; past a few thousand
+// values it falls back to a scan, so longer lists are split.
+const refChunk = 500
+
+// refOrder is the row order every ref lookup returns (the contract's).
+const refOrder = ` ORDER BY "time", "key", role, trace_id, span_id`
+
+func clampRows(limit int) int {
+	if limit <= 0 || limit > store.MaxCorrelationRows {
+		return store.MaxCorrelationRows
+	}
+	return limit
+}
+
+// RefsOfTraces implements store.CorrelationReader through the trace_id
+// index of message_refs (migration 0002).
+func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
+	ids = uniqueTraces(ids)
+	return e.refsIn(ctx, "trace_id", len(ids), func(lo, hi int) (string, []any) {
+		lits := make([]string, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			lits = append(lits, uuidLiteral(id))
+		}
+		return strings.Join(lits, ", "), nil
+	}, clampRows(limit), "read refs of traces")
+}
+
+// RefsByKeys implements store.CorrelationReader through the key index.
+func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]model.MessageRef, bool, error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	return e.refsIn(ctx, `"key"`, len(keys), func(lo, hi int) (string, []any) {
+		args := make([]any, 0, hi-lo)
+		for _, k := range keys[lo:hi] {
+			args = append(args, k)
+		}
+		return strings.TrimSuffix(strings.Repeat("?, ", hi-lo), ", "), args
+	}, clampRows(limit), "read refs by keys")
+}
+
+// refsIn looks refs up by col IN (…) in chunks of refChunk values, then
+// orders and cuts the union. in(lo, hi) renders the values [lo, hi).
+func (e *Engine) refsIn(ctx context.Context, col string, n int, in func(lo, hi int) (string, []any), limit int, op string) ([]model.MessageRef, bool, error) {
+	out := []model.MessageRef{}
+	t := &e.schema.refs
+	for lo := 0; lo < n; lo += refChunk {
+		hi := min(n, lo+refChunk)
+		list, args := in(lo, hi)
+		// limit+1 per chunk: enough to tell whether the union overflows.
+		q := fmt.Sprintf("SELECT %s FROM message_refs WHERE %s IN (%s)%s LIMIT %d",
+			t.columnList(""), col, list, refOrder, limit+1)
+		rows, err := selectRows(ctx, e.db, t, q, args...)
+		if err != nil {
+			return nil, false, unavailable(op, err)
+		}
+		out = append(out, rows...)
+	}
+	if n > refChunk {
+		slices.SortFunc(out, compareRefs)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// RefsByDestination implements store.CorrelationReader. message_refs is
+// small next to spans (only messaging spans have refs) and has no index on
+// destination, so this scans the refs of the range.
+func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.TimeRange, limit int) ([]model.MessageRef, bool, error) {
+	if err := checkRange(r); err != nil {
+		return nil, false, fmt.Errorf("read refs by destination: %w", err)
+	}
+	limit = clampRows(limit)
+	t := &e.schema.refs
+	q := fmt.Sprintf(`SELECT %s FROM message_refs WHERE destination = ? AND %s ORDER BY "time" DESC, "key", role, trace_id, span_id LIMIT %d`,
+		t.columnList(""), rangeCond(`"time"`, r), limit+1)
+	rows, err := selectRows(ctx, e.db, t, q, dest)
+	if err != nil {
+		return nil, false, unavailable("read refs by destination", err)
+	}
+	if rows == nil {
+		rows = []model.MessageRef{}
+	}
+	if len(rows) > limit {
+		return rows[:limit], true, nil
+	}
+	return rows, false, nil
+}
+
+// summaryExcluded are the span columns SpanSummary leaves out: the
+// attribute maps, events, links and payloads.
+var summaryExcluded = []string{"attr_keys", "attr_values", "attr_types", "resource_attributes",
+	"events", "links", "request_payload", "response_payload"}
+
+func (s *schema) spanSummaryTable() *table[spanRow] {
+	t := &table[spanRow]{name: s.spans.name}
+	for _, c := range s.spans.cols {
+		if !slices.Contains(summaryExcluded, c.name) {
+			t.cols = append(t.cols, c)
+		}
+	}
+	return t
+}
+
+// SpansOfTraces implements store.CorrelationReader. Like Trace it first
+// asks the ART-indexed trace_index where in time the traces lie, so that
+// zone maps prune the spans table; traces far apart in time (a consumer an
+// hour after its producer) are read with one query per cluster of nearby
+// traces rather than one scan of everything in between.
+func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields store.SpanFields, limit int) ([]model.Span, bool, error) {
+	ids = uniqueTraces(ids)
+	limit = clampRows(limit)
+	out := []model.Span{}
+	if len(ids) == 0 {
+		return out, false, nil
+	}
+	clusters, err := e.traceClusters(ctx, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	t := &e.schema.spans
+	if fields == store.SpanSummary {
+		t = e.schema.spanSummaryTable()
+	}
+	for _, c := range clusters {
+		lits := make([]string, len(c.ids))
+		for i, id := range c.ids {
+			lits[i] = uuidLiteral(id)
+		}
+		q := fmt.Sprintf("SELECT %s FROM spans WHERE trace_id IN (%s) AND start_time BETWEEN %d AND %d ORDER BY start_time, span_id LIMIT %d",
+			t.columnList(""), strings.Join(lits, ", "), c.lo, c.hi, limit+1)
+		rows, err := selectRows(ctx, e.db, t, q)
+		if err != nil {
+			return nil, false, unavailable("read spans of traces", err)
+		}
+		for i := range rows {
+			out = append(out, rows[i].Span)
+		}
+		if len(out) > limit {
+			break
+		}
+	}
+	if len(clusters) > 1 {
+		slices.SortStableFunc(out, func(a, b model.Span) int {
+			if c := cmp.Compare(a.StartTime, b.StartTime); c != 0 {
+				return c
+			}
+			return cmp.Compare(spanU64(a.SpanID), spanU64(b.SpanID))
+		})
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// traceClusterGap is how far apart two traces' time ranges may lie and still be
+// read by one query: below it, scanning the gap costs less than a query.
+const traceClusterGap = int64(60e9)
+
+type traceCluster struct {
+	ids    []model.TraceID
+	lo, hi int64
+}
+
+// traceClusters groups ids by where their spans lie in time (trace_index),
+// merging ranges closer than traceClusterGap. Traces without spans are dropped.
+func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]traceCluster, error) {
+	type span struct {
+		id     model.TraceID
+		lo, hi int64
+	}
+	var ranges []span
+	for lo := 0; lo < len(ids); lo += refChunk {
+		hi := min(len(ids), lo+refChunk)
+		lits := make([]string, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			lits = append(lits, uuidLiteral(id))
+		}
+		rs, err := e.db.QueryContext(ctx, fmt.Sprintf(
+			"SELECT trace_id, min(span_start), max(span_end) FROM trace_index WHERE trace_id IN (%s) AND span_count > 0 GROUP BY trace_id",
+			strings.Join(lits, ", ")))
+		if err != nil {
+			return nil, unavailable("locate traces", err)
+		}
+		for rs.Next() {
+			var (
+				raw    any
+				lo, hi sql.NullInt64
+			)
+			if err := rs.Scan(&raw, &lo, &hi); err != nil {
+				rs.Close()
+				return nil, unavailable("locate traces", err)
+			}
+			id, err := asTraceID(raw)
+			if err != nil {
+				rs.Close()
+				return nil, unavailable("locate traces", err)
+			}
+			ranges = append(ranges, span{id, lo.Int64, hi.Int64})
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, unavailable("locate traces", err)
+		}
+	}
+	slices.SortFunc(ranges, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	var out []traceCluster
+	for _, r := range ranges {
+		if n := len(out); n > 0 && r.lo <= out[n-1].hi+traceClusterGap && len(out[n-1].ids) < refChunk {
+			c := &out[n-1]
+			c.ids = append(c.ids, r.id)
+			c.hi = max(c.hi, r.hi)
+			continue
+		}
+		out = append(out, traceCluster{ids: []model.TraceID{r.id}, lo: r.lo, hi: r.hi})
+	}
+	return out, nil
+}
+
+func uniqueTraces(ids []model.TraceID) []model.TraceID {
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b model.TraceID) int { return strings.Compare(string(a[:]), string(b[:])) })
+	return slices.Compact(ids)
+}
+
+func compareRefs(a, b model.MessageRef) int {
+	if c := cmp.Compare(a.Time, b.Time); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Role, b.Role); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.TraceID[:]), string(b.TraceID[:])); c != 0 {
+		return c
+	}
+	return cmp.Compare(spanU64(a.SpanID), spanU64(b.SpanID))
+}
