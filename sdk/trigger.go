@@ -123,8 +123,11 @@ type rawEvent struct {
 	Resource          string              `json:"resource"`
 	RouteKey          string              `json:"routeKey"`
 	RawPath           string              `json:"rawPath"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	// Headers stay raw: decoding every header of every API request into a
+	// map cost more than the rest of trigger parsing together, and only a
+	// few are read.
+	Headers           json.RawMessage `json:"headers"`
+	MultiValueHeaders json.RawMessage `json:"multiValueHeaders"`
 	RequestContext    *struct {
 		RequestID    string          `json:"requestId"`
 		Stage        string          `json:"stage"`
@@ -258,19 +261,23 @@ func findSFN(p []byte) *SFNCorrelation {
 }
 
 func httpTrigger(kind string, ev *rawEvent, method, path, route string) Trigger {
-	h := http.Header{}
-	for k, v := range ev.Headers {
-		h.Set(k, v)
-	}
-	for k, vs := range ev.MultiValueHeaders {
-		if len(vs) > 0 {
-			h.Set(k, vs[0])
+	hdr := func(name string) string {
+		if v := headerValue(ev.Headers, name); v != "" {
+			return v
 		}
+		return headerValue(ev.MultiValueHeaders, name)
 	}
 	t := Trigger{Kind: kind, FaaS: "http"}
-	sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(h)))
-	if sc.IsValid() {
-		t.Parent = sc
+	if tp := hdr("traceparent"); tp != "" {
+		h := http.Header{}
+		h.Set("Traceparent", tp)
+		if ts := hdr("tracestate"); ts != "" {
+			h.Set("Tracestate", ts)
+		}
+		sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), propagation.HeaderCarrier(h)))
+		if sc.IsValid() {
+			t.Parent = sc
+		}
 	}
 	if method != "" {
 		t.Attrs = append(t.Attrs, attribute.String("http.request.method", method))
@@ -281,13 +288,46 @@ func httpTrigger(kind string, ev *rawEvent, method, path, route string) Trigger 
 	if route != "" {
 		t.Attrs = append(t.Attrs, attribute.String("http.route", route))
 	}
-	if ua := h.Get("User-Agent"); ua != "" {
+	if ua := hdr("user-agent"); ua != "" {
 		t.Attrs = append(t.Attrs, attribute.String("user_agent.original", ua))
 	}
-	if host := h.Get("Host"); host != "" {
+	if host := hdr("host"); host != "" {
 		t.Attrs = append(t.Attrs, attribute.String("server.address", host))
 	}
 	return t
+}
+
+// headerValue finds one header (any case) in the raw JSON object of an
+// event's headers or multiValueHeaders (first value) without decoding the
+// rest.
+func headerValue(raw json.RawMessage, name string) string {
+	for i := 0; i+len(name)+2 <= len(raw); i++ {
+		if raw[i] != '"' || i+len(name)+1 >= len(raw) || raw[i+len(name)+1] != '"' ||
+			!strings.EqualFold(string(raw[i+1:i+1+len(name)]), name) {
+			continue
+		}
+		j := i + len(name) + 2
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j >= len(raw) || raw[j] != ':' {
+			continue // a value that happens to equal the name
+		}
+		j++
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r' || raw[j] == '[') {
+			j++
+		}
+		if j >= len(raw) || raw[j] != '"' {
+			return ""
+		}
+		d := json.NewDecoder(bytes.NewReader(raw[j:]))
+		var v string
+		if d.Decode(&v) != nil {
+			return ""
+		}
+		return v
+	}
+	return ""
 }
 
 func sqsTrigger(recs []rawRecord) Trigger {

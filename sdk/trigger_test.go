@@ -125,3 +125,22 @@ func FuzzParseTrigger(f *testing.F) {
 		}
 	})
 }
+
+func TestHeaderValue(t *testing.T) {
+	raw := []byte(`{"Host": "api.example.com", "X-Note":"host", "TraceParent" : "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}`)
+	multi := []byte(`{"user-agent":["curl/8", "other"], "x":["y"]}`)
+	for _, tt := range []struct {
+		raw        []byte
+		name, want string
+	}{
+		{raw, "host", "api.example.com"},
+		{raw, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+		{raw, "cookie", ""},
+		{multi, "User-Agent", "curl/8"},
+		{nil, "host", ""},
+	} {
+		if got := headerValue(tt.raw, tt.name); got != tt.want {
+			t.Errorf("%s in %s = %q, want %q", tt.name, tt.raw, got, tt.want)
+		}
+	}
+}
