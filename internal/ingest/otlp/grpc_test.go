@@ -306,3 +306,17 @@ func TestGRPCWithoutServerOptions(t *testing.T) {
 		t.Fatalf("stored %d spans, want 2", n)
 	}
 }
+
+// TestGRPCCompressionBomb: gRPC checks the size limit after decompression.
+func TestGRPCCompressionBomb(t *testing.T) {
+	h := newGRPCHarness(t, Limits{})
+	td := sampleTraces(1)
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().PutStr("zeros", strings.Repeat("0", 16<<20))
+	_, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(td), grpc.UseCompressor("gzip"))
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("16 MiB decompressed: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if _, err := h.traces.Export(ctxT(t), ptraceotlp.NewExportRequestFromTraces(sampleTraces(1))); err != nil {
+		t.Fatalf("good request after: %v", err)
+	}
+}

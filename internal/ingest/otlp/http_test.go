@@ -559,3 +559,23 @@ func TestHTTPConcurrencyLimit(t *testing.T) {
 		t.Fatalf("first request: %d", code)
 	}
 }
+
+// TestHTTPOverLimitWithoutContentLength: a chunked body is cut at the limit
+// while it is read, not after.
+func TestHTTPOverLimitWithoutContentLength(t *testing.T) {
+	h := newHarness(t, Limits{MaxHTTPBodyBytes: 1 << 20})
+	body := io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), bytes.NewReader([]byte{0}))
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+PathTraces, body)
+	req.Header.Set("Content-Type", ContentTypeProto)
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", resp.StatusCode)
+	}
+	if r := h.post(t, PathTraces, ContentTypeProto, "", protoBody(t, sampleTraces(1))); r.status != 200 {
+		t.Fatalf("good request after: %d", r.status)
+	}
+}
