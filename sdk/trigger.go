@@ -117,12 +117,12 @@ type snsEntity struct {
 type rawEvent struct {
 	Records []rawRecord `json:"Records"`
 	// HTTP
-	Version           string              `json:"version"`
-	HTTPMethod        string              `json:"httpMethod"`
-	Path              string              `json:"path"`
-	Resource          string              `json:"resource"`
-	RouteKey          string              `json:"routeKey"`
-	RawPath           string              `json:"rawPath"`
+	Version    string `json:"version"`
+	HTTPMethod string `json:"httpMethod"`
+	Path       string `json:"path"`
+	Resource   string `json:"resource"`
+	RouteKey   string `json:"routeKey"`
+	RawPath    string `json:"rawPath"`
 	// Headers stay raw: decoding every header of every API request into a
 	// map cost more than the rest of trigger parsing together, and only a
 	// few are read.
