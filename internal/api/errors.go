@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,18 +99,21 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // writeJSON encodes v fully before writing anything, so that an encoding
 // failure can still become a clean 500 instead of a truncated 200.
 func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		a.set.Logger.ErrorContext(r.Context(), "encode api response", "path", r.URL.Path, "err", err)
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+	body, ok := v.(encodedJSON)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			a.set.Logger.ErrorContext(r.Context(), "encode api response", "path", r.URL.Path, "err", err)
+			status = http.StatusInternalServerError
+			body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		}
+		body = append(body, '\n')
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

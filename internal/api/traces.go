@@ -35,7 +35,7 @@ func (a *API) getTrace(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toTraceResponse(t), nil
+	return encodedJSON(appendTrace(make([]byte, 0, 1024+len(t.Spans)*1024), t)), nil
 }
 
 // searchParams are the parameters of GET /api/v1/traces besides attr.KEY.

@@ -381,29 +381,34 @@ func toAttributes(attrs model.Attributes) Attributes {
 // Where JSON has no form for the value (a NaN double) or the canonical
 // string is not what its type promises, the value is sent as its string, so
 // the client still sees what was stored.
-func ValueJSON(v model.Value) json.RawMessage {
+func ValueJSON(v model.Value) json.RawMessage { return appendValue(nil, v) }
+
+// appendValue appends the JSON of v (see ValueJSON).
+func appendValue(dst []byte, v model.Value) []byte {
 	switch v.Type {
 	case model.TypeEmpty:
-		return json.RawMessage("null")
+		return append(dst, "null"...)
 	case model.TypeBool:
 		if v.Str == "true" || v.Str == "false" {
-			return json.RawMessage(v.Str)
+			return append(dst, v.Str...)
 		}
 	case model.TypeInt:
 		// Re-formatted, since ParseInt accepts "+7" and "007", which JSON does not.
 		if n, err := strconv.ParseInt(v.Str, 10, 64); err == nil {
-			return strconv.AppendInt(nil, n, 10)
+			return strconv.AppendInt(dst, n, 10)
 		}
 	case model.TypeDouble:
 		if f, err := strconv.ParseFloat(v.Str, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 64))
+			return strconv.AppendFloat(dst, f, 'g', -1, 64)
 		}
 	case model.TypeArray, model.TypeMap:
-		if out, err := anyValueToPlain(nil, []byte(v.Str), v.Type); err == nil {
+		// On failure the partial output lies beyond len(dst) and is
+		// overwritten by the fallback.
+		if out, err := anyValueToPlain(dst, []byte(v.Str), v.Type); err == nil {
 			return out
 		}
 	}
-	return quote(v.Str)
+	return appendString(dst, v.Str)
 }
 
 func quote(s string) json.RawMessage { return appendString(nil, s) }
