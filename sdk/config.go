@@ -56,6 +56,9 @@ type Config struct {
 	// MaxQueue bounds spans and log records held for export (each).
 	// ARIADNE_MAX_QUEUE.
 	MaxQueue int
+	// MaxQueueBytes bounds the approximate memory of each queue.
+	// ARIADNE_MAX_QUEUE_BYTES.
+	MaxQueueBytes int
 	// CaptureHTTPBodies records HTTP request and response bodies in the
 	// net/http middleware. ARIADNE_CAPTURE_HTTP_BODIES.
 	CaptureHTTPBodies bool
@@ -79,6 +82,7 @@ func DefaultConfig() Config {
 		MaxValueBytes:          16 << 10,
 		MaxInvocationBytes:     128 << 10,
 		MaxQueue:               2048,
+		MaxQueueBytes:          8 << 20,
 		StepFunctionsInjection: true,
 		SetGlobal:              true,
 	}
@@ -159,6 +163,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	integer("ARIADNE_MAX_VALUE_BYTES", &c.MaxValueBytes)
 	integer("ARIADNE_MAX_INVOCATION_BYTES", &c.MaxInvocationBytes)
 	integer("ARIADNE_MAX_QUEUE", &c.MaxQueue)
+	integer("ARIADNE_MAX_QUEUE_BYTES", &c.MaxQueueBytes)
 	boolean("ARIADNE_CAPTURE_HTTP_BODIES", &c.CaptureHTTPBodies)
 	boolean("ARIADNE_SFN_INJECTION", &c.StepFunctionsInjection)
 	if v := getenv("ARIADNE_HEADERS"); v != "" {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -84,13 +85,17 @@ func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 // long-running services). Over the bound, items are dropped and counted:
 // losing telemetry is preferred to blocking the function.
 type batcher[T any] struct {
-	max    int
-	batch  int
-	export func(context.Context, []T) error
-	guard  *guard
+	max      int
+	maxBytes int
+	batch    int
+	size     func(T) int // approximate bytes held by one item
+	export   func(context.Context, []T) error
+	guard    *guard
 
 	mu      sync.Mutex
 	buf     []T
+	sizes   []int
+	bytes   int
 	flushMu sync.Mutex // one drain at a time keeps batches in order
 
 	dropped  atomic.Uint64
@@ -98,19 +103,25 @@ type batcher[T any] struct {
 	kick     chan struct{}
 }
 
-func newBatcher[T any](max, batch int, g *guard, export func(context.Context, []T) error) *batcher[T] {
-	return &batcher[T]{max: max, batch: batch, export: export, guard: g, kick: make(chan struct{}, 1)}
+// newBatcher bounds the queue by count and by approximate bytes: payloads
+// make span sizes vary by orders of magnitude, and a count alone would let a
+// long cool-down hold tens of megabytes in a 128 MB function.
+func newBatcher[T any](max, maxBytes, batch int, size func(T) int, g *guard, export func(context.Context, []T) error) *batcher[T] {
+	return &batcher[T]{max: max, maxBytes: maxBytes, batch: batch, size: size, export: export, guard: g, kick: make(chan struct{}, 1)}
 }
 
 // add queues v; urgent asks the background loop to export now.
 func (b *batcher[T]) add(v T, urgent bool) {
+	n := b.size(v)
 	b.mu.Lock()
-	if len(b.buf) >= b.max {
+	if len(b.buf) >= b.max || (b.maxBytes > 0 && b.bytes+n > b.maxBytes && len(b.buf) > 0) {
 		b.mu.Unlock()
 		b.dropped.Add(1)
 		return
 	}
 	b.buf = append(b.buf, v)
+	b.sizes = append(b.sizes, n)
+	b.bytes += n
 	full := len(b.buf) >= b.batch
 	b.mu.Unlock()
 	if urgent || full {
@@ -133,12 +144,17 @@ func (b *batcher[T]) take() []T {
 	}
 	out := make([]T, n)
 	copy(out, b.buf)
+	for _, sz := range b.sizes[:n] {
+		b.bytes -= sz
+	}
 	rest := copy(b.buf, b.buf[n:])
+	copy(b.sizes, b.sizes[n:])
 	var zero T
 	for i := rest; i < len(b.buf); i++ {
 		b.buf[i] = zero // release references for the GC
 	}
 	b.buf = b.buf[:rest]
+	b.sizes = b.sizes[:rest]
 	return out
 }
 
@@ -172,6 +188,32 @@ func (b *batcher[T]) flush(ctx context.Context) error {
 		}
 		b.exported.Add(uint64(len(items)))
 	}
+}
+
+// spanSize approximates the memory a queued span holds: a fixed part plus
+// its string attributes, where payloads live.
+func spanSize(s sdktrace.ReadOnlySpan) int {
+	n := 512
+	for _, a := range s.Attributes() {
+		n += len(a.Key) + 16
+		if a.Value.Type() == attribute.STRING {
+			n += len(a.Value.AsString())
+		}
+	}
+	return n + 128*len(s.Events())
+}
+
+// logSize approximates the memory a queued log record holds.
+func logSize(r sdklog.Record) int {
+	n := 256 + len(r.Body().AsString())
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		n += len(kv.Key) + 16
+		if kv.Value.Type() == attribute.STRING {
+			n += len(kv.Value.AsString())
+		}
+		return true
+	})
+	return n
 }
 
 // spanQueue is the SDK's span processor. Besides queueing ended spans it

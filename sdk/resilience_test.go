@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -266,5 +267,30 @@ func TestExporterPanicDoesNotEscape(t *testing.T) {
 	times := invokeTimes(t, s, 3)
 	if st := s.Stats(); st.ExportFailures == 0 || !st.CoolingDown {
 		t.Fatalf("a panicking exporter must count as a failed export: %+v (%v)", st, times)
+	}
+}
+
+func TestQueueIsBoundedByBytes(t *testing.T) {
+	s, err := New(context.Background(), WithGetenv(testEnv(map[string]string{
+		"ARIADNE_ENDPOINT": refused(t), "ARIADNE_MAX_QUEUE_BYTES": "65536",
+	})), WithoutGlobal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	h := s.Wrap(func(ctx context.Context, in map[string]any) (map[string]any, error) { return in, nil })
+	big := []byte(`{"blob":"` + strings.Repeat("x", 10000) + `"}`)
+	for i := 0; i < 30; i++ {
+		ctx, cancel := lambdaCtx(fmt.Sprintf("req-%d", i), time.Second)
+		if _, err := h.Invoke(ctx, big); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	s.spans.b.mu.Lock()
+	held := s.spans.b.bytes
+	s.spans.b.mu.Unlock()
+	if held > 65536 || s.Stats().SpansDropped == 0 {
+		t.Fatalf("queue holds %d bytes (bound 65536), dropped %d", held, s.Stats().SpansDropped)
 	}
 }

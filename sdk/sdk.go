@@ -162,8 +162,8 @@ func (s *SDK) build(ctx context.Context, st settings) error {
 		logExp = e
 	}
 	s.guard = newGuard(cfg.ExportTimeout, cfg.CoolDown)
-	s.spans = newSpanQueue(newBatcher(cfg.MaxQueue, 512, s.guard, spanExp.ExportSpans))
-	s.logs = &logQueue{b: newBatcher(cfg.MaxQueue, 512, s.guard, logExp.Export)}
+	s.spans = newSpanQueue(newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, spanSize, s.guard, spanExp.ExportSpans))
+	s.logs = &logQueue{b: newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, logSize, s.guard, logExp.Export)}
 
 	res := resource.NewWithAttributes("", s.resourceAttrs()...)
 	var sampler sdktrace.Sampler = sdktrace.AlwaysSample()
