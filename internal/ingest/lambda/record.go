@@ -258,7 +258,29 @@ func (b *builder) textLine(t int64, stream, text string) {
 			}
 		}
 	}
+	if stream == "function" && strings.Contains(text, "\tInvoke Error") {
+		b.invokeError(reqID, text)
+	}
 	b.appendLog(t, stream, reqID, level, text)
+}
+
+// invokeError records the Node.js runtime's report of a handler error:
+// "<time>\t<id>\tERROR\tInvoke Error \t{"errorType":"Error",…}".
+func (b *builder) invokeError(reqID, text string) {
+	if reqID == "" {
+		reqID = b.current
+	}
+	if reqID == "" {
+		return
+	}
+	errType := "Error"
+	if i := strings.Index(text, `{"errorType":"`); i >= 0 {
+		rest := text[i+len(`{"errorType":"`):]
+		if j := strings.IndexByte(rest, '"'); j > 0 {
+			errType = rest[:j]
+		}
+	}
+	setStatus(b.inv(reqID), model.InvocationError, errType)
 }
 
 func (b *builder) appendLog(t int64, stream, reqID, level, body string) {
