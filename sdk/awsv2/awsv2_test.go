@@ -483,3 +483,33 @@ func TestFailedCallRecordsErrorNoRefs(t *testing.T) {
 		t.Errorf("no error.type")
 	}
 }
+
+func TestDisabledAndMetadataOnly(t *testing.T) {
+	off, _ := ariadne.New(context.Background(), ariadne.WithGetenv(func(k string) string {
+		return map[string]string{"ARIADNE_DISABLE": "true"}[k]
+	}), ariadne.WithoutGlobal())
+	if opts := awsv2.APIOptions(off); opts != nil {
+		t.Fatal("a disabled SDK must not add middleware")
+	}
+
+	fake := &fakeAWS{t: t}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	mem := tracetest.NewInMemoryExporter()
+	s, _ := ariadne.New(context.Background(), ariadne.WithGetenv(func(string) string { return "" }), ariadne.WithoutGlobal(),
+		ariadne.WithSpanExporter(mem), ariadne.WithMetadataOnly())
+	defer s.Shutdown(context.Background())
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+		})}
+	awsv2.Instrument(&cfg, s)
+	if _, err := sqs.NewFromConfig(cfg).SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String("https://q/1/o"), MessageBody: aws.String("b")}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Flush(context.Background())
+	sp := mem.GetSpans()[0]
+	if str(sp.Attributes, "ariadne.request.payload") != "" || len(strs(sp.Attributes, "ariadne.refs.producer")) != 1 {
+		t.Fatalf("metadata-only span %v", sp.Attributes)
+	}
+}
