@@ -10,8 +10,14 @@
 // are decimal strings and non-finite doubles "NaN"/"Infinity"/"-Infinity",
 // as the protobuf JSON mapping says.
 //
-// The package depends on pdata's pcommon and on model only, so that the API
-// can use it without pulling in the receivers (gRPC, HTTP). It does no I/O.
+// Values come in two ways: as pcommon.Values that pdata decoded
+// (FromPcommon), or as protobuf bytes read straight off the wire (Oneof,
+// ScanKeyValue, FromOneof), which ingest uses for speed. Both give the same
+// canonical string byte for byte; ingest's differential tests hold them to it.
+//
+// The package depends on pdata's pcommon, protowire and model only, so that
+// the API can use it without pulling in the receivers (gRPC, HTTP). It does
+// no I/O.
 //
 // Known limits of exactness: a string nested inside an array or map that is
 // not valid UTF-8 comes back with U+FFFD in place of the bad bytes (JSON
