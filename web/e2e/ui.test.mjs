@@ -130,7 +130,7 @@ describe("search", () => {
     assert.equal(url.searchParams.get("minDuration"), "1ms");
     assert.equal(url.searchParams.get("start"), start);
 
-    await page.getByTestId("result-row").first().waitFor();
+    await page.locator('[data-testid="results"][aria-busy="false"]').waitFor();
     const rootServices = await page.locator('[data-testid="result-row"] td:first-child').allTextContents();
     assert.ok(rootServices.length > 0);
     assert.ok(rootServices.every((s) => s === "checkout-api"), rootServices.join(","));
@@ -338,6 +338,18 @@ describe("20,000-span trace", () => {
     const findMs = Date.now() - f0 - 150; // minus the typing debounce
     await page.getByTestId("find").press("Enter");
     await page.locator(".wf-row.match.current").waitFor();
+
+    // Zoom: drag across the minimap, then reset.
+    const box = await page.getByTestId("minimap").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.1, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + 20, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId("reset-zoom").waitFor();
+    const firstTick = await page.locator(".wf-header .tick span").first().textContent();
+    assert.match(firstTick, /^[3-6]\.\d+ s$/, `first tick ${firstTick} after zooming to 10–20%`);
+    await page.getByTestId("reset-zoom").click();
+    await page.getByTestId("reset-zoom").waitFor({ state: "detached" });
 
     timings.big = {
       firstRenderWall,

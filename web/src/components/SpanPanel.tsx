@@ -10,15 +10,27 @@ interface Props {
   invocations: Invocation[];
   onClose: () => void;
   onSelectSpan: (traceId: string, spanId: string) => void;
+  /** Zooms the waterfall to a window, ns from the trace start. */
+  onZoom: (from: number, to: number) => void;
 }
 
 /** Details of the selected span (or log): what a user opens a trace for. */
-export function SpanPanel({ model, row, invocations, onClose, onSelectSpan }: Props) {
+export function SpanPanel({ model, row, invocations, onClose, onSelectSpan, onZoom }: Props) {
   return (
     <aside className="side-panel" data-testid="span-panel" aria-label="Span details">
       <button className="close" onClick={onClose} aria-label="Close panel" title="Close (Esc)">
         ×
       </button>
+      {row.kind === "span" && row.span.durationNs > 0 && (
+        <button
+          className="close"
+          style={{ marginRight: 6 }}
+          title="Zoom the timeline to this span"
+          onClick={() => onZoom(row.offset, row.offset + row.span.durationNs)}
+        >
+          Zoom
+        </button>
+      )}
       {row.kind === "span" ? (
         <SpanDetails model={model} span={row.span} error={row.error} invocations={invocations} onSelectSpan={onSelectSpan} />
       ) : (

@@ -23,6 +23,8 @@ interface Props {
   /** Rows on the critical path when it is highlighted, else null. */
   critical: ReadonlySet<number> | null;
   currentMatch: number;
+  /** The time window shown, ns from the model's start. */
+  view: [number, number];
   /** Bumped whenever the selection should be scrolled into view. */
   scrollTick: number;
   onSelect: (row: number) => void;
@@ -75,9 +77,14 @@ export function Waterfall(p: Props) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [p.scrollTick]);
 
-  // The last label would run off the right edge: keep ticks left of 94%.
-  const ticks = niceTicks(model.duration, 8).filter((t) => t <= model.duration * 0.94 || t === 0);
-  const pct = (ns: number) => (model.duration > 0 ? (ns / model.duration) * 100 : 0);
+  const [v0, v1] = p.view;
+  const span = Math.max(1, v1 - v0);
+  // Ticks on round offsets inside the window; the last label would run off
+  // the right edge, so ticks stop at 94%.
+  const step = niceTicks(span, 8)[1] ?? span;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(v0 / step) * step; t <= v0 + span * 0.94; t += step) ticks.push(t);
+  const pct = (ns: number) => ((ns - v0) / span) * 100;
   const guideLeft = (t: number) => `calc(${namePct}% + ${pct(t) / 100} * (100% - ${namePct}%))`;
 
   return (
@@ -126,7 +133,8 @@ export function Waterfall(p: Props) {
                 key={idx}
                 row={model.rows[idx]}
                 top={vi.start}
-                duration={model.duration}
+                v0={v0}
+                duration={span}
                 collapsed={p.collapsed.has(idx)}
                 selected={p.selected === idx}
                 match={p.matches.has(idx)}
@@ -147,6 +155,8 @@ export function Waterfall(p: Props) {
 interface RowProps {
   row: Row;
   top: number;
+  /** Start of the shown window and its length, ns. */
+  v0: number;
   duration: number;
   collapsed: boolean;
   selected: boolean;
@@ -161,7 +171,7 @@ interface RowProps {
 const severityClass = (n: number) => (n >= 17 ? "error" : n >= 13 ? "warn" : "");
 
 const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
-  const { row, duration } = p;
+  const { row, duration, v0 } = p;
   const cls = [
     "wf-row",
     row.kind,
@@ -170,7 +180,7 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
     p.current ? "current" : "",
     p.offPath ? "off-path" : "",
   ].join(" ");
-  const left = duration > 0 ? (row.offset / duration) * 100 : 0;
+  const left = duration > 0 ? ((row.offset - v0) / duration) * 100 : 0;
   const indent = row.depth * 14 + 4;
   const color = serviceColor(row.kind === "span" ? row.span.service : row.log.service);
 
@@ -267,7 +277,7 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
             <div
               key={i}
               className={"event-mark" + (e.name === "exception" ? " error" : "")}
-              style={{ left: ((row.offset + e.time - s.startTime) / duration) * 100 + "%" }}
+              style={{ left: ((row.offset - v0 + e.time - s.startTime) / duration) * 100 + "%" }}
             />
           ))}
         <span className={"bar-label" + (inside ? " inside" : "")} style={labelPos}>

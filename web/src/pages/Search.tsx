@@ -52,6 +52,8 @@ export function SearchPage() {
   };
 
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "start", desc: true });
+  // Results of an older URL stay shown while the new ones load, marked busy.
+  const busy = res.loading || res.key !== urlKey;
   const traces = useMemo(() => {
     const list = res.data?.traces ?? [];
     if (sort.key === "start" && sort.desc) return list; // the API's order
@@ -217,7 +219,7 @@ export function SearchPage() {
               {traces.length === 0 ? "No traces" : `${traces.length} traces`}
               {pageNo > 1 ? ` (page ${pageNo})` : ""}
             </h2>
-            {res.loading && <span className="muted">updating…</span>}
+            {busy && <span className="muted">updating…</span>}
           </div>
           {traces.length === 0 ? (
             <div className="banner">
@@ -225,7 +227,7 @@ export function SearchPage() {
             </div>
           ) : (
             <div className="card" style={{ padding: 0 }}>
-              <table className="data" data-testid="results">
+              <table className="data" data-testid="results" aria-busy={busy}>
                 <thead>
                   <tr>
                     <th>Root service</th>

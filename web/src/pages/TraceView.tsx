@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router";
+import { Minimap } from "../components/Minimap";
 import { SpanPanel } from "../components/SpanPanel";
 import { Waterfall } from "../components/Waterfall";
 import { api } from "../lib/api";
@@ -78,6 +79,9 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
   const [current, setCurrent] = useState(-1);
   const findRef = useRef<HTMLInputElement>(null);
   const [showCritical, setShowCritical] = useState(false);
+  const full: [number, number] = [0, model.duration];
+  const [view, setView] = useState<[number, number]>(full);
+  const zoomed = view[0] > 0 || view[1] < model.duration;
   const critical = useMemo(() => (showCritical ? criticalPath(model) : null), [model, showCritical]);
   const wfRef = useRef<HTMLDivElement>(null);
 
@@ -274,6 +278,11 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
           ↓
         </button>
         <span style={{ flex: 1 }} />
+        {zoomed && (
+          <button data-testid="reset-zoom" onClick={() => setView(full)}>
+            Reset zoom
+          </button>
+        )}
         <label className="check" title="Highlight the spans that determined the trace's duration">
           <input
             type="checkbox"
@@ -297,6 +306,7 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
           <kbd>→</kbd> collapse/expand · <kbd>Enter</kbd> details
         </span>
       </div>
+      <Minimap model={model} view={view} onView={setView} />
       <div className="trace-body" ref={wfRef}>
         <Waterfall
           model={model}
@@ -305,6 +315,7 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
           selected={selected}
           matches={matches}
           critical={critical}
+          view={view}
           currentMatch={current >= 0 ? matchList[current] : -1}
           scrollTick={scrollTick}
           onSelect={selectFromClick}
@@ -318,6 +329,10 @@ function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel
             row={selRow}
             invocations={data.invocations}
             onClose={() => setPanelOpen(false)}
+            onZoom={(from, to) => {
+              const pad = (to - from) * 0.05;
+              setView([Math.max(0, from - pad), Math.min(model.duration, to + pad)]);
+            }}
             onSelectSpan={(t, s) => {
               const r = model.spanRow.get(spanKey(t, s));
               if (r !== undefined) {
