@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -78,6 +79,12 @@ func TestGRPCExport(t *testing.T) {
 	}
 	if n := len(h.w.All().Spans); n != 3 {
 		t.Fatalf("stored %d spans, want 3", n)
+	}
+	if got := testutil.ToFloat64(h.r.m.received.WithLabelValues("traces", "grpc")); got != 3 {
+		t.Errorf("received{grpc} = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(h.r.m.requests.WithLabelValues("traces", "grpc", "ok")); got != 1 {
+		t.Errorf("requests{grpc,ok} = %v, want 1", got)
 	}
 	// An empty request is a success and writes nothing.
 	calls := h.w.Calls()
