@@ -159,8 +159,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.base.RoundTrip(r2)
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, s.redactor.String(err.Error()))
+		s.RecordError(span, err)
 		span.End()
 		return resp, err
 	}

@@ -296,16 +296,11 @@ func (r *run) finish(resp []byte, err error, panicked any, stack []byte) []byte 
 		s := r.sdk
 		switch {
 		case panicked != nil:
-			perr := fmt.Errorf("panic: %v", panicked)
-			r.span.RecordError(perr, trace.WithAttributes(
-				attribute.String("exception.type", fmt.Sprintf("%T", panicked)),
-				attribute.String("exception.stacktrace", string(stack)),
-			))
+			s.recordError(r.span, fmt.Errorf("panic: %v", panicked), fmt.Sprintf("%T", panicked),
+				attribute.String("exception.stacktrace", string(stack)))
 			r.span.SetAttributes(attribute.Bool("ariadne.panic", true))
-			r.span.SetStatus(codes.Error, s.redactor.Cap(perr.Error()))
 		case err != nil:
-			r.span.RecordError(err, trace.WithAttributes(attribute.String("exception.type", fmt.Sprintf("%T", err))))
-			r.span.SetStatus(codes.Error, s.redactor.Cap(s.redactor.String(err.Error())))
+			s.RecordError(r.span, err)
 		}
 		if err == nil && panicked == nil {
 			out = r.continueSFN(resp)

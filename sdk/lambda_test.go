@@ -119,6 +119,16 @@ func TestWrapErrorAndPanic(t *testing.T) {
 		if strings.Contains(sp.Status.Description, "4111") {
 			t.Errorf("card number in status: %q", sp.Status.Description)
 		}
+		if len(sp.Events) == 0 || sp.Events[0].Name != "exception" {
+			t.Errorf("no exception event: %+v", sp.Events)
+		}
+		for _, ev := range sp.Events {
+			for _, a := range ev.Attributes {
+				if strings.Contains(a.Value.Emit(), "4111") {
+					t.Errorf("card number in event attribute %s", a.Key)
+				}
+			}
+		}
 		if v, ok := attr(sp.Attributes, "ariadne.panic"); ok && v.AsBool() {
 			sawPanic = true
 		} else {

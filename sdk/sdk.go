@@ -24,6 +24,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	otellog "go.opentelemetry.io/otel/log"
@@ -417,6 +418,27 @@ func (s *SDK) CapturePayload(ctx context.Context, p []byte) (string, bool) {
 		}
 	}
 	return out, true
+}
+
+// RecordError records err on span as OTel's "exception" event and sets the
+// span's status, with the message redacted and capped: error texts quote
+// inputs (a declined card number, a rejected token) more often than not.
+// Use it instead of span.RecordError on spans that leave the function.
+func (s *SDK) RecordError(span trace.Span, err error) {
+	if err == nil {
+		return
+	}
+	s.recordError(span, err, fmt.Sprintf("%T", err))
+}
+
+func (s *SDK) recordError(span trace.Span, err error, typ string, extra ...attribute.KeyValue) {
+	msg := s.redactor.Cap(s.redactor.String(err.Error()))
+	attrs := append([]attribute.KeyValue{
+		attribute.String("exception.type", typ),
+		attribute.String("exception.message", msg),
+	}, extra...)
+	span.AddEvent("exception", trace.WithAttributes(attrs...))
+	span.SetStatus(codes.Error, msg)
 }
 
 // RedactValue masks v if key names a secret, else secret-shaped parts of v.

@@ -19,12 +19,11 @@ func ProcessSQS(ctx context.Context, ev events.SQSEvent, f func(context.Context,
 		mctx := MessageContext(ctx, m.MessageId)
 		if err := f(mctx, m); err != nil {
 			if sp := trace.SpanFromContext(mctx); sp.SpanContext().IsValid() && sp != trace.SpanFromContext(ctx) {
-				sp.RecordError(err)
-				msg := err.Error()
 				if inv := invocationFrom(ctx); inv != nil {
-					msg = inv.sdk.redactor.Cap(inv.sdk.redactor.String(msg))
+					inv.sdk.RecordError(sp, err)
+				} else {
+					sp.SetStatus(codes.Error, "")
 				}
-				sp.SetStatus(codes.Error, msg)
 			}
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}

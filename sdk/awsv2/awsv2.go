@@ -18,7 +18,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	ariadne "github.com/ariadnehq/ariadne/sdk"
@@ -177,8 +176,7 @@ func (t *tracer) after(span trace.Span, service, op string, params, result any, 
 		if ok := asAPIError(err, &apiErr); ok {
 			span.SetAttributes(attribute.String("error.type", apiErr.ErrorCode()))
 		}
-		span.RecordError(err)
-		span.SetStatus(codes.Error, t.sdk.RedactString(err.Error()))
+		t.sdk.RecordError(span, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -184,6 +185,13 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 	if _, err := handler.Invoke(ctx, []byte(event)); err != nil {
 		t.Fatalf("invoke: %v", err)
 	}
+	// A failing invocation whose error quotes secrets.
+	failing := s.Wrap(func(ctx context.Context) error {
+		return fmt.Errorf("charge failed for card %s with key %s and token %s", canaryCard, canaryAWSKey, canaryJWT)
+	})
+	if _, err := failing.Invoke(ctx, []byte(`{}`)); err == nil {
+		t.Fatal("error lost")
+	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
@@ -191,7 +199,7 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 	got := sink.all()
 	// The receiver really got the telemetry, with its strong IDs...
 	for _, want := range []string{"checkout", "ariadne.refs.producer", "sqs:sqs-", "sns:sns-", "kinesis:shardId-", "events:evt-",
-		"lambda:lambda-", "sfn:", "login attempt", "ariadne.request.payload", "[REDACTED]", "click", "Paid"} {
+		"lambda:lambda-", "sfn:", "login attempt", "charge failed for card", "ariadne.request.payload", "[REDACTED]", "click", "Paid"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("receiver never saw %q (%d bytes)", want, len(got))
 		}
