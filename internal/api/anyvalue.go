@@ -19,6 +19,14 @@ import (
 // does not depend on which of these ingest chose. On anything else it fails
 // and the caller falls back to the string.
 func anyValueToPlain(dst []byte, canonical []byte, typ model.ValueType) ([]byte, error) {
+	if out, ok := transcode(dst, canonical, typ); ok {
+		return out, nil
+	}
+	return anyValueToPlainSlow(dst, canonical, typ)
+}
+
+// anyValueToPlainSlow decodes with encoding/json and accepts every form.
+func anyValueToPlainSlow(dst []byte, canonical []byte, typ model.ValueType) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(canonical))
 	dec.UseNumber()
 	var x any

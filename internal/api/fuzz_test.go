@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -102,4 +104,51 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) decodes to %q, encoding/json's to %q", s, back, want)
 		}
 	})
+}
+
+// FuzzTranscode: where the fast transcoder accepts a value, the encoding/json
+// path accepts it too and the client decodes the same thing from both.
+func FuzzTranscode(f *testing.F) {
+	for _, s := range []string{
+		`{"arrayValue":{"values":[{"stringValue":"a\"b\u00e9"},{"intValue":"12"},{"intValue":7},{"doubleValue":1.50},{"doubleValue":"NaN"},{"boolValue":false},{},{"bytesValue":"AQ=="}]}}`,
+		`{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{}}},{"key":"a","value":{"intValue":"1"}},{"key":"b"},{"key":"c","value":{"kvlistValue":{"values":[]}}}]}}`,
+		` { "arrayValue" : { "values" : [ { "doubleValue" : -0.0e+1 } ] } } `,
+		`{"arrayValue":{"values":[{"doubleValue":1e999}]}}`,
+		`{"arrayValue":{}}`, `{"kvlistValue":{}}`, `{"arrayValue":{"values":[{"intValue":"1.0"}]}}`,
+	} {
+		f.Add(uint8(model.TypeArray), s)
+		f.Add(uint8(model.TypeMap), s)
+	}
+	f.Fuzz(func(t *testing.T, typ uint8, s string) {
+		vt := model.TypeArray
+		if typ%2 == 1 {
+			vt = model.TypeMap
+		}
+		fast, ok := transcode(nil, []byte(s), vt)
+		if !ok {
+			return
+		}
+		if !json.Valid(fast) {
+			t.Fatalf("transcode(%q) = %q: invalid JSON", s, fast)
+		}
+		slow, err := anyValueToPlainSlow(nil, []byte(s), vt)
+		if err != nil {
+			t.Fatalf("transcode accepted %q (%s), the slow path refused it: %v", s, fast, err)
+		}
+		var a, b any
+		decodeNumbers(t, fast, &a)
+		decodeNumbers(t, slow, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q: fast %s, slow %s", s, fast, slow)
+		}
+	})
+}
+
+func decodeNumbers(t *testing.T, b []byte, v *any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
 }

@@ -84,3 +84,23 @@ func TestAttributesJSON(t *testing.T) {
 		t.Error("unmarshal of an array should fail")
 	}
 }
+
+// TestTranscodeTakesIngestForm: the form ingest writes takes the fast path.
+func TestTranscodeTakesIngestForm(t *testing.T) {
+	tests := []struct {
+		typ  model.ValueType
+		in   string
+		want string
+	}{
+		{model.TypeArray, `{"arrayValue":{"values":[{"stringValue":"sqs:1"},{"intValue":"7"},{"doubleValue":1.5},{"boolValue":false},{}]}}`, `["sqs:1",7,1.5,false,null]`},
+		{model.TypeArray, `{"arrayValue":{}}`, `[]`},
+		{model.TypeMap, `{"kvlistValue":{"values":[{"key":"z","value":{"stringValue":"a\"b"}},{"key":"a","value":{"kvlistValue":{"values":[{"key":"n","value":{"doubleValue":"Infinity"}}]}}},{"key":"z","value":{"intValue":"2"}}]}}`, `{"z":"a\"b","a":{"n":"Infinity"}}`},
+		{model.TypeMap, `{"kvlistValue":{}}`, `{}`},
+	}
+	for _, tt := range tests {
+		got, ok := transcode(nil, []byte(tt.in), tt.typ)
+		if !ok || string(got) != tt.want {
+			t.Errorf("transcode(%s) = %s, %v; want %s", tt.in, got, ok, tt.want)
+		}
+	}
+}
