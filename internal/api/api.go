@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
 
@@ -45,6 +46,8 @@ type Settings struct {
 	ListLimit int
 	// RetryAfter is announced with 429 and 503 answers. Default 1s.
 	RetryAfter time.Duration
+	// Pricing prices invocations; zero means invocation.DefaultPricing().
+	Pricing invocation.Pricing
 }
 
 func (s Settings) withDefaults() Settings {
@@ -102,6 +105,12 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/operations", a.get(a.listOperations))
 	mux.Handle("/api/v1/attributes", a.get(a.listAttributeKeys))
 	mux.Handle("/api/v1/attributes/{key}/values", a.get(a.listAttributeValues))
+	mux.Handle("/api/v1/transactions/{traceId}", a.get(a.getTransaction))
+	mux.Handle("/api/v1/transactions", a.get(a.searchTransactions))
+	mux.Handle("/api/v1/messages/{messageId}", a.get(a.getMessage))
+	mux.Handle("/api/v1/messages", a.get(a.searchMessages))
+	mux.Handle("/api/v1/invocations", a.get(a.listInvocations))
+	mux.Handle("/api/v1/invocations/{requestId}", a.get(a.getInvocation))
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: fmt.Sprintf("no API resource at %s", r.URL.Path)})

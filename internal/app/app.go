@@ -23,6 +23,7 @@ import (
 	"github.com/ariadnehq/ariadne/internal/api"
 	"github.com/ariadnehq/ariadne/internal/api/ui"
 	"github.com/ariadnehq/ariadne/internal/config"
+	lambdaingest "github.com/ariadnehq/ariadne/internal/ingest/lambda"
 	"github.com/ariadnehq/ariadne/internal/ingest/otlp"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/duckdb"
@@ -156,6 +157,9 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/api/", api.New(a.store, api.Settings{Logger: a.log.With("component", "api")}).Handler())
+		// Lambda platform signals: the extension's Telemetry API batches and
+		// CloudWatch Logs subscription deliveries.
+		lambdaingest.NewHandler(a.store, lambdaingest.Settings{Logger: a.log.With("component", "lambda")}).Register(mux)
 		// The OTLP/HTTP paths are served on the UI port too, so that a single
 		// port is enough behind a proxy.
 		mux.Handle("POST /v1/", recv.HTTPHandler())

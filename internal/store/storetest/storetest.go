@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"CloseCommitsAccepted", testCloseCommits},
 		{"Reopen", testReopen},
+		{"Invocations", testInvocations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
