@@ -30,6 +30,13 @@ const (
 	revalidate     = "no-cache"
 )
 
+// contentSecurityPolicy allows the app's own files and API only: no inline
+// script (the theme bootstrap is a file for this reason), no third-party
+// origin, no framing. A captured payload that contains HTML is shown as
+// text by React; this is the second line of defence.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // Handler serves the UI: a file of dist when one matches the path, and
 // index.html for any other path that is not an API path and has no file
 // extension, so that client-side routes (/search, /trace/…) load the app.
@@ -87,6 +94,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	if name == "index.html" {
 		hdr.Set("Content-Type", "text/html; charset=utf-8")
+		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "same-origin")
 	}
 	if compressible(name) && acceptsGzip(r) {
 		hdr.Set("Content-Encoding", "gzip")

@@ -67,6 +67,23 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+func TestHandlerSecurityHeaders(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/search", nil))
+	h := rec.Result().Header
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy = %q, want scripts from self only", csp)
+	}
+	if h.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("X-Frame-Options = %q", h.Get("X-Frame-Options"))
+	}
+	// The policy forbids inline scripts, so the page must have none.
+	index, _ := fs.ReadFile(embedded, "dist/index.html")
+	if regexp.MustCompile(`<script(\s[^>]*)?>\s*[^<\s]`).Match(index) {
+		t.Error("index.html has an inline script, which the Content-Security-Policy blocks")
+	}
+}
+
 func TestHandlerGzip(t *testing.T) {
 	js := asset(t)
 	h := Handler()

@@ -40,7 +40,7 @@ export function Minimap({ model, view, onView }: Props) {
       const x0 = (r.offset / dur) * width;
       const w = Math.max(1, (r.span.durationNs / dur) * width);
       g.fillStyle = r.error ? "#e5484d" : serviceColor(r.span.service);
-      g.fillRect(x0, (r.index / rows.length) * H, w, rowH);
+      g.fillRect(x0, Math.floor((r.index / rows.length) * H), w, Math.ceil(rowH));
     }
   }, [model, width, dur]);
 
