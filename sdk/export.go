@@ -12,6 +12,8 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ariadnehq/ariadne/sdk/internal/redact"
 )
 
 // errCoolingDown is returned while the guard refuses to talk to a backend
@@ -277,7 +279,8 @@ func (q *spanQueue) Shutdown(ctx context.Context) error   { return q.b.flush(ctx
 
 // logQueue is the SDK's log processor.
 type logQueue struct {
-	b *batcher[sdklog.Record]
+	b        *batcher[sdklog.Record]
+	redactor *redact.Redactor
 }
 
 var _ sdklog.Processor = (*logQueue)(nil)
@@ -286,7 +289,9 @@ func (q *logQueue) Enabled(context.Context, sdklog.EnabledParameters) bool { ret
 
 func (q *logQueue) OnEmit(_ context.Context, r *sdklog.Record) error {
 	// The record is reused by the SDK after OnEmit returns.
-	q.b.add(r.Clone(), false)
+	c := r.Clone()
+	safe(func() { scrubLog(q.redactor, &c) })
+	q.b.add(c, false)
 	return nil
 }
 

@@ -163,8 +163,8 @@ func (s *SDK) build(ctx context.Context, st settings) error {
 		logExp = e
 	}
 	s.guard = newGuard(cfg.ExportTimeout, cfg.CoolDown)
-	s.spans = newSpanQueue(newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, spanSize, s.guard, spanExp.ExportSpans))
-	s.logs = &logQueue{b: newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, logSize, s.guard, logExp.Export)}
+	s.spans = newSpanQueue(newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, spanSize, s.guard, scrubbingExport(s.redactor, spanExp)))
+	s.logs = &logQueue{redactor: s.redactor, b: newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, logSize, s.guard, logExp.Export)}
 
 	res := resource.NewWithAttributes("", s.resourceAttrs()...)
 	var sampler sdktrace.Sampler = sdktrace.AlwaysSample()

@@ -26,6 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+
 	ariadne "github.com/ariadnehq/ariadne/sdk"
 	"github.com/ariadnehq/ariadne/sdk/awsv2"
 )
@@ -129,6 +133,17 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 
 	handler := s.Wrap(func(ctx context.Context, ev map[string]any) (map[string]any, error) {
 		log.InfoContext(ctx, "login attempt", "password", canaryLogPw, "user", "ann")
+		// Manual spans and logs through the plain OTel APIs are scrubbed at
+		// export.
+		_, manual := s.Tracer().Start(ctx, "manual")
+		manual.SetAttributes(attribute.String("db.password", canaryDDB), attribute.String("note", "key "+canaryAWSKey))
+		manual.RecordError(fmt.Errorf("bad token %s", canaryJWT))
+		manual.SetStatus(codes.Error, "card "+canaryCard)
+		manual.End()
+		var rec otellog.Record
+		rec.SetBody(attribute.StringValue("raw otel log with " + canaryAWSKey))
+		rec.AddAttributes(attribute.String("apiKey", canaryAPIKey))
+		s.LoggerProvider().Logger("manual").Emit(ctx, rec)
 		log.InfoContext(ctx, "got token "+canaryJWT+" and key "+canaryAWSKey)
 		log.WarnContext(ctx, "card "+canaryCard+" declined")
 		if _, err := sqs.NewFromConfig(cfg).SendMessage(ctx, &sqs.SendMessageInput{
@@ -199,7 +214,7 @@ func TestCanariesNeverReachTheServer(t *testing.T) {
 	got := sink.all()
 	// The receiver really got the telemetry, with its strong IDs...
 	for _, want := range []string{"checkout", "ariadne.refs.producer", "sqs:sqs-", "sns:sns-", "kinesis:shardId-", "events:evt-",
-		"lambda:lambda-", "sfn:", "login attempt", "charge failed for card", "ariadne.request.payload", "[REDACTED]", "click", "Paid"} {
+		"lambda:lambda-", "sfn:", "login attempt", "charge failed for card", "manual", "raw otel log with", "ariadne.request.payload", "[REDACTED]", "click", "Paid"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("receiver never saw %q (%d bytes)", want, len(got))
 		}
