@@ -73,6 +73,8 @@ func TestSearchCommand(t *testing.T) {
 		{name: "page", args: []string{"--limit", "3"}, golden: "cmd_search_page.golden", wantStderr: "More traces: add --cursor "},
 		{name: "narrow", args: []string{"--width", "60", "--operation", "POST /orders"}, golden: "cmd_search_narrow.golden"},
 		{name: "since excludes old", args: []string{"--since", "30m"}, golden: "cmd_search_since.golden"},
+		{name: "since in days", args: []string{"--since", "1d", "--service", "reports"}, golden: "cmd_search_since_days.golden"},
+		{name: "bad since", args: []string{"--since", "-1h"}, code: 2, wantStderr: "want a positive duration"},
 		{name: "json", args: []string{"--json", "--service", "reports"}, golden: "cmd_search_json.golden"},
 		{name: "bad duration names the flag", args: []string{"--min-duration", "soon"}, code: 2,
 			wantStderr: `ariadne search: --min-duration: "soon": want a duration`},

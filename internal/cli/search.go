@@ -36,6 +36,33 @@ func (a *attrFlags) Set(s string) error {
 	return nil
 }
 
+// dayDuration is a flag.Value for a positive duration that also takes
+// whole days ("7d"), the unit of retention.
+type dayDuration time.Duration
+
+func (d *dayDuration) String() string { return time.Duration(*d).String() }
+
+func (d *dayDuration) Set(s string) error {
+	var v time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok && n != "" {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 10_000 {
+			return fmt.Errorf("want a duration like 30m, 6h or 7d")
+		}
+		v = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if v, err = time.ParseDuration(s); err != nil {
+			return fmt.Errorf("want a duration like 30m, 6h or 7d")
+		}
+	}
+	if v < 0 {
+		return fmt.Errorf("want a positive duration")
+	}
+	*d = dayDuration(v)
+	return nil
+}
+
 // filterFlags are the search conditions shared by search and tail.
 type filterFlags struct {
 	service, operation, minDur, maxDur, text string
@@ -82,7 +109,8 @@ func (searchCmd) Run(ctx context.Context, env Env, args []string) error {
 	server := serverFlag(fs, env)
 	var f filterFlags
 	f.register(fs)
-	since := fs.Duration("since", 0, "search the last `duration` (1h, 30m); default: the server's, 24h")
+	var since dayDuration
+	fs.Var(&since, "since", "search the last `duration` (30m, 6h, 7d); default: the server's, 24h")
 	start := fs.String("start", "", "range start: RFC 3339, Unix ns or relative (-2h)")
 	end := fs.String("end", "", "range end: RFC 3339, Unix ns, relative or now (default open)")
 	limit := fs.Int("limit", 20, "at most `n` traces (1…1000)")
@@ -99,18 +127,15 @@ func (searchCmd) Run(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("unexpected argument %q (free text goes in --q)", fs.Arg(0))}
 	}
-	if *since < 0 {
-		return &usageError{msg: "--since: want a positive duration"}
-	}
-	if *since > 0 && *start != "" {
+	if since > 0 && *start != "" {
 		return &usageError{msg: "give --since or --start, not both"}
 	}
 	if *limit < 1 || *limit > 1000 {
 		return &usageError{msg: "--limit: want 1 to 1000"}
 	}
 	q := f.query()
-	if *since > 0 {
-		q.Set("start", "-"+since.String())
+	if since > 0 {
+		q.Set("start", "-"+time.Duration(since).String())
 	}
 	if *start != "" {
 		q.Set("start", *start)

@@ -38,7 +38,8 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 	f.register(fs)
 	interval := fs.Duration("interval", 2*time.Second, "how often to poll the server")
 	lag := fs.Duration("lag", time.Minute, "how far back each poll looks, for traces whose spans arrive late")
-	since := fs.Duration("since", 0, "first print the traces of the last `duration` (default: only new ones)")
+	var since dayDuration
+	fs.Var(&since, "since", "first print the traces of the last `duration` (default: only new ones)")
 	w := fs.Int("width", 0, "output width in columns (default $COLUMNS or 100)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: ariadne tail [flags]")
@@ -53,8 +54,8 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 	if *interval < 10*time.Millisecond {
 		return &usageError{msg: "--interval: want at least 10ms"}
 	}
-	if *lag < time.Second || *since < 0 {
-		return &usageError{msg: "--lag: want at least 1s; --since: want a positive duration"}
+	if *lag < time.Second {
+		return &usageError{msg: "--lag: want at least 1s"}
 	}
 	c, err := newClient(*server)
 	if err != nil {
@@ -65,7 +66,7 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 		env:   env,
 		base:  f.query(),
 		lag:   *lag,
-		since: *since,
+		since: time.Duration(since),
 		out:   &writer{w: env.Stdout},
 		table: summaryTable{width: termWidth(*w, env), loc: location(env)},
 		seen:  map[string]int64{},
