@@ -7,7 +7,10 @@ import (
 	"sync"
 
 	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
 )
+
+var _ store.Writer = (*Writer)(nil)
 
 // Writer keeps every batch written to it in memory. Err, when set, makes
 // Write fail with it and store nothing, as a real store does on
