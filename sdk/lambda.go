@@ -250,7 +250,7 @@ func (r *run) startMessages() {
 		if m.Producer.IsValid() {
 			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: m.Producer}))
 		}
-		_, sp := r.sdk.tracer.Start(r.ctx, dest+" process", opts...)
+		_, sp := r.sdk.tracer.Start(r.ctx, "process "+dest, opts...)
 		r.inv.messages[m.ID] = sp
 		r.msgSpans = append(r.msgSpans, sp)
 	}

@@ -174,7 +174,7 @@ func TestWrapSQSBatch(t *testing.T) {
 	}
 	var procs, failed int
 	for _, sp := range stubs {
-		if sp.Name != "orders-queue process" {
+		if sp.Name != "process orders-queue" {
 			continue
 		}
 		procs++
