@@ -3,6 +3,7 @@ package ariadne
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -211,7 +212,14 @@ type settings struct {
 	getenv       func(string) string
 	spanExporter sdktrace.SpanExporter
 	logExporter  sdklog.Exporter
+	logger       *slog.Logger
 	edits        []func(*Config)
+}
+
+// WithLogger reports the SDK's own trouble (failed exports, once per
+// cool-down) to l. Without it the SDK is silent and only counts (Stats).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) { s.logger = l }
 }
 
 // WithConfig edits the configuration after the environment was read.

@@ -36,6 +36,7 @@ type guard struct {
 	until    atomic.Int64 // Unix ns before which exports are refused
 	failures atomic.Uint64
 	slots    chan struct{}
+	onFail   func(error) // told once per cool-down; may be nil
 }
 
 func newGuard(timeout, cool time.Duration) *guard {
@@ -77,7 +78,11 @@ func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 	if err != nil {
 		g.until.Store(g.now().Add(g.cool).UnixNano())
 		g.failures.Add(1)
-		return fmt.Errorf("export telemetry: %w", err)
+		err = fmt.Errorf("export telemetry: %w", err)
+		if g.onFail != nil {
+			g.onFail(err)
+		}
+		return err
 	}
 	return nil
 }

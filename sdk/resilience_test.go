@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -294,3 +296,29 @@ func TestQueueIsBoundedByBytes(t *testing.T) {
 		t.Fatalf("queue holds %d bytes (bound 65536), dropped %d", held, s.Stats().SpansDropped)
 	}
 }
+
+func TestFailedExportIsReportedOncePerCoolDown(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	s, err := New(context.Background(), WithGetenv(testEnv(map[string]string{"ARIADNE_ENDPOINT": refused(t)})), WithoutGlobal(), WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	invokeTimes(t, s, 20)
+	mu.Lock()
+	defer mu.Unlock()
+	// Spans and logs may fail side by side before the cool-down starts.
+	if n := strings.Count(buf.String(), "export failed"); n < 1 || n > 2 {
+		t.Fatalf("%d reports: %s", n, buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

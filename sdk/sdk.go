@@ -163,6 +163,13 @@ func (s *SDK) build(ctx context.Context, st settings) error {
 		logExp = e
 	}
 	s.guard = newGuard(cfg.ExportTimeout, cfg.CoolDown)
+	if st.logger != nil {
+		log := st.logger
+		cool := cfg.CoolDown
+		s.guard.onFail = func(err error) {
+			log.Warn("ariadne: export failed; skipping exports during the cool-down", "err", err, "cooldown", cool)
+		}
+	}
 	s.spans = newSpanQueue(newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, spanSize, s.guard, scrubbingExport(s.redactor, spanExp)))
 	s.logs = &logQueue{redactor: s.redactor, b: newBatcher(cfg.MaxQueue, cfg.MaxQueueBytes, 512, logSize, s.guard, logExp.Export)}
 
