@@ -49,8 +49,15 @@ func newClient(server string) (*client, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	// The context bounds each call; the client timeout is a backstop for a
 	// server that accepts and never answers.
-	return &client{base: u, http: &http.Client{Timeout: 2 * time.Minute}}, nil
+	// An own transport, not http.DefaultTransport: its idle connections are
+	// the command's to close.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &client{base: u, http: &http.Client{Timeout: 2 * time.Minute, Transport: tr}}, nil
 }
+
+// close lets go of idle keep-alive connections, so that a command run
+// inside a longer-lived process (tests, a future REPL) leaves nothing behind.
+func (c *client) close() { c.http.CloseIdleConnections() }
 
 // apiError is an error answer of the server.
 type apiError struct {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ariadnehq/ariadne/internal/api/apitest"
 	"github.com/ariadnehq/ariadne/internal/model"
 )
@@ -128,6 +130,7 @@ func TestTailCommand(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
+	before := goleak.IgnoreCurrent()
 	go func() {
 		done <- runTo(ctx, &out, &errOut, nil, "tail", "--server", srv.URL, "--interval", "20ms")
 	}()
@@ -162,6 +165,11 @@ func TestTailCommand(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("tail did not stop on cancel")
+	}
+	// Its poller, timers and client connections are gone too (the test
+	// server's side of a closed connection may take a moment).
+	if err := goleak.Find(before, goleak.IgnoreAnyFunction("net/http.(*conn).serve")); err != nil {
+		t.Errorf("tail left goroutines behind: %v", err)
 	}
 	golden(t, "cmd_tail.golden", []byte(out.String()))
 }

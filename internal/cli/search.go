@@ -151,6 +151,7 @@ func (searchCmd) Run(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	res, raw, err := c.search(ctx, q)
 	if err != nil {
 		return searchError(err)

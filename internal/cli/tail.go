@@ -61,6 +61,7 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	t := &tailer{
 		c:     c,
 		env:   env,

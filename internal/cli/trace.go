@@ -50,6 +50,7 @@ func (traceCmd) Run(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer c.close()
 	if *asJSON {
 		raw, err := c.get(ctx, "/api/v1/traces/"+id.String(), nil)
 		if err != nil {
