@@ -311,6 +311,7 @@ func latencies(b *testing.B, atLeast int, f func(i int) error) {
 	b.ReportAllocs()
 	var ds []time.Duration
 	n := max(b.N, atLeast)
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := range n {
 		t0 := time.Now()
@@ -320,6 +321,10 @@ func latencies(b *testing.B, atLeast int, f func(i int) error) {
 		ds = append(ds, time.Since(t0))
 	}
 	b.StopTimer()
+	// CPU per operation does not grow when other processes compete for
+	// the cores, unlike the latencies; on an idle machine a query's wall
+	// time lies between cpu-ms/op divided by the thread count and cpu-ms/op.
+	b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(n), "cpu-ms/op")
 	slices.Sort(ds)
 	pct := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))]) / 1e6 }
 	b.ReportMetric(pct(0.50), "p50-ms")

@@ -92,6 +92,10 @@ type Engine struct {
 	schema *schema
 	db     *sql.DB
 	w      *writer
+	bounds spanBounds
+	// windowSpans sizes the first search window (windowSpans const); tests
+	// shrink it so that small data sets exercise the window logic.
+	windowSpans int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -123,7 +127,7 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db := sql.OpenDB(conn)
-	e := &Engine{set: s, schema: newSchema(), db: db}
+	e := &Engine{set: s, schema: newSchema(), db: db, windowSpans: windowSpans}
 	if err := migrate(ctx, db, s.Logger); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

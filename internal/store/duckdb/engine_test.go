@@ -42,6 +42,17 @@ func TestConformance(t *testing.T) {
 	}))
 }
 
+// TestConformanceSmallWindows runs the suite with search windows of a few
+// spans, so the test data sets cross many windows as a large store does.
+func TestConformanceSmallWindows(t *testing.T) {
+	open := openAt(nil)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		e := open(t).(*Engine)
+		e.windowSpans = 3
+		return e
+	})
+}
+
 // TestSchemaMatchesSpecs keeps the column specs of schema.go and the DDL of
 // migrations/ in step: same names, same order, same types.
 func TestSchemaMatchesSpecs(t *testing.T) {

@@ -187,10 +187,28 @@ func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRan
 	return out, nil
 }
 
-// autocompleteSpans bounds the autocomplete lists to the newest spans of
-// the range: unnesting every attribute of a 10M-span hour would take
-// seconds, and recent keys are the ones a user looks for.
-const autocompleteSpans = 20_000
+// Autocomplete lists look at the newest spans of the range only, about
+// this many at the store's average density: unnesting every attribute of
+// a 10M-span hour would take seconds, and recent keys and values are the
+// ones a user looks for. Values are filtered by key first, so they can
+// afford a wider window.
+const (
+	autocompleteKeySpans   = 20_000
+	autocompleteValueSpans = 200_000
+)
+
+// recentRange narrows r to its newest part holding about n spans.
+func (e *Engine) recentRange(ctx context.Context, r store.TimeRange, n int64) (store.TimeRange, error) {
+	bd, err := e.bounds.get(ctx, e.db)
+	if err != nil || bd.empty {
+		return r, err
+	}
+	end := r.End
+	if end == 0 || end > bd.hi+1 {
+		end = bd.hi + 1
+	}
+	return store.TimeRange{Start: max(r.Start, end-bd.window(n)), End: end}, nil
+}
 
 func clampLimit(limit int) int {
 	if limit <= 0 || limit > store.MaxLimit {
@@ -205,12 +223,16 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 	if err := checkRange(r); err != nil {
 		return nil, fmt.Errorf("list attribute keys: %w", err)
 	}
+	r, err := e.recentRange(ctx, r, autocompleteKeySpans)
+	if err != nil {
+		return nil, unavailable("list attribute keys", err)
+	}
 	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attr_keys, resource_attributes FROM spans WHERE %s ORDER BY start_time DESC LIMIT %d)
+	SELECT attr_keys, resource_attributes FROM spans WHERE %s)
 SELECT 0, k, 0 FROM (SELECT DISTINCT unnest(attr_keys) AS k FROM recent) WHERE starts_with(k, ?)
 UNION ALL
 SELECT 1, resource_attributes, 0 FROM recent WHERE resource_attributes <> '' GROUP BY 2`,
-		rangeCond("start_time", r), autocompleteSpans)
+		rangeCond("start_time", r))
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Key, strings.HasPrefix(a.Key, prefix)
 	}, prefix)
@@ -230,16 +252,19 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err := checkRange(r); err != nil {
 		return nil, fmt.Errorf("list attribute values: %w", err)
 	}
+	r, err := e.recentRange(ctx, r, autocompleteValueSpans)
+	if err != nil {
+		return nil, unavailable("list attribute values", err)
+	}
 	keyPat := resourceKeyPattern(key)
 	q := fmt.Sprintf(`WITH recent AS (
 	SELECT attr_keys, attr_values, resource_attributes FROM spans
-	WHERE %s AND (list_contains(attr_keys, ?) OR contains(resource_attributes, ?))
-	ORDER BY start_time DESC LIMIT %d)
+	WHERE %s AND (list_contains(attr_keys, ?) OR contains(resource_attributes, ?)))
 SELECT 0, v, count(*) FROM (SELECT unnest(attr_keys) AS k, unnest(attr_values) AS v FROM recent)
 WHERE k = ? AND starts_with(v, ?) GROUP BY v
 UNION ALL
 SELECT 1, resource_attributes, count(*) FROM recent WHERE contains(resource_attributes, ?) GROUP BY 2`,
-		rangeCond("start_time", r), autocompleteSpans)
+		rangeCond("start_time", r))
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
 	}, key, keyPat, key, prefix, keyPat)
@@ -299,6 +324,7 @@ func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr)
 // DeleteBefore implements store.Maintainer. DuckDB reuses the freed blocks
 // for new data but does not shrink the file.
 func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
+	defer e.bounds.invalidate()
 	var total int64
 	for _, d := range []struct{ table, col string }{
 		{"spans", "start_time"},

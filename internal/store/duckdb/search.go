@@ -27,7 +27,7 @@ import (
 // otherwise the window grows. The last window reaches the range start and
 // keeps every result.
 const (
-	windowSpans  = 500_000
+	windowSpans  = 100_000
 	minWindow    = int64(time.Minute)
 	windowGrowth = 4
 	defaultLimit = 20
@@ -49,20 +49,19 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	}
 
 	// Bounds of the data, to know when a window is the last one.
-	var lo, hi, total sql.NullInt64
-	if err := e.db.QueryRowContext(ctx,
-		"SELECT min(span_start), max(span_start), sum(span_count) FROM trace_index WHERE span_count > 0").Scan(&lo, &hi, &total); err != nil {
+	bd, err := e.bounds.get(ctx, e.db)
+	if err != nil {
 		return nil, unavailable("search traces", err)
 	}
 	res := &store.TraceResult{Traces: []store.TraceSummary{}}
-	if !lo.Valid {
+	if bd.empty {
 		return res, nil
 	}
 	end := q.End
-	if end == 0 || end > hi.Int64+1 {
-		end = hi.Int64 + 1
+	if end == 0 || end > bd.hi+1 {
+		end = bd.hi + 1
 	}
-	start := max(q.Start, lo.Int64)
+	start := max(q.Start, bd.lo)
 	if start >= end {
 		return res, nil
 	}
@@ -70,10 +69,7 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	if cur != nil && cur.start < top {
 		top = cur.start + 1
 	}
-	width := minWindow
-	if total.Int64 > windowSpans {
-		width = max(width, int64(float64(hi.Int64-lo.Int64)*windowSpans/float64(total.Int64)))
-	}
+	width := bd.window(e.windowSpans)
 	for {
 		ws := top - width
 		final := ws <= start

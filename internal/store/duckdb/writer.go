@@ -64,10 +64,11 @@ type writer struct {
 	commits, failed, committedRows, droppedRows, overloaded atomic.Uint64
 
 	// Reused between commits; only the writer goroutine touches them.
-	sc   scratch
-	row  []driver.Value
-	seen map[spanKey]struct{}
-	idx  map[model.TraceID]*indexRow
+	sc    scratch
+	row   []driver.Value
+	seen  map[spanKey]struct{}
+	idx   map[model.TraceID]*indexRow
+	added bounds // spans of the commit being built, for Engine.bounds
 }
 
 type spanKey struct {
@@ -294,6 +295,7 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	}
 	if err == nil {
 		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
+			w.e.bounds.extend(w.added.lo, w.added.hi, w.added.total)
 			return rows, dropped, nil
 		}
 	}
@@ -589,7 +591,15 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			rows++
 		}
 	}
+	w.added = bounds{}
 	for _, x := range w.idx {
+		if x.SpanCount > 0 {
+			if w.added.total == 0 {
+				w.added.lo, w.added.hi = x.SpanStart, x.SpanStart
+			}
+			w.added.lo, w.added.hi = min(w.added.lo, x.SpanStart), max(w.added.hi, x.SpanStart)
+			w.added.total += int64(x.SpanCount)
+		}
 		w.row = sch.index.row(w.row, x, &w.sc)
 		if err := w.apps.index.AppendRow(w.row...); err != nil {
 			return 0, 0, fmt.Errorf("append trace index: %w", err)
