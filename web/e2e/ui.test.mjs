@@ -276,6 +276,23 @@ describe("shell", () => {
     await page.getByTestId("theme-toggle").click(); // back to the first theme
   });
 
+  it("jumps to a pasted trace id and refreshes on demand", async () => {
+    await load("/search", '[data-testid="result-row"]');
+    const first = await page.locator('[data-testid="result-row"] td:last-child').first().textContent();
+    // The demo's live traffic lands every second: a refresh soon shows newer traces.
+    const newest = () => page.locator('[data-testid="result-row"] td:last-child').first().textContent();
+    for (let i = 0; (await newest()) === first; i++) {
+      assert.ok(i < 20, "refresh never showed a newer trace");
+      await page.waitForTimeout(500);
+      await page.getByTestId("refresh").click();
+      await page.locator('[data-testid="results"][aria-busy="false"]').waitFor();
+    }
+    await page.getByTestId("goto-trace").fill(big.traceId.toUpperCase());
+    await page.getByTestId("goto-trace").press("Enter");
+    await page.waitForURL((u) => u.pathname === `/trace/${big.traceId}`);
+    await page.getByTestId("waterfall-row").first().waitFor();
+  });
+
   it("says honestly which pages are not available yet", async () => {
     for (const [nav, path] of [["Service map", "/map"], ["Issues", "/issues"], ["Functions", "/functions"], ["Alerts", "/alerts"]]) {
       await page.getByTestId("nav-" + nav).click();

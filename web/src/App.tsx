@@ -1,5 +1,7 @@
-import { NavLink, Route, Routes, useLocation } from "react-router";
+import { useState } from "react";
+import { NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
 import { TimeRangePicker } from "./components/TimeRangePicker";
+import { RefreshContext } from "./lib/refresh";
 import { useTheme } from "./lib/theme";
 import { rangeOnly } from "./lib/timeRange";
 import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
@@ -91,7 +93,9 @@ export function App() {
   const loc = useLocation();
   const range = rangeOnly(new URLSearchParams(loc.search)).toString();
   const current = PAGES.find((p) => p.path === loc.pathname);
+  const [tick, setTick] = useState(0);
   return (
+    <RefreshContext.Provider value={tick}>
     <div className="app">
       <header className="topbar">
         <NavLink to={{ pathname: "/", search: range }} className="brand" aria-label="Ariadne home">
@@ -107,7 +111,13 @@ export function App() {
           ))}
         </nav>
         <span className="spacer" />
+        <GotoTrace />
         {current?.ranged && <TimeRangePicker />}
+        {current?.ranged && (
+          <button onClick={() => setTick((t) => t + 1)} title="Load fresh data" aria-label="Refresh" data-testid="refresh">
+            ⟳
+          </button>
+        )}
         <button
           onClick={toggleTheme}
           data-testid="theme-toggle"
@@ -127,5 +137,34 @@ export function App() {
         </Routes>
       </main>
     </div>
+    </RefreshContext.Provider>
+  );
+}
+
+/** Jumps to a trace by id, as pasted from a log line or another tool. */
+function GotoTrace() {
+  const [v, setV] = useState("");
+  const navigate = useNavigate();
+  const id = v.trim().toLowerCase();
+  const valid = /^[0-9a-f]{32}$/.test(id);
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!valid) return;
+        navigate(`/trace/${id}`);
+        setV("");
+      }}
+    >
+      <input
+        className={"goto-trace" + (id && !valid ? " invalid" : "")}
+        aria-label="Go to trace id"
+        data-testid="goto-trace"
+        placeholder="Go to trace id…"
+        title={id && !valid ? "a trace id is 32 hex digits" : "Paste a trace id and press Enter"}
+        value={v}
+        onChange={(e) => setV(e.target.value)}
+      />
+    </form>
   );
 }

@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { CopyButton } from "./CopyButton";
 import { serviceColor } from "../lib/colors";
 import { formatClock, formatDateTime, formatDuration, formatValue, prettyPayload } from "../lib/format";
 import type { Row, TraceModel } from "../lib/traceModel";
@@ -144,8 +145,8 @@ function SpanDetails({
         <KV
           rows={[
             ["start", formatDateTime(s.startTime) + "." + formatClock(s.startTime).slice(9)],
-            ["trace id", <span className="mono">{s.traceId}</span>],
-            ["span id", <span className="mono">{s.spanId}</span>],
+            ["trace id", <>{s.traceId}<CopyButton text={s.traceId} /></>],
+            ["span id", <>{s.spanId}<CopyButton text={s.spanId} /></>],
             [
               "parent span id",
               s.parentSpanId &&
@@ -159,7 +160,7 @@ function SpanDetails({
             ],
             ["status", s.status.code + (s.status.message ? ": " + s.status.message : "")],
             ["function", s.function],
-            ["invocation id", s.invocationId],
+            ["invocation id", s.invocationId && <>{s.invocationId}<CopyButton text={s.invocationId} /></>],
             ["trigger", s.trigger],
             ["http", [s.httpMethod, s.httpRoute, s.httpStatus || ""].filter(Boolean).join(" ")],
             ["db system", s.dbSystem],
@@ -182,7 +183,12 @@ function SpanDetails({
             <>
               <div className="muted" style={{ marginTop: 6 }}>message ids ({s.messageIds.length})</div>
               <ul className="ids" data-testid="panel-message-ids">
-                {s.messageIds.map((m) => <li key={m}>{m}</li>)}
+                {s.messageIds.map((m) => (
+                  <li key={m}>
+                    {m}
+                    <CopyButton text={m} />
+                  </li>
+                ))}
               </ul>
             </>
           )}

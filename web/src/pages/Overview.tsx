@@ -6,6 +6,7 @@ import { serviceColor } from "../lib/colors";
 import { formatAge, formatClock, formatDateTime, formatDuration } from "../lib/format";
 import { resolveRange, toApiRange, writeTimeRange } from "../lib/timeRange";
 import type { TraceSummary } from "../lib/types";
+import { useRefreshTick } from "../lib/refresh";
 import { useApi } from "../lib/useApi";
 import { useTimeRange } from "../lib/useTimeRange";
 
@@ -15,7 +16,8 @@ const CAP = 1000;
 
 export function OverviewPage() {
   const [tr] = useTimeRange();
-  const key = JSON.stringify(tr);
+  const tick = useRefreshTick();
+  const key = JSON.stringify(tr) + "#" + tick;
   const res = useApi(key, async (signal) => {
     const r = toApiRange(tr);
     const base = new URLSearchParams({ start: r.start, limit: String(CAP) });

@@ -8,6 +8,7 @@ import { formatAge, formatDateTime, formatDuration } from "../lib/format";
 import { LIMITS, type SearchQuery, checkDuration, parseSearch, searchToAPI, searchToURL } from "../lib/searchQuery";
 import { resolveRange, toApiRange } from "../lib/timeRange";
 import type { TraceSummary } from "../lib/types";
+import { useRefreshTick } from "../lib/refresh";
 import { useApi } from "../lib/useApi";
 
 type SortKey = "start" | "duration" | "spans" | "errors";
@@ -30,9 +31,11 @@ export function SearchPage() {
   const [draft, setDraft] = useState<SearchQuery>(query);
   useEffect(() => setDraft(query), [query]);
 
-  const res = useApi(urlKey, (signal) => api.search(searchToAPI(query), signal));
+  const tick = useRefreshTick();
+  const reqKey = urlKey + "#" + tick;
+  const res = useApi(reqKey, (signal) => api.search(searchToAPI(query), signal));
   const apiRange = toApiRange(query.range);
-  const { startMs, endMs } = useMemo(() => resolveRange(query.range), [urlKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { startMs, endMs } = useMemo(() => resolveRange(query.range), [reqKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const go = (q: SearchQuery, state?: unknown) => navigate({ search: searchToURL(q).toString() }, { state });
   const submit = () => {
@@ -53,7 +56,7 @@ export function SearchPage() {
 
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: "start", desc: true });
   // Results of an older URL stay shown while the new ones load, marked busy.
-  const busy = res.loading || res.key !== urlKey;
+  const busy = res.loading || res.key !== reqKey;
   const traces = useMemo(() => {
     const list = res.data?.traces ?? [];
     if (sort.key === "start" && sort.desc) return list; // the API's order
