@@ -206,3 +206,31 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("differs from %s (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// BenchmarkAPI measures whole requests over HTTP and the DuckDB store: the
+// latency a UI or CLI sees for the small data set (make bench measures the
+// 10M-span store).
+func BenchmarkAPI(b *testing.B) {
+	srv := apitest.Server(b, apitest.Store(b))
+	for _, bm := range []struct{ name, path string }{
+		{"trace", "/api/v1/traces/" + apitest.Checkout.String()},
+		{"search_service", "/api/v1/traces?service=payments"},
+		{"search_attr", "/api/v1/traces?attr.http.route=%2Freports"},
+		{"services", "/api/v1/services"},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				resp, err := http.Get(srv.URL + bm.path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %d", bm.path, resp.StatusCode)
+				}
+			}
+		})
+	}
+}
