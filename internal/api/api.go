@@ -1,6 +1,7 @@
 // Package api serves Ariadne's HTTP JSON API v1 (DESIGN.md §5) over a
 // store.Reader: one file per resource, one error→status mapping (errors.go),
-// one place that turns model values into their wire form (wire.go).
+// one definition of the wire form (wire.go: the JSON types, which encode.go
+// writes directly from the model for large trace answers).
 //
 // The package only reads. It must not write to the store, import an engine,
 // or know how the server is wired: internal/app mounts Handler() on the UI
