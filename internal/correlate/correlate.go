@@ -48,10 +48,6 @@ type Settings struct {
 	MaxRefs int
 	// MaxSpans caps the spans returned with a transaction (default 20 000).
 	MaxSpans int
-	// SkewNs is how far a consumer may appear to start before its producer
-	// ended and still be paired with it (clock skew between hosts, and
-	// deliveries that happen before the send call returns). Default 5 s.
-	SkewNs int64
 }
 
 // Defaults of Settings.
@@ -60,7 +56,6 @@ const (
 	DefaultMaxDepth  = 32
 	DefaultMaxRefs   = 20_000
 	DefaultMaxSpans  = 20_000
-	DefaultSkewNs    = int64(5e9)
 )
 
 func (s Settings) withDefaults() Settings {
@@ -75,9 +70,6 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.MaxSpans <= 0 {
 		s.MaxSpans = DefaultMaxSpans
-	}
-	if s.SkewNs <= 0 {
-		s.SkewNs = DefaultSkewNs
 	}
 	return s
 }
@@ -316,7 +308,7 @@ func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, e
 		}
 		for k := range changed {
 			g.pairs = slices.DeleteFunc(g.pairs, func(p pair) bool { return p.from.Key == k })
-			g.pairs = append(g.pairs, pairKey(byKey[k], c.set.SkewNs)...)
+			g.pairs = append(g.pairs, pairKey(byKey[k])...)
 		}
 		// Close over the pairs: a trace joins when it is paired with a
 		// member, which may itself have joined in this round.
@@ -361,13 +353,14 @@ type refID struct {
 
 // pairKey pairs the rows of one key. Every consumer row is paired with
 // the producer that most plausibly sent it: the latest one that ended no
-// later than the consumer started (give or take skew), else the earliest.
+// later than the consumer started, else the earliest (a delivery that
+// began before the send call returned, or clocks apart).
 // Strong ids are unique for most hops, so this matters only where they
 // are not: DynamoDB key hashes repeat when the same item is written again,
 // and pairing each stream record with the nearest write keeps unrelated
 // writers of the same item out of the transaction. Rows of one span on
 // both sides (a span linking to itself) pair with nothing.
-func pairKey(rows []model.MessageRef, skew int64) []pair {
+func pairKey(rows []model.MessageRef) []pair {
 	var prods, cons []model.MessageRef
 	for _, r := range rows {
 		switch r.Role {
@@ -393,7 +386,7 @@ func pairKey(rows []model.MessageRef, skew int64) []pair {
 	for _, cr := range cons {
 		best := -1
 		for i, p := range prods {
-			if p.Time <= cr.Time+skew {
+			if p.Time <= cr.Time {
 				best = i
 			}
 		}
