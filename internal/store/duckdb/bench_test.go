@@ -268,6 +268,10 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(float64(traces*benchSpansPerTrace)/wall.Seconds(), "spans/s")
 		b.ReportMetric(float64(size)/float64(traces*benchSpansPerTrace), "bytes/span")
 		b.ReportMetric(float64(st.CommittedRows)/float64(max(st.Commits, 1)), "rows/commit")
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			b.ReportMetric(float64(ru.Maxrss)/1024, "peak-rss-MB") // Maxrss is in KiB on Linux
+		}
 		fixture.Lock()
 		fixture.s = &benchStore{e: e, dir: dir, spans: traces * benchSpansPerTrace, traces: traces}
 		fixture.Unlock()
