@@ -192,6 +192,23 @@ func TestTailSince(t *testing.T) {
 	golden(t, "cmd_tail_since.golden", []byte(out.String()))
 }
 
+func TestTailJSON(t *testing.T) {
+	srv := apitest.Server(t, apitest.Store(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runTo(ctx, &out, &errOut, nil, "tail", "--server", srv.URL, "--since", "2h", "--json", "--error", "--interval", "20ms")
+	}()
+	waitFor(t, &errOut, "Waiting for new traces")
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+	golden(t, "cmd_tail_json.golden", []byte(out.String()))
+}
+
 func TestTailBadFilter(t *testing.T) {
 	srv := apitest.Server(t, apitest.Store(t))
 	_, errOut, code := run(context.Background(), t, nil, "tail", "--server", srv.URL, "--max-duration", "-1s")

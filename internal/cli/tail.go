@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -41,6 +42,7 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 	var since dayDuration
 	fs.Var(&since, "since", "first print the traces of the last `duration` (default: only new ones)")
 	w := fs.Int("width", 0, "output width in columns (default $COLUMNS or 100)")
+	asJSON := fs.Bool("json", false, "print each new trace as one line of JSON (the API's trace summary)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: ariadne tail [flags]")
 		fs.PrintDefaults()
@@ -70,6 +72,7 @@ func (tailCmd) Run(ctx context.Context, env Env, args []string) error {
 		since: time.Duration(since),
 		out:   &writer{w: env.Stdout},
 		table: summaryTable{width: termWidth(*w, env), loc: location(env)},
+		json:  *asJSON,
 		seen:  map[string]int64{},
 	}
 	return t.run(ctx, *interval)
@@ -85,6 +88,7 @@ type tailer struct {
 	seen       map[string]int64 // trace id → start time
 	newest     int64            // latest start time seen
 	printed    int
+	json       bool // JSON lines instead of the table
 }
 
 func (t *tailer) run(ctx context.Context, interval time.Duration) error {
@@ -168,10 +172,19 @@ func (t *tailer) poll(ctx context.Context, first bool) error {
 	}
 	slices.SortStableFunc(fresh, func(a, b api.TraceSummary) int { return cmp.Compare(a.StartTime, b.StartTime) })
 	for _, s := range fresh {
-		if t.printed == 0 {
+		switch {
+		case t.json:
+			b, err := json.Marshal(s)
+			if err != nil {
+				return fmt.Errorf("encode trace summary: %w", err)
+			}
+			t.out.line(string(b))
+		case t.printed == 0:
 			t.out.line(t.table.header())
+			fallthrough
+		default:
+			t.out.line(t.table.row(s))
 		}
-		t.out.line(t.table.row(s))
 		t.printed++
 	}
 	return nil
