@@ -41,6 +41,14 @@ const (
 	benchHour          = int64(time.Hour)
 )
 
+// envInt reads a tuning knob of the benchmarks; def when unset.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
 func benchSpans() int {
 	if v, err := strconv.Atoi(os.Getenv("ARIADNE_BENCH_SPANS")); err == nil && v > 0 {
 		return v
@@ -180,7 +188,7 @@ func ingest(b *testing.B, e *Engine, g *gen) {
 	var next sync.Mutex
 	cursor := 0
 	var wg sync.WaitGroup
-	for range benchWriters {
+	for range envInt("ARIADNE_BENCH_WRITERS", benchWriters) {
 		wg.Go(func() {
 			var batch model.Batch
 			for {
@@ -247,7 +255,9 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e, err := Open(b.Context(), Settings{Dir: dir})
+		e, err := Open(b.Context(), Settings{Dir: dir,
+			MaxBatchRows: envInt("ARIADNE_BENCH_MAX_BATCH_ROWS", 0),
+			QueueSpans:   envInt("ARIADNE_BENCH_QUEUE_ROWS", 0)})
 		if err != nil {
 			b.Fatal(err)
 		}
