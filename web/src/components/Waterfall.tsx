@@ -217,13 +217,16 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
   const width = duration > 0 ? Math.max((s.durationNs / duration) * 100, 0.15) : 100;
   // The duration label goes right of the bar, else left of it, else (a long
   // bar from the very start) inside it.
-  const labelPos: React.CSSProperties =
-    left + width < 75
-      ? { left: `calc(${left + width}% + 4px)` }
-      : left > 12
-        ? { right: `calc(${100 - left}% + 4px)` }
-        : { left: `calc(${left}% + 6px)` };
-  const inside = !(left + width < 75) && !(left > 12);
+  const gap = row.hop && row.hop.lagNs > 0 && duration > 0 ? row.hop.lagNs / duration : 0;
+  const roomRight = left + width < 75;
+  // Left of the bar only when that space is free (not a hop's queue gap).
+  const roomLeft = left > 12 && gap === 0;
+  const labelPos: React.CSSProperties = roomRight
+    ? { left: `calc(${left + width}% + 4px)` }
+    : roomLeft
+      ? { right: `calc(${100 - left}% + 4px)` }
+      : { left: `calc(${left}% + 6px)` };
+  const inside = !roomRight && !roomLeft;
   return (
     <div
       className={cls}
@@ -250,6 +253,11 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
         >
           {row.children > 0 ? (p.collapsed ? "▶" : "▼") : ""}
         </span>
+        {row.hop && (
+          <span className="hop-mark" title={`asynchronous hop${row.hop.via ? " via " + row.hop.via : ""}`}>
+            ↪
+          </span>
+        )}
         <span className="svc-dot" style={{ background: color }} />
         {row.error && (
           <span className="err-mark" title="error">
@@ -268,6 +276,15 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
         )}
       </div>
       <div className="time-col">
+        {row.hop && gap > 0 && (
+          <div
+            className="hop-gap"
+            style={{ left: ((row.offset - row.hop.lagNs - v0) / duration) * 100 + "%", width: gap * 100 + "%" }}
+            title={`${formatDuration(row.hop.lagNs)} between the producer's end and this span's start${row.hop.via ? " (" + row.hop.via + ")" : ""}`}
+          >
+            {gap > 0.08 && <span>{formatDuration(row.hop.lagNs)} in transit</span>}
+          </div>
+        )}
         <div
           className={"bar " + (row.error ? "error" : "")}
           style={{ left: left + "%", width: width + "%", background: color }}

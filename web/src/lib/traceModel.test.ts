@@ -166,3 +166,36 @@ describe("criticalPath", () => {
     expect(ids).toEqual(["long", "root"]);
   });
 });
+
+describe("transactions (several traces joined by async hops)", () => {
+  const spans = [
+    span({ traceId: "A", spanId: "api", startTime: 0, durationNs: 100 }),
+    span({ traceId: "A", spanId: "publish", parentSpanId: "api", startTime: 50, durationNs: 10 }),
+    span({ traceId: "B", spanId: "consumer", startTime: 200, durationNs: 100 }),
+    span({ traceId: "B", spanId: "db", parentSpanId: "consumer", startTime: 210, durationNs: 10 }),
+    span({ traceId: "C", spanId: "unrelated", startTime: 20, durationNs: 5 }),
+  ];
+
+  it("puts a consumer trace under its producer with the queue time", () => {
+    const m = buildTraceModel(spans, [], [
+      { from: { traceId: "A", spanId: "publish" }, to: { traceId: "B", spanId: "consumer" }, via: "sqs:m-1" },
+    ]);
+    expect(label(m)).toEqual(["api", "  publish", "    consumer", "      db", "unrelated"]);
+    const consumer = m.rows[2];
+    expect(consumer).toMatchObject({ kind: "span", hop: { from: 1, lagNs: 140, via: "sqs:m-1" } });
+    expect(m.traceIds).toEqual(["A", "B", "C"]);
+    expect(m.duration).toBe(300);
+  });
+
+  it("ignores hops to missing spans, to non-roots, and loops", () => {
+    const m = buildTraceModel(spans, [], [
+      { from: { traceId: "A", spanId: "publish" }, to: { traceId: "B", spanId: "db" } }, // db has a parent
+      { from: { traceId: "A", spanId: "nope" }, to: { traceId: "B", spanId: "consumer" } },
+      { from: { traceId: "B", spanId: "consumer" }, to: { traceId: "A", spanId: "api" } },
+      { from: { traceId: "A", spanId: "api" }, to: { traceId: "B", spanId: "consumer" } },
+    ]);
+    // api ⇄ consumer is a loop: both still show, once each.
+    expect(m.spanCount).toBe(5);
+    expect(new Set(m.rows.map((r) => (r.kind === "span" ? r.span.spanId : ""))).size).toBe(5);
+  });
+});

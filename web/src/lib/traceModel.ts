@@ -31,6 +31,29 @@ export interface SpanRow extends RowBase {
   /** Number of child spans and logs directly under this span. */
   children: number;
   serviceIndex: number;
+  /** Set when this span is the far side of an async hop placed under its producer. */
+  hop?: HopInfo;
+}
+
+/**
+ * An asynchronous hop between two traces of a transaction: the span that
+ * produced a message (SNS publish, SQS send, S3 put, Lambda invoke) and
+ * the span that consumed it, usually the root of another trace. The
+ * transactions API (DESIGN.md §5) is what supplies these.
+ */
+export interface Hop {
+  from: { traceId: string; spanId: string };
+  to: { traceId: string; spanId: string };
+  /** What carried it, e.g. "sqs:<MessageId>"; shown on the gap. */
+  via?: string;
+}
+
+export interface HopInfo {
+  /** Row index of the producing span. */
+  from: number;
+  /** Consumer start minus producer end: the time in the queue (may be < 0 under clock skew). */
+  lagNs: number;
+  via: string;
 }
 
 export interface LogRow extends RowBase {
@@ -72,7 +95,7 @@ export function isErrorLog(l: LogRecord): boolean {
 
 type Item = { span: Span; time: number } | { log: LogRecord; time: number };
 
-export function buildTraceModel(spans: Span[], logs: LogRecord[]): TraceModel {
+export function buildTraceModel(spans: Span[], logs: LogRecord[], hops: Hop[] = []): TraceModel {
   const byKey = new Map<string, Span>();
   for (const s of spans) {
     const k = spanKey(s.traceId, s.spanId);
@@ -87,9 +110,23 @@ export function buildTraceModel(spans: Span[], logs: LogRecord[]): TraceModel {
   };
   const roots: Item[] = [];
   const orphan = new Set<Span>();
+  // A hop's consumer that is the root of its trace goes under the producer,
+  // so that a transaction reads as one tree with the queue time as a gap.
+  const hopTo = new Map<string, Hop>();
+  for (const h of hops) {
+    const fk = spanKey(h.from.traceId, h.from.spanId);
+    const tk = spanKey(h.to.traceId, h.to.spanId);
+    const to = byKey.get(tk);
+    if (!to || !byKey.has(fk) || fk === tk || hopTo.has(tk)) continue;
+    if (to.parentSpanId && byKey.has(spanKey(to.traceId, to.parentSpanId))) continue;
+    hopTo.set(tk, h);
+  }
   for (const s of byKey.values()) {
     const pk = s.parentSpanId ? spanKey(s.traceId, s.parentSpanId) : "";
-    if (pk && byKey.has(pk) && pk !== spanKey(s.traceId, s.spanId)) {
+    const hop = hopTo.get(spanKey(s.traceId, s.spanId));
+    if (hop) {
+      push(spanKey(hop.from.traceId, hop.from.spanId), { span: s, time: s.startTime });
+    } else if (pk && byKey.has(pk) && pk !== spanKey(s.traceId, s.spanId)) {
       push(pk, { span: s, time: s.startTime });
     } else {
       if (pk) orphan.add(s);
@@ -171,6 +208,15 @@ export function buildTraceModel(spans: Span[], logs: LogRecord[]): TraceModel {
           children: children.length,
           serviceIndex: svc(s.service),
         });
+        const hop = hopTo.get(k);
+        if (hop && f.row >= 0) {
+          const from = byKey.get(spanKey(hop.from.traceId, hop.from.spanId))!;
+          (rows[index] as SpanRow).hop = {
+            from: f.row,
+            lagNs: s.startTime - (from.startTime + from.durationNs),
+            via: hop.via ?? "",
+          };
+        }
         spanRow.set(k, index);
         if (s.startTime < start) start = s.startTime;
         if (s.startTime + s.durationNs > end) end = s.startTime + s.durationNs;

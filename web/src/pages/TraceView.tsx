@@ -62,7 +62,7 @@ export function TraceViewPage() {
   );
 }
 
-function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel }) {
+export function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel }) {
   const [params, setParams] = useSearchParams();
   const location = useLocation();
   const [collapsed, setCollapsed] = useState<Set<number>>(() => new Set());
