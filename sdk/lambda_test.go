@@ -351,3 +351,15 @@ func TestStartMarkerExportedWhileHandlerRuns(t *testing.T) {
 		t.Errorf("deadline %v", time.Unix(0, v.AsInt64()))
 	}
 }
+
+func TestProvisionedConcurrencyIsNeverCold(t *testing.T) {
+	s, mem, _ := newMemSDK(t, map[string]string{"AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"})
+	ctx, cancel := lambdaCtx("req-pc", time.Second)
+	defer cancel()
+	if _, err := s.Wrap(func() error { return nil }).Invoke(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := attr(findSpan(mem.GetSpans(), "orders").Attributes, "faas.coldstart"); v.AsBool() {
+		t.Fatal("provisioned concurrency reported as a cold start")
+	}
+}
