@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/app"
+	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
+	"github.com/ariadnehq/ariadne/demo/localcloud/localcloudtest"
+	ariadne "github.com/ariadnehq/ariadne/internal/app"
+	ariadneconfig "github.com/ariadnehq/ariadne/internal/config"
+)
+
+// bins are built once by TestMain.
+var bins struct {
+	extension string // this package, as Lambda would run it from /opt/extensions
+	function  string // localcloud's aws-lambda-go test function (no SDK)
+	orders    string // sdk/examples/orders: a function with Ariadne's SDK
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
+	}
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ariadne-extension-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	lc, err := localcloudtest.Build(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	bins.function = lc.Function
+	bins.extension = filepath.Join(dir, "ariadne-extension")
+	bins.orders = filepath.Join(dir, "orders")
+	for _, b := range []struct {
+		out, modDir, pkg string
+	}{
+		{bins.extension, ".", "."},
+		{bins.orders, "../sdk", "./examples/orders"},
+	} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", b.out, b.pkg)
+		cmd.Dir = b.modDir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v: %s\n", b.pkg, err, msg)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// startAriadne runs a whole Ariadne server on a temporary data directory.
+func startAriadne(t *testing.T) *ariadne.App {
+	t.Helper()
+	cfg := ariadneconfig.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.MemoryLimit = "512MB"
+	a, err := ariadne.Start(context.Background(), cfg, ariadne.Settings{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatalf("start Ariadne: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("shut down Ariadne: %v", err)
+		}
+	})
+	return a
+}
+
+// record is the API's invocation record.
+type record struct {
+	RequestID        string  `json:"requestId"`
+	Function         string  `json:"function"`
+	Source           string  `json:"source"`
+	Start            int64   `json:"start"`
+	DurationNs       int64   `json:"durationNs"`
+	BilledDurationNs int64   `json:"billedDurationNs"`
+	InitDurationNs   int64   `json:"initDurationNs"`
+	MemoryMB         int32   `json:"memoryMb"`
+	MaxMemoryMB      int32   `json:"maxMemoryMb"`
+	Status           string  `json:"status"`
+	ErrorType        string  `json:"errorType"`
+	ColdStart        bool    `json:"coldStart"`
+	TraceID          string  `json:"traceId"`
+	CostUSD          float64 `json:"costUsd"`
+}
+
+func getJSON(t *testing.T, url string, out any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("GET %s: %v: %s", url, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// invocations reads every record of fn from the API.
+func invocations(t *testing.T, a *ariadne.App, fn string) map[string]record {
+	t.Helper()
+	var page struct{ Invocations []record }
+	getJSON(t, fmt.Sprintf("http://%s/api/v1/invocations?function=%s&limit=100", a.HTTPAddr(), fn), &page)
+	out := map[string]record{}
+	for _, r := range page.Invocations {
+		out[r.RequestID] = r
+	}
+	return out
+}
+
+// TestEndToEnd runs the real extension binary inside the local cloud next
+// to functions that succeed, fail, time out, run out of memory and crash,
+// forwarding to a real Ariadne server; then posts the log stream the local
+// cloud printed to a second server as a CloudWatch Logs subscription
+// delivery and checks both servers tell the same story.
+func TestEndToEnd(t *testing.T) {
+	ari := startAriadne(t)
+	var (
+		mu    sync.Mutex
+		lines []lambda.LogLine
+	)
+	fn := func(name string, memory int, timeout time.Duration, binary string) app.FunctionSpec {
+		return app.FunctionSpec{Name: name, Binary: binary, MemoryMB: memory, Timeout: app.Duration(timeout)}
+	}
+	desc := app.Description{Functions: []app.FunctionSpec{
+		fn("echo", 128, 5*time.Second, bins.function),
+		fn("fails", 128, 5*time.Second, bins.function),
+		fn("sleepy", 128, time.Second, bins.function),
+		fn("hog", 128, 5*time.Second, bins.function),
+		fn("crasher", 128, 5*time.Second, bins.function),
+		fn("orders", 256, 5*time.Second, bins.orders),
+	}}
+	cloud, err := app.Start(t.Context(), desc, app.Settings{
+		Logs: func(l lambda.LogLine) {
+			mu.Lock()
+			lines = append(lines, l)
+			mu.Unlock()
+		},
+		Extensions: []string{bins.extension},
+		Env: map[string]string{
+			"ARIADNE_ENDPOINT":                 "http://" + ari.HTTPAddr(),
+			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Close()
+
+	type call struct {
+		function, payload string
+		want              string // status
+	}
+	calls := []call{
+		{"echo", `{"action":"echo"}`, "ok"},
+		{"echo", `{"action":"echo"}`, "ok"},
+		{"fails", `{"action":"error","message":"card declined"}`, "error"},
+		{"sleepy", `{"action":"sleep","ms":3000}`, "timeout"},
+		{"hog", `{"action":"alloc","mb":400}`, "oom"},
+		{"crasher", `{"action":"crash","code":3}`, "crash"},
+		{"orders", `{"version":"2.0","routeKey":"POST /orders","rawPath":"/orders","body":"{\"orderId\":\"o-1\",\"item\":\"book\",\"qty\":1}","requestContext":{"http":{"method":"POST","path":"/orders"}}}`, "ok"},
+	}
+	results := map[string]*lambda.Result{} // by request id
+	order := []string{}
+	for _, c := range calls {
+		start := time.Now()
+		res, err := cloud.Lambda.Invoke(t.Context(), lambda.InvokeInput{Function: c.function, Payload: []byte(c.payload)})
+		if err != nil {
+			t.Fatalf("invoke %s: %v", c.function, err)
+		}
+		if string(res.Status) != c.want {
+			t.Fatalf("local cloud says %s ended %s, want %s (test setup): %s", c.function, res.Status, c.want, res.LogTail)
+		}
+		t.Logf("%s %s: %s in %v (caller waited %v)", c.function, res.RequestID, res.Status, res.Duration, time.Since(start))
+		results[res.RequestID] = res
+		order = append(order, res.RequestID)
+	}
+
+	// Every invocation reaches Ariadne with the platform's figures, while the
+	// cloud still runs (forwarding is asynchronous, not only at SHUTDOWN).
+	got := map[string]record{}
+	localcloudtest.Eventually(t, 20*time.Second, "every invocation with its report", func() bool {
+		for _, f := range []string{"echo", "fails", "sleepy", "hog", "crasher", "orders"} {
+			for id, r := range invocations(t, ari, f) {
+				got[id] = r
+			}
+		}
+		for _, id := range order {
+			if r, ok := got[id]; !ok || r.BilledDurationNs == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, id := range order {
+		res, r, c := results[id], got[id], calls[i]
+		t.Run(fmt.Sprintf("%d-%s", i, c.function), func(t *testing.T) {
+			if r.Status != c.want {
+				t.Errorf("status %s (%s), want %s", r.Status, r.ErrorType, c.want)
+			}
+			if r.Function != c.function || r.MemoryMB != int32(res.MemoryMB) || r.MaxMemoryMB != int32(res.MaxMemoryUsedMB) {
+				t.Errorf("function %s, memory %d/%d, want %s %d/%d", r.Function, r.MaxMemoryMB, r.MemoryMB, c.function, res.MaxMemoryUsedMB, res.MemoryMB)
+			}
+			if d := r.DurationNs - int64(res.Duration); d < -int64(10*time.Microsecond) || d > int64(10*time.Microsecond) {
+				t.Errorf("duration %v, the platform measured %v", time.Duration(r.DurationNs), res.Duration)
+			}
+			if r.BilledDurationNs != int64(res.BilledDuration) || r.CostUSD <= 0 {
+				t.Errorf("billed %v cost %v, want %v", time.Duration(r.BilledDurationNs), r.CostUSD, res.BilledDuration)
+			}
+			if r.ColdStart != res.ColdStart || (r.InitDurationNs > 0) != res.ColdStart {
+				t.Errorf("cold start %v (init %v), want %v", r.ColdStart, time.Duration(r.InitDurationNs), res.ColdStart)
+			}
+			if r.TraceID == "" {
+				t.Error("no trace id")
+			}
+			wantSources := "telemetry"
+			if c.function == "orders" {
+				wantSources = "sdk,sdk-start,telemetry"
+			}
+			if r.Source != wantSources {
+				t.Errorf("sources %q, want %q", r.Source, wantSources)
+			}
+		})
+	}
+
+	// Logs of an invocation without any SDK, through the extension.
+	wantLog := map[string]string{"echo": "handling echo", "fails": "handling error", "crasher": "crashing on purpose", "sleepy": "handling sleep"}
+	for _, id := range order {
+		want, ok := wantLog[results[id].Function]
+		if !ok {
+			continue
+		}
+		var one struct {
+			Invocation record
+			TraceID    string `json:"traceId"`
+			Logs       []struct {
+				Body         string `json:"body"`
+				InvocationID string `json:"invocationId"`
+				TraceID      string `json:"traceId"`
+			}
+		}
+		localcloudtest.Eventually(t, 10*time.Second, "logs of "+results[id].Function, func() bool {
+			getJSON(t, fmt.Sprintf("http://%s/api/v1/invocations/%s", ari.HTTPAddr(), id), &one)
+			for _, l := range one.Logs {
+				if l.Body == want && l.InvocationID == id && l.TraceID == one.TraceID && one.TraceID != "" {
+					return true
+				}
+			}
+			return false
+		})
+	}
+
+	// The same invocations from a CloudWatch Logs subscription instead.
+	mu.Lock()
+	stream := append([]lambda.LogLine(nil), lines...)
+	mu.Unlock()
+	cw := startAriadne(t)
+	for _, f := range []string{"echo", "fails", "sleepy", "hog", "crasher", "orders"} {
+		postCloudWatch(t, cw, f, stream)
+	}
+	for i, id := range order {
+		want, c := got[id], calls[i]
+		var fromLogs record
+		if code := getJSON(t, fmt.Sprintf("http://%s/api/v1/invocations/%s", cw.HTTPAddr(), id), &struct{ Invocation *record }{&fromLogs}); code != 200 {
+			t.Errorf("%s %s: not found from CloudWatch Logs (%d)", c.function, id, code)
+			continue
+		}
+		if c.function == "fails" {
+			// A Go runtime prints nothing when a handler returns an error
+			// and the REPORT line has no status for it: only the extension
+			// (or the SDK) can tell.
+			want.Status, want.ErrorType = "ok", ""
+		}
+		if c.function == "orders" {
+			want.Source = "sdk,sdk-start,telemetry" // merged; compare the platform's fields only
+		}
+		if d := fromLogs.Start - want.Start; d < -int64(5*time.Millisecond) || d > int64(5*time.Millisecond) {
+			t.Errorf("%s: start %d from logs, %d from telemetry", c.function, fromLogs.Start, want.Start)
+		}
+		fromLogs.Start, want.Start = 0, 0
+		fromLogs.Source, want.Source = "", ""
+		fromLogs.TraceID, want.TraceID = "", "" // local REPORT lines carry no XRAY line
+		if fromLogs != want {
+			t.Errorf("%s: CloudWatch Logs and extension disagree:\n logs      %+v\n extension %+v", c.function, fromLogs, want)
+		}
+	}
+}
+
+// postCloudWatch sends fn's log stream as one subscription delivery in the
+// {"awslogs":{"data":base64(gzip(payload))}} shape.
+func postCloudWatch(t *testing.T, a *ariadne.App, fn string, stream []lambda.LogLine) {
+	t.Helper()
+	type event struct {
+		ID        string `json:"id"`
+		Timestamp int64  `json:"timestamp"`
+		Message   string `json:"message"`
+	}
+	var evs []event
+	for i, l := range stream {
+		if l.Function == fn {
+			evs = append(evs, event{ID: fmt.Sprint(i), Timestamp: l.Time.UnixMilli(), Message: l.Text + "\n"})
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp < evs[j].Timestamp })
+	payload, _ := json.Marshal(map[string]any{"messageType": "DATA_MESSAGE", "owner": "000000000000",
+		"logGroup": "/aws/lambda/" + fn, "logStream": "2026/11/25/[$LATEST]0", "subscriptionFilters": []string{"ariadne"}, "logEvents": evs})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(payload)
+	zw.Close()
+	body := `{"awslogs":{"data":"` + base64.StdEncoding.EncodeToString(buf.Bytes()) + `"}}`
+	resp, err := http.Post("http://"+a.HTTPAddr()+"/api/v1/lambda/cloudwatch-logs", "application/json", bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("post CloudWatch Logs of %s: %d %s", fn, resp.StatusCode, msg)
+	}
+}
