@@ -36,6 +36,9 @@ const (
 	keyMessagingMessageID  = "messaging.message.id"
 	keyRefsProducer        = "ariadne.refs.producer"
 	keyRefsConsumer        = "ariadne.refs.consumer"
+	keyAWSRequestID        = "aws.request_id"
+	keyRPCMethod           = "rpc.method"
+	keyRPCService          = "rpc.service"
 	keyHTTPRequestMethod   = "http.request.method"
 	keyHTTPMethod          = "http.method"
 	keyHTTPRoute           = "http.route"
@@ -233,6 +236,10 @@ type spanExtras struct {
 	errorTypeAttr  string
 	resourceIDAttr string
 	invokedARN     string
+	ownInvocation  bool // faas.invocation_id is on the span itself
+	awsRequestID   string
+	rpcMethod      string
+	rpcService     string
 }
 
 func invalidID(name string, sp *model.Span) *itemError {
@@ -301,6 +308,13 @@ func (n *normalizer) finish(sp *model.Span, res *resource) {
 			d.invokedARN = v.Str
 		case keyFaasInvocationID:
 			sp.InvocationID = v.Str
+			d.ownInvocation = true
+		case keyAWSRequestID:
+			d.awsRequestID = v.Str
+		case keyRPCMethod:
+			d.rpcMethod = v.Str
+		case keyRPCService:
+			d.rpcService = v.Str
 		case keyFaasColdstart:
 			sp.ColdStart = boolOfValue(v)
 		case keyAriadneTrigger:
@@ -471,6 +485,28 @@ func (n *normalizer) messageRefs(sp *model.Span, d *spanExtras) {
 				sp.MessageIDs = append(sp.MessageIDs, d.messageID)
 			}
 		}
+	}
+	// OpenTelemetry's aws-sdk-go-v2 instrumentation records no message
+	// ids, only the AWS request id, which for these calls is the strong id
+	// itself (DESIGN.md §3): the callee's request id of a Lambda Invoke,
+	// the request the S3 event names. rpc.method is "Lambda/Invoke" since
+	// semconv 1.39, "Invoke" next to rpc.service "Lambda" before.
+	if d.awsRequestID != "" {
+		op := d.rpcMethod
+		if d.rpcService != "" && !strings.Contains(op, "/") {
+			op = d.rpcService + "/" + op
+		}
+		switch op {
+		case "Lambda/Invoke":
+			add("lambda:"+d.awsRequestID, model.RoleProducer, end)
+		case "S3/PutObject", "S3/CopyObject", "S3/CompleteMultipartUpload":
+			add("s3:"+d.awsRequestID, model.RoleProducer, end)
+		}
+	}
+	// The entry span of an invocation (OTel's aws-lambda-go instrumentation
+	// puts faas.invocation_id on it) is the callee side of a Lambda Invoke.
+	if d.ownInvocation && (sp.Kind == model.KindServer || sp.Kind == model.KindConsumer) {
+		add("lambda:"+sp.InvocationID, model.RoleConsumer, start)
 	}
 	// Links give two rows each under one key: the linked span as producer,
 	// this span as consumer. Their ids are span ids, not message ids, so

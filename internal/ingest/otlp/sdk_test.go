@@ -245,8 +245,9 @@ func TestOTelSDKTraceExportersRoundTrip(t *testing.T) {
 				stored.Invocations[0].Status != model.InvocationError || stored.Invocations[0].MemoryMB != 256 {
 				t.Errorf("invocations %+v", stored.Invocations)
 			}
-			// producer message id + the link's two rows
-			if len(stored.MessageRefs) != 3 {
+			// producer message id + the handler as callee of a Lambda
+			// invoke (lambda:req-42) + the link's two rows
+			if len(stored.MessageRefs) != 4 {
 				t.Errorf("message refs %+v", stored.MessageRefs)
 			}
 		})
