@@ -216,7 +216,6 @@ func (s *SDK) startMarker(ctx context.Context, now time.Time, reqID string, cold
 	// Zero duration; ending it queues it as urgent, so the background loop
 	// exports it while the handler runs.
 	marker.End(trace.WithTimestamp(now))
-
 }
 
 // startMessages opens one processing span per SQS message, linked to its

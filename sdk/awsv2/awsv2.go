@@ -53,6 +53,11 @@ func APIOptions(s *ariadne.SDK, opts ...Option) []func(*middleware.Stack) error 
 		o(t)
 	}
 	return []func(*middleware.Stack) error{func(st *middleware.Stack) error {
+		if _, ok := st.Initialize.Get(middlewareID); ok {
+			// Instrumented twice (say, config and client options): a
+			// duplicate ID would fail every call.
+			return nil
+		}
 		// After the rest of Initialize, so the service metadata is in the
 		// context and our parameter changes are not seen by validators of
 		// the caller's input.

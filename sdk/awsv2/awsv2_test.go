@@ -513,3 +513,14 @@ func TestDisabledAndMetadataOnly(t *testing.T) {
 		t.Fatalf("metadata-only span %v", sp.Attributes)
 	}
 }
+
+func TestInstrumentTwiceIsHarmless(t *testing.T) {
+	e := newEnv(t)
+	awsv2.Instrument(&e.cfg, e.sdk) // a second time
+	if _, err := sqs.NewFromConfig(e.cfg).SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String("https://q/1/o"), MessageBody: aws.String("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.spans(t)["SQS.SendMessage"]); n != 1 {
+		t.Fatalf("%d spans for one call", n)
+	}
+}
