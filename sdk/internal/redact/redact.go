@@ -18,7 +18,7 @@ import (
 // Mask replaces a redacted value.
 const Mask = "[REDACTED]"
 
-// DefaultKeyPatterns are matched as substrings of normalised keys (lowercase,
+// defaultKeyPatterns are matched as substrings of normalised keys (lowercase,
 // without '-', '_', '.' and spaces), so "X-Api-Key" matches "apikey".
 var defaultKeyPatterns = []string{
 	"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey",
@@ -41,9 +41,6 @@ var structuralKeys = map[string]bool{
 	"routekey": true, "sortkey": true, "hashkey": true, "rangekey": true,
 	"keytype": true, "author": true, "authorid": true, "authorname": true,
 }
-
-// DefaultKeyPatterns returns a copy of the built-in key patterns.
-func DefaultKeyPatterns() []string { return append([]string(nil), defaultKeyPatterns...) }
 
 var (
 	// AWS access key ids: the prefixes AWS documents for user, role and
@@ -206,7 +203,19 @@ func digitCount(s string) int {
 	return n
 }
 
+// luhn reports whether m's digits form a plausible payment card number:
+// 13–19 digits, a major network's first digit (2–6: Mastercard, Amex,
+// Diners, JCB, Visa, Discover) and a valid Luhn check digit. The first-digit
+// rule keeps epoch-millisecond timestamps (which start with 1) unmasked.
 func luhn(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c >= '0' && c <= '9' {
+			if c < '2' || c > '6' {
+				return false
+			}
+			break
+		}
+	}
 	sum, n, double := 0, 0, false
 	for i := len(m) - 1; i >= 0; i-- {
 		c := m[i]

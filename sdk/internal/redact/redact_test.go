@@ -21,7 +21,10 @@ func TestPayload(t *testing.T) {
 			`{"body":"{\"password\":\"[REDACTED]\",\"a\":1}"}`},
 		{"value patterns", Config{}, `{"note":"card 4111-1111-1111-1111 key AKIAABCDEFGHIJKLMNOP jwt eyJhbGciOiJI.eyJzdWIiOjF9.abc"}`,
 			`{"note":"card [REDACTED] key [REDACTED] jwt [REDACTED]"}`},
-		{"non-luhn digits kept", Config{}, `{"orderNo":"1234567890123"}`, `{"orderNo":"1234567890123"}`},
+		{"non-luhn digits kept", Config{}, `{"orderNo":"4234567890123"}`, `{"orderNo":"4234567890123"}`},
+		// 1520621625025 passes the Luhn check but is a timestamp.
+		{"epoch millis kept", Config{}, `{"SentTimestamp":"1520621625025","t":1520621625025}`, `{"SentTimestamp":"1520621625025","t":1520621625025}`},
+		{"card as a JSON number", Config{}, `{"n":4111111111111111}`, `{"n":"[REDACTED]"}`},
 		{"ignored keys", Config{IgnoredKeys: []string{"email"}}, `{"userEmail":"a@b.c","name":"n"}`,
 			`{"userEmail":"[REDACTED]","name":"n"}`},
 		{"allow list", Config{AllowedKeys: []string{"orderId", "qty"}}, `{"orderId":"o1","qty":2,"address":"street","items":[{"qty":1,"sku":"x"}]}`,
