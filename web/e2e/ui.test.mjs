@@ -237,6 +237,12 @@ describe("trace view", () => {
     await page.getByTestId("critical-path").uncheck();
 
     const wf = page.getByTestId("waterfall");
+    // The waterfall has the focus on load, and "/" jumps to find.
+    await page.reload();
+    await page.getByTestId("waterfall-row").first().waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "waterfall");
+    await page.keyboard.press("/");
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "find");
     await page.getByTestId("waterfall-row").first().click();
     await page.getByRole("button", { name: "Close panel" }).click();
     await wf.focus();
@@ -274,6 +280,17 @@ describe("shell", () => {
     await page.getByTestId("recent-traces").locator("tr").first().waitFor();
     await shot(`overview-${toggled}`);
     await page.getByTestId("theme-toggle").click(); // back to the first theme
+
+    // Without a remembered choice the system's preference decides.
+    const fresh = await browser.context.newPage();
+    await fresh.goto(srv.base + "/alerts");
+    await fresh.evaluate(() => localStorage.removeItem("ariadne.theme"));
+    for (const scheme of ["dark", "light"]) {
+      await fresh.emulateMedia({ colorScheme: scheme });
+      await fresh.reload();
+      assert.equal(await fresh.evaluate(() => document.documentElement.dataset.theme), scheme);
+    }
+    await fresh.close();
   });
 
   it("jumps to a pasted trace id and refreshes on demand", async () => {

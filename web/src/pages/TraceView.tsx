@@ -88,6 +88,17 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
   useEffect(() => {
     performance.mark("ariadne:trace-rendered");
     if (params.has("span")) setScrollTick((t) => t + 1);
+    // Arrow keys work at once; "/" finds from anywhere on the page.
+    wfRef.current?.querySelector<HTMLElement>(".waterfall")?.focus({ preventScroll: true });
+    const slash = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (e.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)) {
+        e.preventDefault();
+        findRef.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", slash);
+    return () => window.removeEventListener("keydown", slash);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
@@ -195,10 +206,6 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
         return;
       case "Escape":
         setPanelOpen(false);
-        return;
-      case "/":
-        e.preventDefault();
-        findRef.current?.focus();
         return;
     }
   };
