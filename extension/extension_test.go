@@ -312,4 +312,3 @@ func TestXRay(t *testing.T) {
 		}
 	}
 }
-
