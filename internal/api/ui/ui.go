@@ -98,13 +98,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("X-Frame-Options", "DENY")
 		hdr.Set("Referrer-Policy", "same-origin")
 	}
-	if compressible(name) && acceptsGzip(r) {
-		hdr.Set("Content-Encoding", "gzip")
+	if compressible(name) {
+		// Caches must key on the encoding whether or not this answer is compressed.
 		hdr.Add("Vary", "Accept-Encoding")
-		if hdr.Get("Content-Type") == "" {
-			hdr.Set("Content-Type", contentType(name))
+		if acceptsGzip(r) {
+			hdr.Set("Content-Encoding", "gzip")
+			if hdr.Get("Content-Type") == "" {
+				hdr.Set("Content-Type", contentType(name))
+			}
+			data = h.gzipped(name, data)
 		}
-		data = h.gzipped(name, data)
 	}
 	// Embedded files have no modification time; hashed names and no-cache
 	// already make revalidation right, so no Last-Modified is sent.

@@ -114,6 +114,9 @@ func TestHandlerGzip(t *testing.T) {
 	if rec.Result().Header.Get("Content-Encoding") != "" {
 		t.Error("gzip sent to a client that did not ask for it")
 	}
+	if rec.Result().Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("Vary = %q on the plain answer, want Accept-Encoding", rec.Result().Header.Get("Vary"))
+	}
 }
 
 // TestBuildIsComplete guards against committing a half-built dist: every

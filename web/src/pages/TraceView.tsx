@@ -69,7 +69,8 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
   const visible = useMemo(() => visibleRows(model, collapsed), [model, collapsed]);
   const [selected, setSelected] = useState<number>(() => {
     const want = params.get("span");
-    return (want ? model.spanRow.get(spanKey(model.traceIds[0] ?? "", want)) : undefined) ?? 0;
+    const found = want ? model.traceIds.map((t) => model.spanRow.get(spanKey(t, want))).find((i) => i !== undefined) : undefined;
+    return found ?? 0;
   });
   const [panelOpen, setPanelOpen] = useState(() => params.has("span"));
   const [scrollTick, setScrollTick] = useState(0);
@@ -135,20 +136,11 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
       }),
     [],
   );
-  const open = useCallback(
-    (row: number) => {
-      setSelected(row);
-      setPanelOpen(true);
-    },
-    [],
-  );
-  const selectFromClick = useCallback(
-    (row: number) => {
-      setSelected(row);
-      setPanelOpen(true);
-    },
-    [],
-  );
+  // A click selects a row and shows its details, as in Jaeger.
+  const open = useCallback((row: number) => {
+    setSelected(row);
+    setPanelOpen(true);
+  }, []);
 
   // Keep ?span= in the URL so that a selected span can be shared.
   useEffect(() => {
@@ -325,7 +317,7 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
           view={view}
           currentMatch={current >= 0 ? matchList[current] : -1}
           scrollTick={scrollTick}
-          onSelect={selectFromClick}
+          onSelect={open}
           onToggle={toggle}
           onOpen={open}
           onKeyDown={onKeyDown}
