@@ -106,3 +106,51 @@ func TestInvalidUTF8(t *testing.T) {
 		t.Errorf("got name %q, attribute %q, message ids %q", got.Name, got.Attributes[0].Value.Str, got.MessageIDs)
 	}
 }
+
+// TestRetentionDuringIngest: DeleteBefore runs on its own connection while
+// the writer commits; neither may fail on the other.
+func TestRetentionDuringIngest(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	g := newGen(4000)
+	done := make(chan error, 1)
+	go func() {
+		var b model.Batch
+		for first := 0; first < 4000; first += 100 {
+			g.batch(&b, first, 100)
+			if err := e.Write(context.Background(), &b); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Write during retention: %v", err)
+			}
+			// Everything before the last trace's start goes.
+			if _, err := e.DeleteBefore(t.Context(), g.traceStart(3999)); err != nil {
+				t.Fatal(err)
+			}
+			r, err := e.SearchTraces(t.Context(), store.TraceQuery{Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Traces) != 1 || r.Traces[0].TraceID != benchTraceID(3999) {
+				t.Fatalf("after retention: %+v", r.Traces)
+			}
+			return
+		default:
+		}
+		if _, err := e.DeleteBefore(t.Context(), g.traceStart(min(i*50, 3000))); err != nil {
+			t.Fatalf("DeleteBefore during ingest: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
