@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
@@ -152,5 +154,25 @@ func TestRetentionDuringIngest(t *testing.T) {
 			t.Fatalf("DeleteBefore during ingest: %v", err)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCloseLeavesNoGoroutines: the writer and everything it started end
+// with Close.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := smallBatch(4)
+	if err := e.Write(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SearchTraces(t.Context(), store.TraceQuery{Service: "svc-4"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
