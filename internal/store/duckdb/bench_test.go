@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -183,7 +184,21 @@ func cpuTime() time.Duration {
 
 // ingest writes the whole generated data set with benchWriters concurrent
 // clients, each write acknowledged only once durable.
-func ingest(b *testing.B, e *Engine, g *gen) {
+// spanBytes is the size of a span's strings and fixed fields, the payload
+// b.SetBytes reports throughput in.
+func spanBytes(s *model.Span) int64 {
+	n := int64(16 + 8 + 8 + 8 + 8 + 2 + len(s.Name) + len(s.Service) + len(s.StatusMessage))
+	for _, a := range s.Attributes {
+		n += int64(len(a.Key) + len(a.Value.Str))
+	}
+	for _, a := range s.ResourceAttributes {
+		n += int64(len(a.Key) + len(a.Value.Str))
+	}
+	return n
+}
+
+func ingest(b *testing.B, e *Engine, g *gen) (payload int64) {
+	var total atomic.Int64
 	reqs := (g.traces + benchTracesPerReq - 1) / benchTracesPerReq
 	var next sync.Mutex
 	cursor := 0
@@ -200,6 +215,11 @@ func ingest(b *testing.B, e *Engine, g *gen) {
 					return
 				}
 				g.batch(&batch, r*benchTracesPerReq, benchTracesPerReq)
+				var n int64
+				for i := range batch.Spans {
+					n += spanBytes(&batch.Spans[i])
+				}
+				total.Add(n)
 				for {
 					err := e.Write(context.Background(), &batch)
 					if err == nil {
@@ -215,6 +235,7 @@ func ingest(b *testing.B, e *Engine, g *gen) {
 		})
 	}
 	wg.Wait()
+	return total.Load()
 }
 
 func errorsIsOverloaded(err error) bool { return errors.Is(err, store.ErrOverloaded) }
@@ -262,9 +283,9 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		b.SetBytes(0)
 		cpu0, wall0 := cpuTime(), time.Now()
-		ingest(b, e, g)
+		payload := ingest(b, e, g)
+		b.SetBytes(payload)
 		cpu, wall := cpuTime()-cpu0, time.Since(wall0)
 		st := e.WriteStats()
 		if err := e.Checkpoint(b.Context()); err != nil {
