@@ -159,7 +159,11 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 		mux.Handle("/api/", api.New(a.store, api.Settings{Logger: a.log.With("component", "api")}).Handler())
 		// Lambda platform signals: the extension's Telemetry API batches and
 		// CloudWatch Logs subscription deliveries.
-		lambdaingest.NewHandler(a.store, lambdaingest.Settings{Logger: a.log.With("component", "lambda")}).Register(mux)
+		lh, err := lambdaingest.NewHandler(a.store, lambdaingest.Settings{Logger: a.log.With("component", "lambda"), Registerer: a.reg})
+		if err != nil {
+			return nil, fmt.Errorf("create Lambda ingest: %w", err)
+		}
+		lh.Register(mux)
 		// The OTLP/HTTP paths are served on the UI port too, so that a single
 		// port is enough behind a proxy.
 		mux.Handle("POST /v1/", recv.HTTPHandler())

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
@@ -43,16 +45,20 @@ type Settings struct {
 	MaxBodyBytes int64
 	// RetryAfter is announced with 429 and 503 answers. Default 1s.
 	RetryAfter time.Duration
+	// Registerer receives the handlers' metrics; nil keeps them private.
+	Registerer prometheus.Registerer
 }
 
 // Handler serves the two ingest endpoints.
 type Handler struct {
 	w   Writer
 	set Settings
+	m   *metrics
 }
 
-// NewHandler returns the handlers writing to w.
-func NewHandler(w Writer, s Settings) *Handler {
+// NewHandler returns the handlers writing to w. It fails only when the
+// metrics cannot be registered.
+func NewHandler(w Writer, s Settings) (*Handler, error) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -72,7 +78,14 @@ func NewHandler(w Writer, s Settings) *Handler {
 	if s.RetryAfter <= 0 {
 		s.RetryAfter = time.Second
 	}
-	return &Handler{w: w, set: s}
+	if s.Registerer == nil {
+		s.Registerer = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(s.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{w: w, set: s, m: m}, nil
 }
 
 // Register mounts both endpoints on mux.
@@ -85,15 +98,16 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // API events. The function is named by the X-Ariadne-Function header (the
 // extension sets it) or a platform.initStart event in the batch.
 func (h *Handler) Telemetry() http.Handler {
-	return h.post(func(r *http.Request, body []byte) (any, *model.Batch, error) {
+	return h.post("telemetry", func(r *http.Request, body []byte) (any, *model.Batch, int, error) {
 		meta := Meta{Function: r.Header.Get(HeaderFunction), Version: r.Header.Get(HeaderVersion)}
 		if d, err := strconv.ParseInt(r.Header.Get(HeaderDropped), 10, 64); err == nil && d > 0 {
 			// The extension's buffer overflowed at some point; say so once
 			// per delivery so an operator can size it.
+			h.m.dropped.Inc()
 			h.set.Logger.Warn("lambda extension dropped telemetry events", "function", meta.Function, "dropped_total", d)
 		}
 		b, st, err := ParseTelemetry(body, meta, h.set.Limits)
-		return st, b, err
+		return st, b, st.Events, err
 	})
 }
 
@@ -102,10 +116,10 @@ func (h *Handler) Telemetry() http.Handler {
 // endpoint delivery, or the decoded payload). ?function= overrides the name
 // taken from the log group.
 func (h *Handler) CloudWatchLogs() http.Handler {
-	return h.post(func(r *http.Request, body []byte) (any, *model.Batch, error) {
+	return h.post("cloudwatch-logs", func(r *http.Request, body []byte) (any, *model.Batch, int, error) {
 		res, err := ParseCloudWatch(body, Meta{Function: r.URL.Query().Get("function")}, h.set.Limits)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if res.FirehoseRequestID != "" || r.Header.Get("X-Amz-Firehose-Request-Id") != "" {
 			id := res.FirehoseRequestID
@@ -113,37 +127,42 @@ func (h *Handler) CloudWatchLogs() http.Handler {
 				id = r.Header.Get("X-Amz-Firehose-Request-Id")
 			}
 			// Firehose wants its request id echoed.
-			return map[string]any{"requestId": id, "timestamp": time.Now().UnixMilli()}, res.Batch, nil
+			return map[string]any{"requestId": id, "timestamp": time.Now().UnixMilli()}, res.Batch, res.Stats.Events, nil
 		}
-		return res.Stats, res.Batch, nil
+		return res.Stats, res.Batch, res.Stats.Events, nil
 	})
 }
 
-type parseFunc func(r *http.Request, body []byte) (answer any, b *model.Batch, err error)
+type parseFunc func(r *http.Request, body []byte) (answer any, b *model.Batch, events int, err error)
 
-func (h *Handler) post(parse parseFunc) http.Handler {
+func (h *Handler) post(endpoint string, parse parseFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			h.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("method %s not allowed on %s; use POST", r.Method, r.URL.Path))
+			h.m.deliveries.WithLabelValues(endpoint, "method_not_allowed").Inc()
 			return
 		}
 		body, err := h.readBody(w, r)
 		if err != nil {
-			h.failErr(w, r, err)
+			h.m.deliveries.WithLabelValues(endpoint, h.failErr(w, r, err)).Inc()
 			return
 		}
-		answer, b, err := parse(r, body)
+		answer, b, events, err := parse(r, body)
 		if err != nil {
-			h.failErr(w, r, err)
+			h.m.deliveries.WithLabelValues(endpoint, h.failErr(w, r, err)).Inc()
 			return
 		}
 		if b != nil && b.Len() > 0 {
 			if err := h.w.Write(r.Context(), b); err != nil {
-				h.failErr(w, r, storeError{err})
+				h.m.deliveries.WithLabelValues(endpoint, h.failErr(w, r, storeError{err})).Inc()
 				return
 			}
+			h.m.rows.WithLabelValues(endpoint, "invocations").Add(float64(len(b.Invocations)))
+			h.m.rows.WithLabelValues(endpoint, "logs").Add(float64(len(b.Logs)))
 		}
+		h.m.events.WithLabelValues(endpoint).Add(float64(events))
+		h.m.deliveries.WithLabelValues(endpoint, "ok").Inc()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(answer)
 	})
@@ -173,31 +192,33 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 
 // failErr classifies err once: store overload and unavailability are
 // retryable (429/503 with Retry-After), sizes 413, the rest the sender's
-// fault (400).
-func (h *Handler) failErr(w http.ResponseWriter, r *http.Request, err error) {
+// fault (400). It returns the error code, for metrics.
+func (h *Handler) failErr(w http.ResponseWriter, r *http.Request, err error) string {
 	retry := strconv.Itoa(max(1, int(h.set.RetryAfter.Round(time.Second).Seconds())))
+	var (
+		status    int
+		code, msg string
+	)
 	switch {
 	case errors.Is(err, store.ErrOverloaded):
 		w.Header().Set("Retry-After", retry)
-		h.fail(w, http.StatusTooManyRequests, "overloaded", "the store is overloaded; retry later")
+		status, code, msg = http.StatusTooManyRequests, "overloaded", "the store is overloaded; retry later"
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", retry)
-		h.fail(w, http.StatusServiceUnavailable, "unavailable", "the store is unavailable; retry later")
+		status, code, msg = http.StatusServiceUnavailable, "unavailable", "the store is unavailable; retry later"
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads the answer.
-		h.fail(w, 499, "canceled", "request canceled")
+		status, code, msg = 499, "canceled", "request canceled"
 	case errors.Is(err, ErrTooLarge):
-		h.fail(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-	case errors.Is(err, store.ErrInvalid):
-		h.fail(w, http.StatusBadRequest, "invalid_argument", err.Error())
+		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", err.Error()
+	case isStoreFailure(err) && !errors.Is(err, store.ErrInvalid):
+		h.set.Logger.Error("write lambda delivery", "path", r.URL.Path, "err", err)
+		status, code, msg = http.StatusInternalServerError, "internal", "internal error"
 	default:
-		if isStoreFailure(err) {
-			h.set.Logger.Error("write lambda delivery", "path", r.URL.Path, "err", err)
-			h.fail(w, http.StatusInternalServerError, "internal", "internal error")
-			return
-		}
-		h.fail(w, http.StatusBadRequest, "invalid_argument", err.Error())
+		status, code, msg = http.StatusBadRequest, "invalid_argument", err.Error()
 	}
+	h.fail(w, status, code, msg)
+	return code
 }
 
 // storeError marks errors the store returned (anything not ours to blame

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
@@ -334,7 +337,11 @@ func TestHandlers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &fakeWriter{err: tc.storeErr}
 			mux := http.NewServeMux()
-			NewHandler(w, Settings{MaxBodyBytes: 1 << 20}).Register(mux)
+			h, err := NewHandler(w, Settings{MaxBodyBytes: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Register(mux)
 			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
 			req.Header.Set(HeaderFunction, "fn")
 			if tc.encoding != "" {
@@ -405,4 +412,35 @@ func FuzzParseCloudWatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h, err := NewHandler(&fakeWriter{}, Settings{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewHandler(&fakeWriter{}, Settings{Registerer: reg}); err == nil {
+		t.Error("a second handler on one registry registered its metrics")
+	}
+	tel, _ := os.ReadFile("testdata/telemetry/status-ok.json")
+	for _, body := range []string{string(tel), "{"} {
+		req := httptest.NewRequest("POST", PathTelemetry, strings.NewReader(body))
+		req.Header.Set(HeaderDropped, "3")
+		h.Telemetry().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	for _, tc := range []struct {
+		c    prometheus.Collector
+		want float64
+	}{
+		{h.m.deliveries.WithLabelValues("telemetry", "ok"), 1},
+		{h.m.deliveries.WithLabelValues("telemetry", "invalid_argument"), 1},
+		{h.m.events.WithLabelValues("telemetry"), 3},
+		{h.m.rows.WithLabelValues("telemetry", "invocations"), 1},
+		{h.m.dropped, 2},
+	} {
+		if got := testutil.ToFloat64(tc.c); got != tc.want {
+			t.Errorf("%v = %v, want %v", tc.c, got, tc.want)
+		}
+	}
 }
