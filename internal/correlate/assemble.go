@@ -192,6 +192,11 @@ func edges(pairs []pair, byID map[spanKey]*model.Span) []Edge {
 			}
 		}
 	}
+	// A link to a span that is not stored (an X-Ray parent that AWS put
+	// in AWSTraceHeader, a producer that was not sampled) says nothing
+	// about the hop: no producer, no id, no lag. Its trace still shows,
+	// as missing.
+	out = slices.DeleteFunc(out, func(e Edge) bool { return len(e.Keys) == 0 && !e.LagKnown })
 	slices.SortFunc(out, func(a, b Edge) int {
 		if c := cmp.Compare(a.ConsumerStart, b.ConsumerStart); c != 0 {
 			return c

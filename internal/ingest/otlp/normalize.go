@@ -39,6 +39,8 @@ const (
 	keyAWSRequestID        = "aws.request_id"
 	keyRPCMethod           = "rpc.method"
 	keyRPCService          = "rpc.service"
+	keyAWSS3Bucket         = "aws.s3.bucket"
+	keyFaasDocCollection   = "faas.document.collection"
 	keyHTTPRequestMethod   = "http.request.method"
 	keyHTTPMethod          = "http.method"
 	keyHTTPRoute           = "http.route"
@@ -334,6 +336,12 @@ func (n *normalizer) finish(sp *model.Span, res *resource) {
 			sp.Destination = v.Str
 		case keyMessagingDest:
 			if v.Type == model.TypeString {
+				destOld = v.Str
+			}
+		case keyAWSS3Bucket, keyFaasDocCollection:
+			// An object event's channel is its bucket (S3 calls and
+			// triggers name no messaging destination).
+			if destOld == "" {
 				destOld = v.Str
 			}
 		case keyMessagingMessageID:
