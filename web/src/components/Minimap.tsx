@@ -34,13 +34,15 @@ export function Minimap({ model, view, onView }: Props) {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, width, H);
     const rows = model.rows;
-    const rowH = Math.max(1, H / rows.length);
+    // Small traces get thin lines too, stacked from the top.
+    const rowH = Math.min(5, Math.max(1, H / rows.length));
+    const yOf = (i: number) => (rows.length * rowH <= H ? i * rowH + 2 : Math.floor((i / rows.length) * H));
     for (const r of rows) {
       if (r.kind !== "span") continue;
       const x0 = (r.offset / dur) * width;
       const w = Math.max(1, (r.span.durationNs / dur) * width);
       g.fillStyle = r.error ? "#e5484d" : serviceColor(r.span.service);
-      g.fillRect(x0, Math.floor((r.index / rows.length) * H), w, Math.ceil(rowH));
+      g.fillRect(x0, yOf(r.index), w, Math.ceil(rowH) - (rowH > 2 ? 1 : 0));
     }
   }, [model, width, dur]);
 

@@ -80,10 +80,10 @@ export function Waterfall(p: Props) {
   const [v0, v1] = p.view;
   const span = Math.max(1, v1 - v0);
   // Ticks on round offsets inside the window; the last label would run off
-  // the right edge, so ticks stop at 94%.
+  // the right edge, so ticks stop at 88%.
   const step = niceTicks(span, 8)[1] ?? span;
   const ticks: number[] = [];
-  for (let t = Math.ceil(v0 / step) * step; t <= v0 + span * 0.94; t += step) ticks.push(t);
+  for (let t = Math.ceil(v0 / step) * step; t <= v0 + span * 0.88; t += step) ticks.push(t);
   const pct = (ns: number) => ((ns - v0) / span) * 100;
   const guideLeft = (t: number) => `calc(${namePct}% + ${pct(t) / 100} * (100% - ${namePct}%))`;
 
