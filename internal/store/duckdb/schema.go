@@ -72,15 +72,9 @@ func quoteIdent(s string) string { return `"` + s + `"` }
 type scratch struct {
 	lists [8][]any
 	buf   []byte
-	// resCache maps the first element of a resource attribute slice to
-	// its encoding. Batches stay alive for the whole commit, so an address
-	// cannot be reused with other content before reset clears the cache.
-	resCache map[resKey]any
-}
-
-type resKey struct {
-	first *model.Attr
-	n     int
+	// resCache maps resource encodings to their boxed value, so spans of
+	// one resource share one string per commit; reset clears it.
+	resCache map[string]any
 }
 
 // reset forgets what is only valid during one commit.
@@ -90,16 +84,16 @@ func (sc *scratch) resource(a model.Attributes) any {
 	if len(a) == 0 {
 		return nil
 	}
-	k := resKey{&a[0], len(a)}
-	if v, ok := sc.resCache[k]; ok {
+	sc.buf = appendResourceJSON(sc.buf[:0], a)
+	if v, ok := sc.resCache[string(sc.buf)]; ok { // no allocation for the lookup
 		return v
 	}
-	sc.buf = appendResourceJSON(sc.buf[:0], a)
-	var v any = string(sc.buf)
+	s := string(sc.buf)
+	var v any = s
 	if sc.resCache == nil {
-		sc.resCache = make(map[resKey]any)
+		sc.resCache = make(map[string]any)
 	}
-	sc.resCache[k] = v
+	sc.resCache[s] = v
 	return v
 }
 
@@ -425,8 +419,6 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 }
 
 // resourceCol stores resource attributes as one JSON text (codec.go).
-// Spans of one request share their resource, so the encoding is cached
-// per slice for the duration of one commit (sc.resCache).
 func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
 	return column[T]{
 		name: "resource_attributes", typ: "VARCHAR",
