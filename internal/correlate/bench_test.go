@@ -211,3 +211,37 @@ func BenchmarkJoin(b *testing.B) {
 	b.ReportMetric(float64(b.N)/secs, "tx/s")
 	b.ReportMetric(float64(d.spans), "store-spans")
 }
+
+// BenchmarkJoinBulk places 1,000 random traces in their transactions with
+// one bulk walk (Components): the rate at which refs can be joined when
+// the work is batched, as ingest batches its writes.
+func BenchmarkJoinBulk(b *testing.B) {
+	d := buildBench(b)
+	c := correlate.New(d.eng, correlate.Settings{})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	const seeds = 1000
+	b.ReportAllocs()
+	b.ResetTimer()
+	joined := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ids := make([]model.TraceID, seeds)
+		for j := range ids {
+			ids[j] = d.entries[r.IntN(len(d.entries))]
+		}
+		b.StartTimer()
+		groups, trunc, err := c.Components(ctx, ids)
+		if err != nil || trunc {
+			b.Fatal(err, trunc)
+		}
+		for _, g := range groups {
+			if len(g) != 3 {
+				b.Fatalf("group of %d traces, want 3", len(g))
+			}
+		}
+		joined += 4 * len(groups) // each chain has 4 refs
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(joined)/b.Elapsed().Seconds(), "refs/s")
+}

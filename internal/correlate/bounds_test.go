@@ -143,6 +143,19 @@ func TestBoundsAndPairing(t *testing.T) {
 			}
 		})
 	}
+	// The bulk form: seeds in four transactions, two of them twice.
+	groups, trunc, err := correlate.New(eng, correlate.Settings{}).Components(t.Context(),
+		[]model.TraceID{tid(100), tid(5), tid(107), tid(201), tid(1), tid(999)})
+	if err != nil || trunc {
+		t.Fatalf("Components: %v, truncated %v", err, trunc)
+	}
+	var sizes []int
+	for _, g := range groups {
+		sizes = append(sizes, len(g))
+	}
+	if !slices.Equal(sizes, []int{8, 31, 2, 1}) || groups[0][0] != tid(100) || groups[0][1] != tid(107) || groups[1][0] != tid(5) || groups[1][1] != tid(1) {
+		t.Errorf("Components: sizes %v, groups %v", sizes, groups)
+	}
 	if _, err := correlate.New(eng, correlate.Settings{}).Transaction(t.Context(), tid(999)); !correlate.IsNotFound(err) {
 		t.Errorf("unknown trace: %v, want not found", err)
 	}

@@ -196,7 +196,7 @@ var ErrNotFound = store.ErrNotFound
 // Transaction builds the transaction containing trace id. It returns an
 // error wrapping store.ErrNotFound when the trace has neither spans nor refs.
 func (c *Correlator) Transaction(ctx context.Context, id model.TraceID) (*Transaction, error) {
-	g, err := c.walk(ctx, []model.TraceID{id})
+	g, err := c.walk(ctx, []model.TraceID{id}, c.limits())
 	if err != nil {
 		return nil, fmt.Errorf("build transaction of %s: %w", id, err)
 	}
@@ -244,10 +244,19 @@ type pair struct {
 	edge     bool // from is a producer
 }
 
+// limits bound one walk.
+type limits struct{ traces, depth, refs int }
+
+func (c *Correlator) limits() limits {
+	return limits{c.set.MaxTraces, c.set.MaxDepth, c.set.MaxRefs}
+}
+
 // walk is the breadth-first search: refs of the traces found so far →
-// keys → refs of those keys → traces paired with a trace of the component
-// → … until nothing new turns up or a bound is hit.
-func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, error) {
+// keys → refs of those keys → traces paired with a trace found so far →
+// … until nothing new turns up or a bound is hit. Each step is two
+// batched, indexed lookups whatever the number of traces in the frontier,
+// so a walk from many seeds costs about as many queries as one from one.
+func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID, lim limits) (*graph, error) {
 	g := &graph{depth: map[model.TraceID]int{}}
 	for _, s := range seeds {
 		g.add(s, 0)
@@ -256,8 +265,9 @@ func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, e
 	keysSeen := map[string]struct{}{}
 	refSeen := map[refID]struct{}{}
 	byKey := map[string][]model.MessageRef{}
+	pairsByKey := map[string][]pair{}
 	for depth := 1; len(frontier) > 0; depth++ {
-		budget := c.set.MaxRefs - len(g.refs)
+		budget := lim.refs - len(g.refs)
 		if budget <= 0 {
 			g.truncate("max refs")
 			break
@@ -279,11 +289,11 @@ func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, e
 		if len(keys) == 0 {
 			break
 		}
-		if depth > c.set.MaxDepth {
+		if depth > lim.depth {
 			g.truncate("max depth")
 			break
 		}
-		budget = c.set.MaxRefs - len(g.refs)
+		budget = lim.refs - len(g.refs)
 		if budget <= 0 {
 			g.truncate("max refs")
 			break
@@ -306,22 +316,23 @@ func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, e
 			byKey[r.Key] = append(byKey[r.Key], r)
 			changed[r.Key] = struct{}{}
 		}
+		var fresh []pair
 		for k := range changed {
-			g.pairs = slices.DeleteFunc(g.pairs, func(p pair) bool { return p.from.Key == k })
-			g.pairs = append(g.pairs, pairKey(byKey[k])...)
+			pairsByKey[k] = pairKey(byKey[k])
+			fresh = append(fresh, pairsByKey[k]...)
 		}
-		// Close over the pairs: a trace joins when it is paired with a
+		// Close over the new pairs: a trace joins when it is paired with a
 		// member, which may itself have joined in this round.
 		before := len(g.order)
 		for grown := true; grown; {
 			grown = false
-			for _, p := range g.pairs {
+			for _, p := range fresh {
 				_, inFrom := g.depth[p.from.TraceID]
 				_, inTo := g.depth[p.to.TraceID]
 				if inFrom == inTo {
 					continue
 				}
-				if len(g.order) >= c.set.MaxTraces {
+				if len(g.order) >= lim.traces {
 					g.truncate("max traces")
 					break
 				}
@@ -336,12 +347,81 @@ func (c *Correlator) walk(ctx context.Context, seeds []model.TraceID) (*graph, e
 		frontier = slices.Clone(g.order[before:])
 	}
 	// Keep only pairs inside the component (a cut walk leaves some out).
-	g.pairs = slices.DeleteFunc(g.pairs, func(p pair) bool {
-		_, a := g.depth[p.from.TraceID]
-		_, b := g.depth[p.to.TraceID]
-		return !a || !b
+	for _, ps := range pairsByKey {
+		for _, p := range ps {
+			_, a := g.depth[p.from.TraceID]
+			_, b := g.depth[p.to.TraceID]
+			if a && b {
+				g.pairs = append(g.pairs, p)
+			}
+		}
+	}
+	slices.SortFunc(g.pairs, func(a, b pair) int {
+		if c := compareRefTime(a.to, b.to); c != 0 {
+			return c
+		}
+		return strings.Compare(a.from.Key, b.from.Key)
 	})
 	return g, nil
+}
+
+// Components groups traces into transactions without reading their spans:
+// one walk from all seeds at once, then a union of the pairs found. It is
+// the bulk form of Transaction — what a search, a detector or a sampler
+// that must place every new trace in its transaction would call — and
+// returns, for each group of seeds sharing a transaction, the transaction's
+// trace ids (seeds first, in the order given). Bounds scale with the seed
+// count, up to store.MaxCorrelationRows refs.
+func (c *Correlator) Components(ctx context.Context, seeds []model.TraceID) ([][]model.TraceID, bool, error) {
+	n := max(1, len(seeds))
+	lim := c.limits()
+	lim.traces = min(lim.traces*n, store.MaxCorrelationRows)
+	lim.refs = min(lim.refs*n, store.MaxCorrelationRows)
+	g, err := c.walk(ctx, seeds, lim)
+	if err != nil {
+		return nil, false, fmt.Errorf("group traces into transactions: %w", err)
+	}
+	parent := map[model.TraceID]model.TraceID{}
+	var find func(model.TraceID) model.TraceID
+	find = func(x model.TraceID) model.TraceID {
+		p, ok := parent[x]
+		if !ok || p == x {
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	for _, p := range g.pairs {
+		a, b := find(p.from.TraceID), find(p.to.TraceID)
+		if a != b {
+			parent[a] = b
+		}
+	}
+	groups := map[model.TraceID]int{}
+	placed := map[model.TraceID]bool{}
+	var out [][]model.TraceID
+	add := func(id model.TraceID) {
+		if placed[id] {
+			return
+		}
+		placed[id] = true
+		r := find(id)
+		i, ok := groups[r]
+		if !ok {
+			i = len(out)
+			groups[r] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], id)
+	}
+	for _, s := range seeds {
+		add(s)
+	}
+	for _, id := range g.order {
+		add(id)
+	}
+	return out, len(g.reasons) > 0, nil
 }
 
 type refID struct {
