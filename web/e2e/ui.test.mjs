@@ -207,6 +207,7 @@ describe("trace view", () => {
     assert.match(payload, /\{\n {2}"orderId": "ord-\d+",\n/, "request payload pretty-printed");
     assert.match(await page.getByTestId("panel-response-payload").textContent(), /"status": "accepted"/);
     assert.match(new URL(page.url()).searchParams.get("span") ?? "", /^[0-9a-f]{16}$/);
+    assert.match(await page.getByTestId("invocations").textContent(), /checkout-api · ok/);
     await shot("trace");
     assert.ok(timings.trace < PAGE_BUDGET_MS, `trace took ${timings.trace} ms`);
   });
@@ -230,6 +231,11 @@ describe("trace view", () => {
     await page.getByTestId("find").press("Enter");
     await page.locator(".wf-row.match.current").waitFor();
     assert.match(await page.locator(".wf-row.match.current").textContent(), /DynamoDB\.PutItem/);
+
+    await page.getByTestId("show-logs").uncheck();
+    assert.equal(await page.getByTestId("waterfall-log").count(), 0, "logs hidden");
+    await page.getByTestId("show-logs").check();
+    assert.ok((await page.getByTestId("waterfall-log").count()) > 0, "logs shown again");
 
     await page.getByTestId("critical-path").check();
     assert.ok((await page.locator(".wf-row.off-path").count()) >= 1, "rows off the critical path are dimmed");

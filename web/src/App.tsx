@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { TimeRangePicker } from "./components/TimeRangePicker";
 import { RefreshContext } from "./lib/refresh";
 import { useTheme } from "./lib/theme";
@@ -96,47 +97,49 @@ export function App() {
   const [tick, setTick] = useState(0);
   return (
     <RefreshContext.Provider value={tick}>
-    <div className="app">
-      <header className="topbar">
-        <NavLink to={{ pathname: "/", search: range }} className="brand" aria-label="Ariadne home">
-          <img src="/favicon.svg" width={22} height={22} alt="" />
-          Ariadne
-        </NavLink>
-        <nav className="nav" aria-label="Main">
-          {PAGES.map((p) => (
-            <NavLink key={p.path} to={{ pathname: p.path, search: range }} end={p.path === "/"} data-testid={"nav-" + p.label}>
-              {p.label}
-              {p.soon && <span className="soon">soon</span>}
-            </NavLink>
-          ))}
-        </nav>
-        <span className="spacer" />
-        <GotoTrace />
-        {current?.ranged && <TimeRangePicker />}
-        {current?.ranged && (
-          <button onClick={() => setTick((t) => t + 1)} title="Load fresh data" aria-label="Refresh" data-testid="refresh">
-            ⟳
+      <div className="app">
+        <header className="topbar">
+          <NavLink to={{ pathname: "/", search: range }} className="brand" aria-label="Ariadne home">
+            <img src="/favicon.svg" width={22} height={22} alt="" />
+            Ariadne
+          </NavLink>
+          <nav className="nav" aria-label="Main">
+            {PAGES.map((p) => (
+              <NavLink key={p.path} to={{ pathname: p.path, search: range }} end={p.path === "/"} data-testid={"nav-" + p.label}>
+                {p.label}
+                {p.soon && <span className="soon">soon</span>}
+              </NavLink>
+            ))}
+          </nav>
+          <span className="spacer" />
+          <GotoTrace />
+          {current?.ranged && <TimeRangePicker />}
+          {current?.ranged && (
+            <button onClick={() => setTick((t) => t + 1)} title="Load fresh data" aria-label="Refresh" data-testid="refresh">
+              ⟳
+            </button>
+          )}
+          <button
+            onClick={toggleTheme}
+            data-testid="theme-toggle"
+            title={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
+            aria-label="Toggle theme"
+          >
+            {theme === "dark" ? "☀" : "☾"}
           </button>
-        )}
-        <button
-          onClick={toggleTheme}
-          data-testid="theme-toggle"
-          title={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
-          aria-label="Toggle theme"
-        >
-          {theme === "dark" ? "☀" : "☾"}
-        </button>
-      </header>
-      <main className="main">
-        <Routes>
-          {PAGES.map((p) => (
-            <Route key={p.path} path={p.path} element={p.element} />
-          ))}
-          <Route path="/trace/:traceId" element={<TraceViewPage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
-      </main>
-    </div>
+        </header>
+        <main className="main">
+          <ErrorBoundary resetKey={loc.pathname}>
+            <Routes>
+              {PAGES.map((p) => (
+                <Route key={p.path} path={p.path} element={p.element} />
+              ))}
+              <Route path="/trace/:traceId" element={<TraceViewPage />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Routes>
+          </ErrorBoundary>
+        </main>
+      </div>
     </RefreshContext.Provider>
   );
 }

@@ -119,6 +119,7 @@ describe("collapse and find", () => {
     expect(label(m, visibleRows(m, new Set([1])))).toEqual(["root", "  a", "  b", "    log:charged ord-42"]);
     expect(label(m, visibleRows(m, new Set([0])))).toEqual(["root"]);
     expect(visibleRows(m, new Set()).length).toBe(5);
+    expect(label(m, visibleRows(m, new Set(), false))).toEqual(["root", "  a", "    a1", "  b"]);
   });
 
   it("reveals a row by expanding its ancestors", () => {

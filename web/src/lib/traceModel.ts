@@ -273,13 +273,16 @@ function nameOf(it: Item): string {
   return "span" in it ? it.span.name : "";
 }
 
-/** Indices of the rows shown when the spans at `collapsed` (row indices) are collapsed. */
-export function visibleRows(model: TraceModel, collapsed: ReadonlySet<number>): number[] {
+/**
+ * Indices of the rows shown when the spans at `collapsed` (row indices) are
+ * collapsed; log rows are left out when logs is false.
+ */
+export function visibleRows(model: TraceModel, collapsed: ReadonlySet<number>, logs = true): number[] {
   const out: number[] = [];
   const rows = model.rows;
   let i = 0;
   while (i < rows.length) {
-    out.push(i);
+    if (logs || rows[i].kind === "span") out.push(i);
     i = collapsed.has(i) ? rows[i].end : i + 1;
   }
   return out;

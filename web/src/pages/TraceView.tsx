@@ -16,6 +16,7 @@ import {
   visibleRows,
 } from "../lib/traceModel";
 import type { TraceResponse } from "../lib/types";
+import { mergeInvocations } from "../lib/invocations";
 import { useApi } from "../lib/useApi";
 
 /** What the end-to-end benchmark reads: time spent in each phase, ms. */
@@ -66,7 +67,9 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
   const [params, setParams] = useSearchParams();
   const location = useLocation();
   const [collapsed, setCollapsed] = useState<Set<number>>(() => new Set());
-  const visible = useMemo(() => visibleRows(model, collapsed), [model, collapsed]);
+  const [showLogs, setShowLogs] = useState(true);
+  const visible = useMemo(() => visibleRows(model, collapsed, showLogs), [model, collapsed, showLogs]);
+  const invocations = useMemo(() => mergeInvocations(data.invocations), [data]);
   const [selected, setSelected] = useState<number>(() => {
     const want = params.get("span");
     const found = want ? model.traceIds.map((t) => model.spanRow.get(spanKey(t, want))).find((i) => i !== undefined) : undefined;
@@ -251,6 +254,38 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
           </span>
         ))}
       </div>
+      {invocations.length > 0 && (
+        <div className="invocations" data-testid="invocations">
+          <span className="muted">Invocations</span>
+          {invocations.map((v) => {
+            const row =
+              (v.spanId ? model.spanRow.get(spanKey(v.traceId, v.spanId)) : undefined) ??
+              model.rows.find((r) => r.kind === "span" && r.span.invocationId === v.requestId)?.index;
+            const bad = v.status !== "ok" && v.status !== "";
+            return (
+              <button
+                key={v.requestId || v.start}
+                className={"inv-chip" + (bad ? " error" : "")}
+                disabled={row === undefined}
+                onClick={() => {
+                  if (row === undefined) return;
+                  setCollapsed((c) => reveal(model, c, row));
+                  select(row);
+                  setPanelOpen(true);
+                }}
+                title={`request id ${v.requestId} · from ${v.source}`}
+              >
+                <span className="svc-dot" style={{ background: serviceColor(v.function) }} />
+                {v.function} · <b>{v.status || "?"}</b>
+                {v.durationNs > 0 && <> · {formatDuration(v.durationNs)}</>}
+                {v.coldStart && <> · cold start{v.initDurationNs > 0 && ` (init ${formatDuration(v.initDurationNs)})`}</>}
+                {v.memoryMb > 0 && <> · {v.maxMemoryMb > 0 ? `${v.maxMemoryMb}/` : ""}{v.memoryMb} MB</>}
+                {v.attempt > 1 && <> · attempt {v.attempt}</>}
+              </button>
+            );
+          })}
+        </div>
+      )}
       <div className="toolbar">
         <input
           ref={findRef}
@@ -282,6 +317,10 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
             Reset zoom
           </button>
         )}
+        <label className="check" title="Show log records on the timeline">
+          <input type="checkbox" data-testid="show-logs" checked={showLogs} onChange={(e) => setShowLogs(e.target.checked)} />
+          Logs
+        </label>
         <label className="check" title="Highlight the spans that determined the trace's duration">
           <input
             type="checkbox"
@@ -326,7 +365,7 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
           <SpanPanel
             model={model}
             row={selRow}
-            invocations={data.invocations}
+            invocations={invocations}
             onClose={() => setPanelOpen(false)}
             onZoom={(from, to) => {
               const pad = (to - from) * 0.05;
