@@ -178,6 +178,13 @@ describe("search", () => {
     );
     const page2 = await page.locator('[data-testid="result-row"] td:last-child').allTextContents();
     assert.equal(page2.filter((id) => page1.includes(id)).length, 0, "pages overlap");
+
+    // Quick filters write the URL like the form does.
+    await page.getByTestId("quick-filters").getByRole("button", { name: "Cold starts" }).click();
+    await page.waitForFunction(() => new URLSearchParams(location.search).get("attr.faas.coldstart") === "true");
+    assert.ok(!new URL(page.url()).searchParams.has("cursor"), "a new filter starts at the first page");
+    await page.locator('[data-testid="results"][aria-busy="false"]').waitFor();
+    assert.equal(await page.getByTestId("attr-chip").textContent(), "faas.coldstart=true×");
     assert.ok(first.length > 0);
   });
 });

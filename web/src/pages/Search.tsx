@@ -5,7 +5,15 @@ import { ScatterPlot } from "../components/ScatterPlot";
 import { api } from "../lib/api";
 import { serviceColor } from "../lib/colors";
 import { formatAge, formatDateTime, formatDuration } from "../lib/format";
-import { LIMITS, type SearchQuery, checkDuration, parseSearch, searchToAPI, searchToURL } from "../lib/searchQuery";
+import {
+  LIMITS,
+  type SearchQuery,
+  checkDuration,
+  emptyQuery,
+  parseSearch,
+  searchToAPI,
+  searchToURL,
+} from "../lib/searchQuery";
 import { resolveRange, toApiRange } from "../lib/timeRange";
 import type { TraceSummary } from "../lib/types";
 import { useRefreshTick } from "../lib/refresh";
@@ -213,6 +221,30 @@ export function SearchPage() {
         {(minErr || maxErr) && <span className="hint error-text">{minErr || maxErr}</span>}
       </form>
 
+      <div className="quick" data-testid="quick-filters">
+        <span className="muted">Quick:</span>
+        <button className="pill" onClick={() => go({ ...query, cursor: "", errorOnly: true })}>
+          Errors
+        </button>
+        <button
+          className="pill"
+          onClick={() =>
+            go({
+              ...query,
+              cursor: "",
+              attrs: [...query.attrs.filter(([k]) => k !== "faas.coldstart"), ["faas.coldstart", "true"]],
+            })
+          }
+        >
+          Cold starts
+        </button>
+        <button className="pill" onClick={() => go({ ...query, cursor: "", minDuration: "1s" })}>
+          Slower than 1 s
+        </button>
+        <button className="pill" onClick={() => go({ ...emptyQuery(query.range), limit: query.limit })}>
+          Clear filters
+        </button>
+      </div>
       {res.error && <div className="banner error">Search failed: {res.error.message}</div>}
       {res.data && (
         <>
