@@ -19,11 +19,12 @@ var _ store.InvocationReader = (*Engine)(nil)
 // invocations, newest first by the earliest start any of their rows has
 // (keyset on (start, request_id)), then every row of those ids, merged in
 // Go (package invocation) and filtered by the record-level conditions. A
-// selective filter may need several chunks; at most invScanGroups request
+// selective filter may need several chunks (growing up to invMaxChunk,
+// and SQL first drops invocations that cannot match); at most invScanGroups request
 // ids are looked at per call, after which the page ends early with a cursor
 // so the client continues where the scan stopped.
 const (
-	invChunk      = 256
+	invMaxChunk   = 4096
 	invScanGroups = 20_000
 	// invRowSlack widens the row fetch around a chunk's starts: rows of one
 	// invocation (start marker, platform start, SDK span) lie within its
@@ -47,8 +48,11 @@ func (e *Engine) Invocations(ctx context.Context, q store.InvocationQuery) ([]mo
 	}
 	out := []model.Invocation{}
 	scanned := 0
+	// The first chunk is about a page; later ones grow, for filters that
+	// SQL cannot decide.
+	chunk := max(limit+1, 64)
 	for {
-		keys, err := e.invocationKeys(ctx, q, cur, invChunk)
+		keys, err := e.invocationKeys(ctx, q, cur, chunk)
 		if err != nil {
 			return nil, "", unavailable("list invocations", err)
 		}
@@ -67,16 +71,17 @@ func (e *Engine) Invocations(ctx context.Context, q store.InvocationQuery) ([]mo
 			}
 			out = append(out, rec)
 			if len(out) == limit {
-				if i == len(keys)-1 && len(keys) < invChunk {
+				if i == len(keys)-1 && len(keys) < chunk {
 					return out, "", nil // nothing after this one
 				}
 				return out, encodeInvCursor(k), nil
 			}
 		}
 		scanned += len(keys)
-		if len(keys) < invChunk {
+		if len(keys) < chunk {
 			return out, "", nil
 		}
+		chunk = min(chunk*4, invMaxChunk)
 		if scanned >= invScanGroups {
 			return out, encodeInvCursor(*cur), nil
 		}
@@ -122,6 +127,31 @@ func (e *Engine) invocationKeys(ctx context.Context, q store.InvocationQuery, cu
 	if q.Function != "" {
 		having = append(having, "bool_or(function = ?)")
 		args = append(args, q.Function)
+	}
+	// Necessary conditions on the rows for the merged record to match, so
+	// that a selective filter skips most invocations in SQL: a merged
+	// status comes from some row with that status, except a timeout, which
+	// may also come from a start marker past its deadline; a cold start
+	// from some row saying so; a duration from some row's duration or a
+	// start marker's deadline. Match decides exactly after merging.
+	if len(q.Statuses) > 0 {
+		ph := make([]string, 0, len(q.Statuses)+1)
+		for _, st := range q.Statuses {
+			ph = append(ph, "?")
+			args = append(args, string(st))
+			if st == model.InvocationTimeout {
+				ph = append(ph, "?")
+				args = append(args, string(model.InvocationStarted))
+			}
+		}
+		having = append(having, "bool_or(status IN ("+strings.Join(ph, ", ")+"))")
+	}
+	if q.ColdStart != nil && *q.ColdStart {
+		having = append(having, "bool_or(cold_start OR init_duration > 0)")
+	}
+	if q.MinDuration > 0 {
+		having = append(having, `max(greatest(duration, CASE WHEN deadline > 0 THEN deadline - "start" ELSE 0 END)) >= ?`)
+		args = append(args, q.MinDuration)
 	}
 	if cur != nil {
 		having = append(having, `(min("start") < ? OR (min("start") = ? AND request_id < ?))`)
