@@ -154,10 +154,10 @@ func (w *writer) write(ctx context.Context, b *model.Batch) error {
 		w.mu.Unlock()
 		return fmt.Errorf("write batch: store is closing: %w", store.ErrUnavailable)
 	}
-	if w.queued+int64(n) > limit {
+	if queued := w.queued; queued+int64(n) > limit {
 		w.mu.Unlock()
 		w.overloaded.Add(1)
-		return fmt.Errorf("write batch: %d rows queued, bound %d: %w", w.queued, limit, store.ErrOverloaded)
+		return fmt.Errorf("write batch: %d rows queued, bound %d: %w", queued, limit, store.ErrOverloaded)
 	}
 	w.pending = append(w.pending, r)
 	w.queued += int64(n)
@@ -259,13 +259,17 @@ func (w *writer) finish(reqs []*request, rows, dropped int, err error, start tim
 	total := 0
 	for _, r := range reqs {
 		total += r.rows
-		r.done <- err
 	}
 	w.mu.Lock()
 	w.queued -= int64(total)
 	w.mu.Unlock()
+	// Stats and hooks first, so a caller that sees its Write return also
+	// sees them updated.
 	if f := w.e.set.OnCommit; f != nil {
 		f(store.CommitInfo{Batches: len(reqs), Rows: rows, Dropped: dropped, Duration: d, Err: err})
+	}
+	for _, r := range reqs {
+		r.done <- err
 	}
 }
 
