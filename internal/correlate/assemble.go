@@ -264,7 +264,7 @@ func channelRank(ch string) int {
 		return 0
 	case ch == "link":
 		return 1
-	case ch == "msg" || !slices.Contains(knownKinds[:], ch):
+	case ch == "msg" || !slices.Contains(knownKinds(), ch):
 		return 2
 	}
 	return 3

@@ -190,9 +190,6 @@ type Step struct {
 	Destination string
 }
 
-// ErrNotFound: nothing is stored for the requested trace or message.
-var ErrNotFound = store.ErrNotFound
-
 // Transaction builds the transaction containing trace id. It returns an
 // error wrapping store.ErrNotFound when the trace has neither spans nor refs.
 func (c *Correlator) Transaction(ctx context.Context, id model.TraceID) (*Transaction, error) {

@@ -80,16 +80,19 @@ type MessageEvent struct {
 // knownKinds are the key prefixes a bare message id is tried under
 // (docs/attributes.md); ids shown in the UI are keys without the prefix, so
 // prefixing each kind finds the key whatever the hop.
-var knownKinds = [...]string{"sqs", "sns", "kinesis", "s3", "ddb", "events", "lambda", "sfn", "link", "msg"}
+func knownKinds() []string {
+	return []string{"sqs", "sns", "kinesis", "s3", "ddb", "events", "lambda", "sfn", "link", "msg"}
+}
 
 // candidateKeys turns a message id as a user gives it into keys to look up:
 // the id itself when it already is a key, and the id under every kind.
 func candidateKeys(id string) []string {
-	out := make([]string, 0, len(knownKinds)+1)
-	if k, _, ok := strings.Cut(id, ":"); ok && slices.Contains(knownKinds[:], k) {
+	kinds := knownKinds()
+	out := make([]string, 0, len(kinds)+1)
+	if k, _, ok := strings.Cut(id, ":"); ok && slices.Contains(kinds, k) {
 		out = append(out, id)
 	}
-	for _, k := range knownKinds {
+	for _, k := range kinds {
 		out = append(out, k+":"+id)
 	}
 	return out
