@@ -132,6 +132,10 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := checkSchema(ctx, db, e.schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	w, err := newWriter(ctx, e)
 	if err != nil {
 		db.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,4 +102,56 @@ func apply(ctx context.Context, db *sql.DB, m migration) error {
 		return fmt.Errorf("apply migration %s: %w", m.name, err)
 	}
 	return nil
+}
+
+// ErrSchemaMismatch: the tables differ from what this binary writes, as
+// when a data directory was created by a development build whose first
+// migration has since changed. Writing would fail on every commit.
+var ErrSchemaMismatch = errors.New("database tables differ from this ariadne's schema")
+
+// checkSchema compares each table with its column spec (names, order,
+// types), so drift fails Open with a clear message instead of every commit.
+func checkSchema(ctx context.Context, db *sql.DB, s *schema) error {
+	for _, t := range []struct {
+		name string
+		cols []string // "name TYPE"
+	}{
+		{s.spans.name, specCols(s.spans.cols)},
+		{s.logs.name, specCols(s.logs.cols)},
+		{s.invocations.name, specCols(s.invocations.cols)},
+		{s.refs.name, specCols(s.refs.cols)},
+		{s.index.name, specCols(s.index.cols)},
+	} {
+		rs, err := db.QueryContext(ctx,
+			"SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", t.name)
+		if err != nil {
+			return fmt.Errorf("read columns of %s: %w", t.name, err)
+		}
+		var got []string
+		for rs.Next() {
+			var c string
+			if err := rs.Scan(&c); err != nil {
+				rs.Close()
+				return fmt.Errorf("read columns of %s: %w", t.name, err)
+			}
+			got = append(got, c)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("read columns of %s: %w", t.name, err)
+		}
+		if !slices.Equal(got, t.cols) {
+			return fmt.Errorf("table %s has columns (%s), want (%s); move the data directory away: %w",
+				t.name, strings.Join(got, ", "), strings.Join(t.cols, ", "), ErrSchemaMismatch)
+		}
+	}
+	return nil
+}
+
+func specCols[T any](cs []column[T]) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.name + " " + c.typ
+	}
+	return out
 }
