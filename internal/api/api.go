@@ -112,6 +112,9 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/messages", a.get(a.searchMessages))
 	mux.Handle("/api/v1/invocations", a.get(a.listInvocations))
 	mux.Handle("/api/v1/invocations/{requestId}", a.get(a.getInvocation))
+	mux.Handle("/api/v1/servicemap", a.get(a.getServiceMap))
+	mux.Handle("/api/v1/metrics/red", a.get(a.getRED))
+	mux.Handle("/api/v1/cost", a.get(a.getCost))
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: fmt.Sprintf("no API resource at %s", r.URL.Path)})
