@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ariadnehq/ariadne/demo/localcloud/app"
 	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
 	"github.com/ariadnehq/ariadne/demo/localcloud/localcloudtest"
@@ -72,7 +74,16 @@ func buildAndRun(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
+	code := m.Run()
+	if code == 0 {
+		// The in-process extensions, servers and clouds of the tests must
+		// all have stopped; idle keep-alive connections may stay.
+		if err := goleak.Find(localcloudtest.LeakOptions()...); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // startAriadne runs a whole Ariadne server on a temporary data directory.
