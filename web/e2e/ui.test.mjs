@@ -84,6 +84,7 @@ describe("overview", () => {
     await page.waitForFunction(() =>
       [...document.querySelectorAll('[data-testid="histogram"] rect.all')].some((r) => Number(r.getAttribute("height")) > 0),
     );
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="stat-cold"] .value')?.textContent ?? ""));
     await shot("overview");
     assert.ok(timings.overview < PAGE_BUDGET_MS, `overview took ${timings.overview} ms`);
   });

@@ -13,6 +13,10 @@ import { useTimeRange } from "../lib/useTimeRange";
 // The search API pages at most 1,000 traces; the overview reads one page of
 // all traces and one of error traces, and says so when a page was full.
 const CAP = 1000;
+// Span attributes of docs/attributes.md: OTel's cold start flag and the
+// SDK's timeout marker.
+const COLD = "attr.faas.coldstart";
+const TIMEOUT = "attr.ariadne.timeout";
 
 export function OverviewPage() {
   const [tr] = useTimeRange();
@@ -27,6 +31,18 @@ export function OverviewPage() {
     const [all, errors] = await Promise.all([api.search(base, signal), api.search(errs, signal)]);
     return { all: all.traces, allMore: !!all.nextCursor, errors: errors.traces, errorsMore: !!errors.nextCursor };
   });
+  // Secondary figures load on their own so that they never hold up the page.
+  const extra = useApi(key, async (signal) => {
+    const r = toApiRange(tr);
+    const one = (k: string) => {
+      const p = new URLSearchParams({ start: r.start, limit: String(CAP), [k]: "true" });
+      if (r.end) p.set("end", r.end);
+      return api.search(p, signal);
+    };
+    const [cold, timeouts] = await Promise.all([one(COLD), one(TIMEOUT)]);
+    return { cold: cold.traces.length, coldMore: !!cold.nextCursor, timeouts: timeouts.traces.length, timeoutsMore: !!timeouts.nextCursor };
+  });
+  const x = extra.data;
   const navigate = useNavigate();
   const { startMs, endMs } = useMemo(() => resolveRange(tr), [key]); // eslint-disable-line react-hooks/exhaustive-deps
   const rangeQS = writeTimeRange(new URLSearchParams(), tr).toString();
@@ -75,6 +91,28 @@ export function OverviewPage() {
                 {d.all.length > 0 ? ((100 * d.errors.length) / d.all.length).toFixed(1) + "%" : "–"}
               </div>
               <div className="label">of traces have errors{d.partial ? ` (newest ${CAP.toLocaleString()})` : ""}</div>
+            </div>
+          </div>
+          <div className="grid cols-3" style={{ marginBottom: 14 }}>
+            <div className="card stat" data-testid="stat-cold">
+              <div className="value">{x ? count(x.cold, x.coldMore) : "…"}</div>
+              <div className="label">
+                traces with a cold start · <Link to={searchLink({ [COLD]: "true" })}>search them</Link>
+              </div>
+            </div>
+            <div className="card stat" data-testid="stat-timeouts">
+              <div className={"value" + (x && x.timeouts > 0 ? " error-text" : "")}>
+                {x ? count(x.timeouts, x.timeoutsMore) : "…"}
+              </div>
+              <div className="label">
+                traces with a timeout (SDK marker) · <Link to={searchLink({ [TIMEOUT]: "true" })}>search them</Link>
+              </div>
+            </div>
+            <div className="card stat">
+              <div className="value">{new Set(d.all.map((t) => t.rootService)).size}</div>
+              <div className="label">
+                services at the root of traces{d.partial ? ` (newest ${CAP.toLocaleString()})` : ""}
+              </div>
             </div>
           </div>
           <div className="card" style={{ marginBottom: 14 }}>
