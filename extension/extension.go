@@ -85,11 +85,10 @@ func (e *extension) run(ctx context.Context, name string) error {
 		e.cfg.Version = info.FunctionVersion
 	}
 	var (
-		srv *http.Server
-		fwd sync.WaitGroup
+		srv  *http.Server
+		fwd  sync.WaitGroup
+		stop = make(chan struct{})
 	)
-	fctx, stopForward := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopForward()
 	if e.cfg.Endpoint == "" {
 		e.logf("ARIADNE_ENDPOINT is not set; not subscribing to telemetry")
 	} else {
@@ -100,17 +99,29 @@ func (e *extension) run(ctx context.Context, name string) error {
 		fwd.Add(1)
 		go func() {
 			defer fwd.Done()
-			e.forward(fctx)
+			e.forward(stop)
 		}()
+	}
+	// stopAll ends the forwarder and the listener, waiting for an
+	// in-flight send at most until deadline.
+	stopAll := func(deadline time.Time) {
+		close(stop)
+		done := make(chan struct{})
+		go func() { fwd.Wait(); close(done) }()
+		t := time.NewTimer(max(time.Until(deadline), 0))
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		if srv != nil {
+			srv.Close()
+		}
 	}
 	for {
 		ev, err := e.next(ctx, id)
 		if err != nil {
-			stopForward()
-			fwd.Wait()
-			if srv != nil {
-				srv.Close()
-			}
+			stopAll(time.Now().Add(e.cfg.Timeout))
 			return err
 		}
 		switch ev.EventType {
@@ -119,12 +130,14 @@ func (e *extension) run(ctx context.Context, name string) error {
 			// arrives after it ended), without holding this one up.
 			e.signal()
 		case "SHUTDOWN":
-			e.shutdown(ev.DeadlineMs)
-			stopForward()
-			fwd.Wait()
-			if srv != nil {
-				srv.Close()
+			deadline := time.Now().Add(2 * time.Second)
+			if ev.DeadlineMs > 0 {
+				deadline = time.UnixMilli(ev.DeadlineMs).Add(-100 * time.Millisecond)
 			}
+			if e.cfg.Endpoint != "" {
+				e.shutdown(deadline)
+			}
+			stopAll(deadline)
 			if d := e.buf.dropped.Load(); d > 0 {
 				e.logf("dropped %d events (buffer full or backend unreachable)", d)
 			}
@@ -256,31 +269,27 @@ func (e *extension) receive(w http.ResponseWriter, r *http.Request) {
 }
 
 // shutdown waits (briefly, within the deadline) for the reports of open
-// invocations, then flushes everything.
-func (e *extension) shutdown(deadlineMs int64) {
-	deadline := time.Now().Add(2 * time.Second)
-	if deadlineMs > 0 {
-		deadline = time.UnixMilli(deadlineMs).Add(-100 * time.Millisecond)
-	}
-	wait := min(time.Until(deadline)/2, shutdownWait)
-	e.buf.waitReports(wait)
+// invocations, then flushes everything before the deadline.
+func (e *extension) shutdown(deadline time.Time) {
+	e.buf.waitReports(min(time.Until(deadline)/2, shutdownWait))
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	e.flush(ctx)
 }
 
-// forward sends the buffer when kicked and every FlushInterval until ctx ends.
-func (e *extension) forward(ctx context.Context) {
+// forward sends the buffer when kicked and every FlushInterval until stop
+// closes. Each request is bounded by the client's timeout.
+func (e *extension) forward(stop <-chan struct{}) {
 	t := time.NewTicker(e.cfg.FlushInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return
 		case <-t.C:
 		case <-e.kick:
 		}
-		e.flush(ctx)
+		e.flush(context.Background())
 	}
 }
 
@@ -311,10 +320,11 @@ func (e *extension) post(ctx context.Context, path string, body []byte, n int) {
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
-		if ctx.Err() != nil && attempt > 0 {
+		if ctx.Err() != nil {
+			last = ctx.Err()
 			break
 		}
-		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, e.cfg.Endpoint+path, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint+path, bytes.NewReader(body))
 		if err != nil {
 			last = err
 			break
