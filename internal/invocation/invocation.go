@@ -29,18 +29,22 @@
 //	            an init duration; true from any source wins)
 //	deadline    sdk-start, then any
 //	function    sdk, sdk-start, telemetry, logs
-//	attempt     the largest seen
+//	attempt     the largest reported, or the number of attempts seen
 //
 // Rows of the same source are folded first (a source may send one request
 // in pieces: START and REPORT lines in different deliveries); within a
 // source a later non-zero field fills a zero one and the most final status
-// wins.
+// wins. Lambda's async retries reuse the request id: rows of one source
+// that start more than AttemptGap after the previous rows ended are a later
+// attempt, and the record describes the last attempt (attempt = the number
+// of attempts seen, or the SDK's count when higher).
 //
 // The package imports only the model, so every storage engine merges the
 // same way; it must not do I/O.
 package invocation
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -63,6 +67,31 @@ var sourceOrder = [...]string{SourceSDK, SourceSDKStart, SourceTelemetry, Source
 // end is declared timed out: the end (an SDK span, a platform report) may
 // still be on its way.
 const DeadlineGrace = int64(30e9)
+
+// AttemptGap separates the attempts of one request id: Lambda retries an
+// async invocation a minute or more after the failure, while the rows of
+// one attempt lie within its duration.
+const AttemptGap = int64(1e9)
+
+// lastAttempt returns the rows of the last attempt among rows of one source
+// and how many attempts they show.
+func lastAttempt(rows []model.Invocation) ([]model.Invocation, int32) {
+	if len(rows) < 2 {
+		return rows, 1
+	}
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b model.Invocation) int { return cmp.Compare(a.Start, b.Start) })
+	n, first := int32(1), 0
+	end := sorted[0].Start + sorted[0].DurationNs
+	for i := 1; i < len(sorted); i++ {
+		r := &sorted[i]
+		if r.Start > end+AttemptGap {
+			n, first = n+1, i
+		}
+		end = max(end, r.Start+r.DurationNs)
+	}
+	return sorted[first:], n
+}
 
 // finality ranks statuses within one source: a more final status replaces a
 // less final one when rows of the same source are folded.
@@ -143,9 +172,12 @@ func Merge(rows []model.Invocation, now int64) model.Invocation {
 	}
 	src := map[string]*model.Invocation{}
 	var names []string
+	var attempts int32
 	for _, s := range sourceOrder {
 		if rs := by[s]; len(rs) > 0 {
-			f := fold(rs)
+			last, n := lastAttempt(rs)
+			attempts = max(attempts, n)
+			f := fold(last)
 			src[s] = &f
 			names = append(names, s)
 		}
@@ -171,6 +203,9 @@ func Merge(rows []model.Invocation, now int64) model.Invocation {
 	tel, logs, sdk := src[SourceTelemetry], src[SourceLogs], src[SourceSDK]
 
 	out := model.Invocation{RequestID: rows[0].RequestID, Source: strings.Join(names, ",")}
+	if attempts > 1 {
+		out.Attempt = attempts
+	}
 	for _, r := range pick(SourceSDK, SourceSDKStart, SourceTelemetry, SourceLogs) {
 		fillStr(&out.Function, r.Function)
 		if out.TraceID.IsZero() && !r.TraceID.IsZero() {

@@ -211,3 +211,40 @@ func TestTraceIDFromXRay(t *testing.T) {
 		}
 	}
 }
+
+// TestRetriedAsyncInvocation: Lambda retries an async invocation with the
+// same request id; the record describes the last attempt.
+func TestRetriedAsyncInvocation(t *testing.T) {
+	minute := 60 * sec
+	attempt := func(at int64, st model.InvocationStatus, errType string) []model.Invocation {
+		start := model.Invocation{RequestID: "r", Function: "fn", Source: SourceTelemetry, Start: t0 + at, Status: started}
+		report := tel(st, errType)
+		report.Start, report.InitDurationNs = t0+at+1*ms, 0
+		return []model.Invocation{start, report}
+	}
+	var rows []model.Invocation
+	rows = append(rows, attempt(0, errS, "Handled")...)
+	rows = append(rows, attempt(minute, timeout, "Sandbox.Timedout")...)
+	rows = append(rows, attempt(3*minute, ok, "")...)
+	got := Merge(rows, t0+10*minute)
+	if got.Status != ok || got.Attempt != 3 || got.Start != t0+3*minute {
+		t.Errorf("three attempts, the last ok: %+v", got)
+	}
+	got = Merge(rows[:4], t0+10*minute)
+	if got.Status != timeout || got.Attempt != 2 {
+		t.Errorf("two attempts, the last timed out: %+v", got)
+	}
+	// The SDK's own count wins when it is higher (it saw an attempt whose
+	// platform rows were lost).
+	sdkRow := sdk(ok, "")
+	sdkRow.Start, sdkRow.Attempt = t0+3*minute+2*ms, 4
+	got = Merge(append(rows, sdkRow), t0+10*minute)
+	if got.Attempt != 4 || got.Status != ok {
+		t.Errorf("with the SDK's attempt: %+v", got)
+	}
+	// One attempt in pieces is one attempt.
+	got = Merge(attempt(0, timeout, ""), t0)
+	if got.Attempt != 0 || got.Status != timeout {
+		t.Errorf("one attempt: %+v", got)
+	}
+}
