@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -62,6 +63,25 @@ func testCorrelation(t *testing.T, open Opener) {
 		t.Fatalf("RefsByKeys = %v, %v", trunc, err)
 	}
 	diff(t, "refs of sqs:b and sns:c", got, []model.MessageRef{refs[1], refs[3], refs[4], refs[5]})
+
+	// Long lists (a bulk walk) may take another path in an engine; the
+	// answer must not change.
+	many := []string{"sns:c", "sqs:b"}
+	manyIDs := []model.TraceID{traceID(1), traceID(4)}
+	for i := range 700 {
+		many = append(many, fmt.Sprintf("sqs:unknown-%d", i))
+		manyIDs = append(manyIDs, traceID(uint64(5000+i)))
+	}
+	got, trunc, err = cr.RefsByKeys(ctx, many, 100)
+	if err != nil || trunc {
+		t.Fatalf("RefsByKeys(702 keys) = %v, %v", trunc, err)
+	}
+	diff(t, "refs of 702 keys", got, []model.MessageRef{refs[1], refs[3], refs[4], refs[5]})
+	got, trunc, err = cr.RefsOfTraces(ctx, manyIDs, 100)
+	if err != nil || trunc {
+		t.Fatalf("RefsOfTraces(702 ids) = %v, %v", trunc, err)
+	}
+	diff(t, "refs of 702 traces", got, []model.MessageRef{refs[0], refs[1], refs[5]})
 
 	got, _, err = cr.RefsByKeys(ctx, nil, 100)
 	if err != nil || got == nil || len(got) != 0 {
