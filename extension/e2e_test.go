@@ -122,6 +122,7 @@ type record struct {
 	ErrorType        string  `json:"errorType"`
 	ColdStart        bool    `json:"coldStart"`
 	TraceID          string  `json:"traceId"`
+	Attempt          int32   `json:"attempt"`
 	CostUSD          float64 `json:"costUsd"`
 }
 
@@ -174,6 +175,7 @@ func TestEndToEnd(t *testing.T) {
 		fn("hog", 128, 5*time.Second, bins.function),
 		fn("crasher", 128, 5*time.Second, bins.function),
 		fn("orders", 256, 5*time.Second, bins.orders),
+		fn("retrier", 128, 5*time.Second, bins.function),
 	}}
 	cloud, err := app.Start(t.Context(), desc, app.Settings{
 		Logs: func(l lambda.LogLine) {
@@ -186,6 +188,9 @@ func TestEndToEnd(t *testing.T) {
 			"ARIADNE_ENDPOINT":                 "http://" + ari.HTTPAddr(),
 			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
 		},
+		// Async retries reuse the request id; Lambda waits a minute or more,
+		// the test a little more than invocation.AttemptGap.
+		Lambda: lambda.Settings{RetryDelays: []time.Duration{1200 * time.Millisecond, 1200 * time.Millisecond}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +209,12 @@ func TestEndToEnd(t *testing.T) {
 		{"hog", `{"action":"alloc","mb":400}`, "oom"},
 		{"crasher", `{"action":"crash","code":3}`, "crash"},
 		{"orders", `{"version":"2.0","routeKey":"POST /orders","rawPath":"/orders","body":"{\"orderId\":\"o-1\",\"item\":\"book\",\"qty\":1}","requestContext":{"http":{"method":"POST","path":"/orders"}}}`, "ok"},
+	}
+	// An async invocation that fails every attempt (1 + 2 retries), running
+	// while the synchronous calls below do.
+	retried, err := cloud.Lambda.InvokeAsync(t.Context(), lambda.InvokeInput{Function: "retrier", Payload: []byte(`{"action":"error","message":"always"}`)})
+	if err != nil {
+		t.Fatal(err)
 	}
 	results := map[string]*lambda.Result{} // by request id
 	order := []string{}
@@ -268,6 +279,12 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 
+	// The retried invocation: one record, the last attempt's, counting three.
+	localcloudtest.Eventually(t, 15*time.Second, "three attempts of the async invocation", func() bool {
+		r, ok := invocations(t, ari, "retrier")[retried]
+		return ok && r.Attempt == 3 && r.Status == "error" && r.BilledDurationNs > 0
+	})
+
 	// Logs of an invocation without any SDK, through the extension.
 	wantLog := map[string]string{"echo": "handling echo", "fails": "handling error", "crasher": "crashing on purpose", "sleepy": "handling sleep"}
 	for _, id := range order {
@@ -300,8 +317,11 @@ func TestEndToEnd(t *testing.T) {
 	stream := append([]lambda.LogLine(nil), lines...)
 	mu.Unlock()
 	cw := startAriadne(t)
-	for _, f := range []string{"echo", "fails", "sleepy", "hog", "crasher", "orders"} {
+	for _, f := range []string{"echo", "fails", "sleepy", "hog", "crasher", "orders", "retrier"} {
 		postCloudWatch(t, cw, f, stream)
+	}
+	if r := invocations(t, cw, "retrier")[retried]; r.Attempt != 3 {
+		t.Errorf("attempts of the retried invocation from CloudWatch Logs: %+v", r)
 	}
 	for i, id := range order {
 		want, c := got[id], calls[i]

@@ -52,7 +52,7 @@ func (b *builder) platformLine(t int64, text string) bool {
 	switch {
 	case strings.HasPrefix(text, "START RequestId: "):
 		id := firstField(text[len("START RequestId: "):])
-		r := b.inv(id)
+		r := b.begin(id)
 		if r.Start == 0 || t < r.Start {
 			r.Start = t
 		}
@@ -181,6 +181,7 @@ func (b *builder) report(t int64, text string) {
 	if r == nil || r.RequestID == "" {
 		return
 	}
+	b.ended[r.RequestID] = true
 	r.DurationNs = msNs(dur)
 	r.BilledDurationNs = msNs(billed)
 	r.MemoryMB = int32(memory)

@@ -43,8 +43,9 @@ type builder struct {
 	source  string
 	meta    Meta
 	maxLog  int
-	invs    map[string]*model.Invocation
-	order   []string
+	invs    map[string]*model.Invocation // the current attempt's row of each request id
+	rows    []*model.Invocation          // every row, in first-seen order
+	ended   map[string]bool              // the current attempt was reported
 	current string
 	killed  map[string]bool // "Runtime exited with error: signal: killed" seen
 	batch   model.Batch
@@ -61,8 +62,8 @@ type Stats struct {
 }
 
 func newBuilder(source string, meta Meta, maxLog int) *builder {
-	return &builder{source: source, meta: meta, maxLog: maxLog,
-		invs: map[string]*model.Invocation{}, killed: map[string]bool{}, stats: Stats{Types: map[string]int{}}}
+	return &builder{source: source, meta: meta, maxLog: maxLog, invs: map[string]*model.Invocation{},
+		ended: map[string]bool{}, killed: map[string]bool{}, stats: Stats{Types: map[string]int{}}}
 }
 
 // inv returns the row of a request id, creating it.
@@ -72,8 +73,21 @@ func (b *builder) inv(id string) *model.Invocation {
 	}
 	r := &model.Invocation{RequestID: id, Function: b.meta.Function, Source: b.source, Status: model.InvocationStarted}
 	b.invs[id] = r
-	b.order = append(b.order, id)
+	b.rows = append(b.rows, r)
 	return r
+}
+
+// begin returns the row of an attempt that starts now: a new one when the
+// request id's previous attempt was already reported (Lambda's async
+// retries reuse the request id).
+func (b *builder) begin(id string) *model.Invocation {
+	if b.ended[id] {
+		b.settle(b.invs[id])
+		delete(b.invs, id)
+		delete(b.ended, id)
+		delete(b.killed, id)
+	}
+	return b.inv(id)
 }
 
 // setStatus keeps the most final status seen (a later "success" report does
@@ -99,14 +113,19 @@ func rank(s model.InvocationStatus) int {
 	return 1
 }
 
+// settle draws what only the whole attempt tells: a runtime killed at its
+// memory size was Lambda's out-of-memory killer.
+func (b *builder) settle(r *model.Invocation) {
+	if b.invs[r.RequestID] == r && b.killed[r.RequestID] && r.Status == model.InvocationCrash &&
+		r.MemoryMB > 0 && r.MaxMemoryMB >= r.MemoryMB {
+		r.Status, r.ErrorType = model.InvocationOOM, "Runtime.OutOfMemory"
+	}
+}
+
 // finish returns the batch: invocation rows in first-seen order.
 func (b *builder) finish() (*model.Batch, Stats) {
-	for _, id := range b.order {
-		r := b.invs[id]
-		if b.killed[id] && r.Status == model.InvocationCrash && r.MemoryMB > 0 && r.MaxMemoryMB >= r.MemoryMB {
-			// Killed at its memory size: Lambda's cgroup OOM killer.
-			r.Status, r.ErrorType = model.InvocationOOM, "Runtime.OutOfMemory"
-		}
+	for _, r := range b.rows {
+		b.settle(r)
 		if r.Function == "" {
 			r.Function = b.meta.Function
 		}
@@ -174,7 +193,12 @@ func (b *builder) event(t int64, typ string, raw json.RawMessage) error {
 		b.stats.Ignored++
 		return nil
 	}
-	r := b.inv(rec.RequestID)
+	var r *model.Invocation
+	if typ == "platform.start" {
+		r = b.begin(rec.RequestID)
+	} else {
+		r = b.inv(rec.RequestID)
+	}
 	if rec.Tracing != nil && r.TraceID.IsZero() {
 		if id, ok := invocation.TraceIDFromXRay(rec.Tracing.Value); ok {
 			r.TraceID = id
@@ -187,6 +211,7 @@ func (b *builder) event(t int64, typ string, raw json.RawMessage) error {
 	case "platform.runtimeDone":
 		setStatus(r, invocation.PlatformStatus(rec.Status, rec.ErrorType), rec.ErrorType)
 	case "platform.report":
+		b.ended[rec.RequestID] = true
 		setStatus(r, invocation.PlatformStatus(rec.Status, rec.ErrorType), rec.ErrorType)
 		if m := rec.Metrics; m != nil {
 			r.DurationNs = msNs(m.DurationMs)
