@@ -371,3 +371,59 @@ func ebEvent(id string) string {
 		"detail": map[string]any{"orderId": "o-8"}})
 	return string(b)
 }
+
+// TestStepFunctionsChain follows a workflow over two Lambda tasks: the
+// execution's input carries the injected correlation field, each task
+// consumes step n and hands step n+1 on in its result, which Step
+// Functions passes to the next task.
+func TestStepFunctionsChain(t *testing.T) {
+	h := newHarness(t)
+	starter := h.function(t, "checkout")
+	reserve := h.function(t, "reserve-stock")
+	charge := h.function(t, "charge-card")
+	entry, _, err := starter.invoke(t, "req-sfn-start", `{}`, func(ctx context.Context, _ json.RawMessage) (any, error) {
+		_, err := sfn.NewFromConfig(starter.cfg).StartExecution(ctx, &sfn.StartExecutionInput{
+			StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:fulfil"), Input: aws.String(`{"orderId":"o-21"}`)})
+		return nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.aws.mu.Lock()
+	input := h.aws.lastSFN
+	h.aws.mu.Unlock()
+	echo := func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var v map[string]any
+		err := json.Unmarshal(raw, &v)
+		v["done"] = true
+		return v, err
+	}
+	first, out, err := reserve.invoke(t, "req-sfn-1", input, echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"step":1`) {
+		t.Fatalf("task result does not hand on step 1: %s", out)
+	}
+	second, _, err := charge.invoke(t, "req-sfn-2", string(out), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := h.cor.Transaction(t.Context(), second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJoined(t, tx, []model.TraceID{entry, first}, second)
+	if len(tx.Edges) != 2 {
+		t.Fatalf("edges %+v, want start → reserve → charge", tx.Edges)
+	}
+	for i, want := range [][2]model.TraceID{{entry, first}, {first, second}} {
+		e := tx.Edges[i]
+		if e.ProducerTraceID != want[0] || e.ConsumerTraceID != want[1] || e.Channel != "sfn" || !e.LagKnown {
+			t.Errorf("edge %d: %s → %s %s, want %s → %s sfn", i, e.ProducerTraceID, e.ConsumerTraceID, e.Channel, want[0], want[1])
+		}
+	}
+	if n := len(tx.CriticalPath); n == 0 || tx.CriticalPath[0].TraceID != entry {
+		t.Errorf("critical path %+v does not start at the execution's starter", tx.CriticalPath)
+	}
+}
