@@ -164,7 +164,7 @@ func (b *builder) event(t int64, typ string, raw json.RawMessage) error {
 	b.stats.Types[typ]++
 	switch typ {
 	case "function", "extension":
-		b.logRecord(t, strings.TrimPrefix(typ, "platform."), raw)
+		b.logRecord(t, typ, raw)
 		return nil
 	case "platform.start", "platform.runtimeDone", "platform.report":
 	case "platform.initStart":
