@@ -93,9 +93,10 @@ func lastAttempt(rows []model.Invocation) ([]model.Invocation, int32) {
 	return sorted[first:], n
 }
 
-// finality ranks statuses within one source: a more final status replaces a
-// less final one when rows of the same source are folded.
-func finality(s model.InvocationStatus) int {
+// Finality ranks statuses within one source: a more final status replaces a
+// less final one when rows of the same source are folded (decoders that
+// assemble one row from several lines use the same order).
+func Finality(s model.InvocationStatus) int {
 	switch s {
 	case model.InvocationTimeout, model.InvocationOOM, model.InvocationCrash, model.InvocationThrottled:
 		return 4
@@ -110,7 +111,7 @@ func finality(s model.InvocationStatus) int {
 }
 
 // isFate reports whether s is a fate only the platform can be sure of.
-func isFate(s model.InvocationStatus) bool { return finality(s) == 4 }
+func isFate(s model.InvocationStatus) bool { return Finality(s) == 4 }
 
 // fold combines rows of one source into one.
 func fold(rows []model.Invocation) model.Invocation {
@@ -126,7 +127,7 @@ func fold(rows []model.Invocation) model.Invocation {
 		fill(&out.Deadline, r.Deadline)
 		fill(&out.MemoryMB, r.MemoryMB)
 		fill(&out.MaxMemoryMB, r.MaxMemoryMB)
-		if finality(r.Status) > finality(out.Status) {
+		if Finality(r.Status) > Finality(out.Status) {
 			out.Status, out.ErrorType = r.Status, r.ErrorType
 		}
 		fillStr(&out.ErrorType, r.ErrorType)

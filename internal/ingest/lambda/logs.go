@@ -90,7 +90,7 @@ func (b *builder) platformLine(t int64, text string) bool {
 		if b.current != "" {
 			r := b.inv(b.current)
 			st := invocation.ErrorTypeStatus(text)
-			if rank(st) >= rank(r.Status) {
+			if invocation.Finality(st) >= invocation.Finality(r.Status) {
 				r.Status, r.ErrorType = st, text
 			}
 		}

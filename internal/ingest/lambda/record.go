@@ -94,23 +94,11 @@ func (b *builder) begin(id string) *model.Invocation {
 // not undo a "Task timed out" line of the same delivery).
 func setStatus(r *model.Invocation, st model.InvocationStatus, errType string) {
 	switch {
-	case rank(st) > rank(r.Status):
+	case invocation.Finality(st) > invocation.Finality(r.Status):
 		r.Status, r.ErrorType = st, errType
-	case rank(st) == rank(r.Status) && r.ErrorType == "":
+	case invocation.Finality(st) == invocation.Finality(r.Status) && r.ErrorType == "":
 		r.Status, r.ErrorType = st, errType
 	}
-}
-
-func rank(s model.InvocationStatus) int {
-	switch s {
-	case model.InvocationTimeout, model.InvocationOOM, model.InvocationCrash, model.InvocationThrottled:
-		return 4
-	case model.InvocationError:
-		return 3
-	case model.InvocationOK:
-		return 2
-	}
-	return 1
 }
 
 // settle draws what only the whole attempt tells: a runtime killed at its
