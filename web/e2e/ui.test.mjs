@@ -228,6 +228,21 @@ describe("trace view", () => {
     await page.locator('[data-testid="waterfall-row"]', { has: page.locator(".err-mark") }).last().click();
     assert.match(await page.getByTestId("panel-error").textContent(), /502/);
     await shot("trace-error");
+
+    // The failing payment is one hop of the order's transaction: open it.
+    const t0 = Date.now();
+    await page.getByTestId("transaction-link").click();
+    await page.waitForURL(/\/transaction\/[0-9a-f]{32}/);
+    await page.getByTestId("waterfall-row").first().waitFor();
+    timings.transaction = Date.now() - t0;
+    assert.match(await page.getByTestId("transaction-status").textContent(), /transaction error/);
+    assert.match(await page.getByTestId("trace-title").textContent(), /checkout-api: POST \/orders/);
+    assert.ok((await page.locator('[data-testid="waterfall-row"] .hop-mark').count()) >= 2, "hops drawn");
+    assert.ok((await page.locator(".hop-gap").count()) >= 1, "time in transit drawn");
+    const failing = page.locator('[data-testid="waterfall-row"]', { has: page.locator(".err-mark") }).last();
+    await failing.click();
+    assert.match(await page.getByTestId("panel-error").textContent(), /502/);
+    await shot("transaction");
   });
 
   it("finds in the trace and navigates with the keyboard", async () => {
@@ -452,6 +467,7 @@ shared machine treat the numbers as upper bounds.
 | overview | ${timings.overview ?? "–"} |
 | search | ${timings.search ?? "–"} |
 | trace view (click in results → waterfall) | ${timings.trace ?? "–"} |
+| transaction view (link in a trace → waterfall of every trace) | ${timings.transaction ?? "–"} |
 
 ## 20,000-span trace
 

@@ -9,6 +9,7 @@ import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
 import { SearchPage } from "./pages/Search";
 import { TraceViewPage } from "./pages/TraceView";
+import { TransactionPage } from "./pages/Transaction";
 
 // Pages are listed once: the navigation and the routes come from here, so a
 // page that a later API enables only changes its entry.
@@ -135,6 +136,7 @@ export function App() {
                 <Route key={p.path} path={p.path} element={p.element} />
               ))}
               <Route path="/trace/:traceId" element={<TraceViewPage />} />
+              <Route path="/transaction/:traceId" element={<TransactionPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </ErrorBoundary>

@@ -221,12 +221,13 @@ const WaterfallRow = memo(function WaterfallRow(p: RowProps) {
   const roomRight = left + width < 75;
   // Left of the bar only when that space is free (not a hop's queue gap).
   const roomLeft = left > 12 && gap === 0;
-  const labelPos: React.CSSProperties = roomRight
-    ? { left: `calc(${left + width}% + 4px)` }
-    : roomLeft
-      ? { right: `calc(${100 - left}% + 4px)` }
-      : { left: `calc(${left}% + 6px)` };
-  const inside = !roomRight && !roomLeft;
+  // Inside the bar needs a wide bar; failing that, right of it even if cut off.
+  const inside = !roomRight && !roomLeft && width > 8;
+  const labelPos: React.CSSProperties = roomLeft && !roomRight
+    ? { right: `calc(${100 - left}% + 4px)` }
+    : inside
+      ? { left: `calc(${left}% + 6px)` }
+      : { left: `calc(${left + width}% + 4px)` };
   return (
     <div
       className={cls}

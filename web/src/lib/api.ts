@@ -1,4 +1,4 @@
-import type { SearchResponse, TraceResponse } from "./types";
+import type { SearchResponse, TraceResponse, TransactionResponse } from "./types";
 
 /** An error answered by the API ({"error":{code,message}}) or the network. */
 export class ApiError extends Error {
@@ -52,6 +52,9 @@ function rangeParams(r: RangeParams, p = new URLSearchParams()): URLSearchParams
 export const api = {
   trace(traceId: string, signal?: AbortSignal) {
     return getJSON<TraceResponse>(`/api/v1/traces/${encodeURIComponent(traceId)}`, undefined, signal);
+  },
+  transaction(traceId: string, signal?: AbortSignal) {
+    return getJSON<TransactionResponse>(`/api/v1/transactions/${encodeURIComponent(traceId)}`, undefined, signal);
   },
   /** params are the API's search parameters as they are (see lib/searchQuery). */
   search(params: URLSearchParams, signal?: AbortSignal) {

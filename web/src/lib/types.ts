@@ -113,3 +113,75 @@ export interface SearchResponse {
   traces: TraceSummary[];
   nextCursor: string;
 }
+
+/** GET /api/v1/transactions/{traceId}: the traces joined by async hops. */
+export interface TransactionResponse {
+  traceId: string;
+  status: string;
+  failedTraces: number;
+  startTime: number;
+  endTime: number;
+  durationNs: number;
+  truncated: boolean;
+  truncatedReasons: string[];
+  destinations: string[];
+  traces: TransactionTrace[];
+  edges: TransactionEdge[];
+  criticalPath: { kind: string; traceId: string; spanId: string; startTime: number; endTime: number }[];
+  spans: TransactionSpan[];
+}
+
+export interface TransactionTrace {
+  traceId: string;
+  depth: number;
+  rootService: string;
+  rootName: string;
+  function: string;
+  trigger: string;
+  startTime: number;
+  durationNs: number;
+  spanCount: number;
+  errorCount: number;
+  status: string;
+  missing: boolean;
+}
+
+export interface TransactionEdge {
+  producerTraceId: string;
+  producerSpanId: string;
+  consumerTraceId: string;
+  consumerSpanId: string;
+  channel: string;
+  destination: string;
+  messageIds: string[];
+  keys: string[];
+  producerEnd: number;
+  consumerStart: number;
+  lagNs: number | null;
+  status: string;
+}
+
+/** A span summary of a transaction: the fields of Span that draw a timeline. */
+export type TransactionSpan = Pick<
+  Span,
+  | "traceId"
+  | "spanId"
+  | "parentSpanId"
+  | "name"
+  | "kind"
+  | "service"
+  | "startTime"
+  | "durationNs"
+  | "status"
+  | "function"
+  | "invocationId"
+  | "coldStart"
+  | "trigger"
+  | "messagingSystem"
+  | "messagingOperation"
+  | "destination"
+  | "messageIds"
+  | "httpStatus"
+  | "errorType"
+  | "errorMessage"
+>;

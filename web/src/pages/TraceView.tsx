@@ -57,13 +57,27 @@ export function TraceViewPage() {
         <div className="banner">Trace {traceId} has no spans yet.</div>
       )}
       {res.data && res.data.model.rows.length > 0 && (
-        <TraceExplorer key={traceId} data={res.data.data} model={res.data.model} />
+        <TraceExplorer
+          key={traceId}
+          data={res.data.data}
+          model={res.data.model}
+          headerExtra={<TransactionLink traceId={traceId} />}
+        />
       )}
     </div>
   );
 }
 
-export function TraceExplorer({ data, model }: { data: TraceResponse; model: TraceModel }) {
+export function TraceExplorer({
+  data,
+  model,
+  headerExtra,
+}: {
+  data: TraceResponse;
+  model: TraceModel;
+  /** Shown after the trace's facts (the transaction link, or the transaction's own facts). */
+  headerExtra?: React.ReactNode;
+}) {
   const [params, setParams] = useSearchParams();
   const location = useLocation();
   const [collapsed, setCollapsed] = useState<Set<number>>(() => new Set());
@@ -238,12 +252,19 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
           <span>
             <b className={model.errorCount > 0 ? "error-text" : ""}>{model.errorCount}</b> errors
           </span>
-          <span className="mono">{model.traceIds.join(", ")}</span>
-          {model.traceIds.length === 1 && (
-            <a href={`/api/v1/traces/${model.traceIds[0]}`} target="_blank" rel="noreferrer" title="The API's answer for this trace">
-              JSON
-            </a>
+          {model.traceIds.length === 1 ? (
+            <>
+              <span className="mono">{model.traceIds[0]}</span>
+              <a href={`/api/v1/traces/${model.traceIds[0]}`} target="_blank" rel="noreferrer" title="The API's answer for this trace">
+                JSON
+              </a>
+            </>
+          ) : (
+            <span>
+              <b>{model.traceIds.length}</b> traces
+            </span>
           )}
+          {headerExtra}
         </div>
       </div>
       <div className="legend">
@@ -276,11 +297,18 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
                 title={`request id ${v.requestId} · from ${v.source}`}
               >
                 <span className="svc-dot" style={{ background: serviceColor(v.function) }} />
-                {v.function} · <b>{v.status || "?"}</b>
-                {v.durationNs > 0 && <> · {formatDuration(v.durationNs)}</>}
-                {v.coldStart && <> · cold start{v.initDurationNs > 0 && ` (init ${formatDuration(v.initDurationNs)})`}</>}
-                {v.memoryMb > 0 && <> · {v.maxMemoryMb > 0 ? `${v.maxMemoryMb}/` : ""}{v.memoryMb} MB</>}
-                {v.attempt > 1 && <> · attempt {v.attempt}</>}
+                <span>
+                  {[
+                    v.function,
+                    v.status || "?",
+                    v.durationNs > 0 ? formatDuration(v.durationNs) : "",
+                    v.coldStart ? "cold start" + (v.initDurationNs > 0 ? ` (init ${formatDuration(v.initDurationNs)})` : "") : "",
+                    v.memoryMb > 0 ? `${v.maxMemoryMb > 0 ? v.maxMemoryMb + "/" : ""}${v.memoryMb} MB` : "",
+                    v.attempt > 1 ? `attempt ${v.attempt}` : "",
+                  ]
+                    .filter(Boolean)
+                    .join(" · ")}
+                </span>
               </button>
             );
           })}
@@ -382,5 +410,20 @@ export function TraceExplorer({ data, model }: { data: TraceResponse; model: Tra
         )}
       </div>
     </>
+  );
+}
+
+/**
+ * Links to the transaction when the trace is one hop of several: the
+ * transaction view draws every trace joined by async hops on one timeline.
+ */
+function TransactionLink({ traceId }: { traceId: string }) {
+  const tx = useApi("tx:" + traceId, (signal) => api.transaction(traceId, signal));
+  const t = tx.data;
+  if (!t || t.traces.length < 2) return null;
+  return (
+    <Link to={`/transaction/${traceId}`} className={"pill" + (t.status === "error" ? " error" : "")} data-testid="transaction-link">
+      part of a transaction: {t.traces.length} traces, {t.edges.length} hops{t.failedTraces > 0 ? `, ${t.failedTraces} failed` : ""} ›
+    </Link>
   );
 }
