@@ -310,6 +310,15 @@ func TestEndToEnd(t *testing.T) {
 			}
 			return false
 		})
+		// Without an SDK the platform's X-Ray trace is the invocation's
+		// trace: it holds the function's lines and the invocation rows.
+		var tr struct {
+			Logs        []json.RawMessage
+			Invocations []json.RawMessage
+		}
+		if code := getJSON(t, fmt.Sprintf("http://%s/api/v1/traces/%s", ari.HTTPAddr(), one.TraceID), &tr); code != 200 || len(tr.Logs) == 0 || len(tr.Invocations) == 0 {
+			t.Errorf("trace %s of %s: status %d, %d logs, %d invocation rows", one.TraceID, results[id].Function, code, len(tr.Logs), len(tr.Invocations))
+		}
 	}
 
 	// The same invocations from a CloudWatch Logs subscription instead.
