@@ -79,8 +79,10 @@ func startCloud(t *testing.T, otlp string, logs func(lambda.LogLine)) *app.Cloud
 			Env: map[string]string{"ROLE": role, "TOPIC_ARN": "arn:aws:sns:us-east-1:" + app.AccountID + ":orders"}, Triggers: triggers}
 	}
 	desc := app.Description{
-		Region:  "us-east-1",
-		Queues:  []app.QueueSpec{{Name: "billing-q"}, {Name: "shipping-q"}},
+		Region: "us-east-1",
+		Queues: []app.QueueSpec{{Name: "billing-q"}, {Name: "shipping-q"},
+			{Name: "jobs", VisibilityTimeout: app.Duration(time.Second), DeadLetter: &app.DeadLetterSpec{Queue: "jobs-dlq", MaxReceiveCount: 2}},
+			{Name: "jobs-dlq"}},
 		Topics:  []app.TopicSpec{{Name: "orders", Subscriptions: []app.QueueSubscription{{Queue: "billing-q"}, {Queue: "shipping-q"}}}},
 		Buckets: []app.BucketSpec{{Name: "invoices"}},
 		Functions: []app.FunctionSpec{
@@ -88,6 +90,9 @@ func startCloud(t *testing.T, otlp string, logs func(lambda.LogLine)) *app.Cloud
 			fn("billing", "billing", app.TriggerSpec{Queue: "billing-q", BatchSize: 10, ReportBatchItemFailures: true}),
 			fn("shipping", "shipping", app.TriggerSpec{Queue: "shipping-q", BatchSize: 10, ReportBatchItemFailures: true}),
 			fn("render", "render", app.TriggerSpec{Bucket: "invoices"}),
+			fn("enqueue", "enqueue"),
+			fn("worker", "worker", app.TriggerSpec{Queue: "jobs", BatchSize: 10, ReportBatchItemFailures: true}),
+			fn("dlq", "dlq", app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10}),
 		},
 	}
 	desc.Functions[3].Async = &app.AsyncSpec{MaxRetryAttempts: &zero}
@@ -260,5 +265,57 @@ func TestTransactionThroughLocalCloud(t *testing.T) {
 	getJSON(t, base+"/api/v1/transactions?failed=true&channel=invoices", &res)
 	if len(res.Transactions) != 1 || res.Transactions[0].Status != "error" || res.Transactions[0].TraceCount < 4 {
 		t.Errorf("failed transactions through invoices: %+v", res.Transactions)
+	}
+}
+
+// TestMessageToDeadLetterQueue follows one message through the local
+// cloud's real redrive: two deliveries to a worker that reports it in
+// batchItemFailures, then the dead-letter queue (same message id), whose
+// consumer processes it. The message's life comes back from the API.
+func TestMessageToDeadLetterQueue(t *testing.T) {
+	srv := startAriadne(t)
+	cloud := startCloud(t, srv.OTLPHTTPAddr(), nil)
+	base := "http://" + srv.HTTPAddr()
+	res, err := cloud.Lambda.Invoke(t.Context(), lambda.InvokeInput{Function: "enqueue", Payload: []byte(`{"job":"resize","input":"poison-pill-7"}`)})
+	if err != nil || res.FunctionError != "" {
+		t.Fatalf("invoke enqueue: %v %s %s", err, res.Payload, res.LogTail)
+	}
+	var sent struct{ MessageID string }
+	if err := json.Unmarshal(res.Payload, &sent); err != nil || sent.MessageID == "" {
+		t.Fatalf("enqueue answered %s", res.Payload)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var m api.MessageResponse
+	for {
+		m = api.MessageResponse{}
+		status := getJSON(t, base+"/api/v1/messages/"+sent.MessageID, &m)
+		if status == 200 && m.State == "dead_lettered" && len(m.Attempts) >= 3 && m.Attempts[len(m.Attempts)-1].Outcome == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s after 60s: status %d, state %q, %d attempts %+v", sent.MessageID, status, m.State, len(m.Attempts), m.Attempts)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if m.DeadLetter != "jobs-dlq" || m.Destination != "jobs" || len(m.Producers) != 1 || m.Producers[0].Function != "enqueue" {
+		t.Errorf("dead letter %q, destination %q, producers %+v", m.DeadLetter, m.Destination, m.Producers)
+	}
+	for i, want := range []struct {
+		fn, outcome string
+		attempt     int
+	}{{"worker", "batch_item_failure", 1}, {"worker", "batch_item_failure", 2}} {
+		a := m.Attempts[i]
+		if a.Function != want.fn || a.Outcome != want.outcome || a.Attempt != want.attempt || a.Destination != "jobs" {
+			t.Errorf("attempt %d: %s %s #%d on %s, want %s %s #%d on jobs", i+1, a.Function, a.Outcome, a.Attempt, a.Destination, want.fn, want.outcome, want.attempt)
+		}
+	}
+	if last := m.Attempts[len(m.Attempts)-1]; last.Function != "dlq" || last.Destination != "jobs-dlq" {
+		t.Errorf("last attempt %+v, want the dlq consumer on jobs-dlq", last)
+	}
+	// Searching by a value inside the payload finds the message.
+	var found api.MessagesResponse
+	getJSON(t, base+"/api/v1/messages?q=poison-pill-7", &found)
+	if len(found.Messages) == 0 || found.Messages[0].MessageID != sent.MessageID {
+		t.Errorf("messages with poison-pill-7: %+v, want %s", found.Messages, sent.MessageID)
 	}
 }

@@ -7,6 +7,10 @@
 //	billing   SQS (SNS envelope) → writes invoices/<orderId>.json to S3
 //	shipping  SQS (SNS envelope) → logs a shipment
 //	render    S3 notification → fails for an order id containing "fail"
+//	enqueue   sends its event to the SQS queue "jobs", answers the MessageId
+//	worker    SQS "jobs" → reports every message with "poison" in
+//	          batchItemFailures (so it ends in the dead-letter queue)
+//	dlq       SQS "jobs-dlq" → logs the message
 package main
 
 import (
@@ -23,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
 
 	ariadne "github.com/ariadnehq/ariadne/sdk"
@@ -38,6 +43,7 @@ type fn struct {
 	log *slog.Logger
 	sns *sns.Client
 	s3  *s3.Client
+	sqs *sqs.Client
 }
 
 func main() {
@@ -60,6 +66,7 @@ func main() {
 			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_S3"))
 			o.UsePathStyle = true
 		}),
+		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_SQS")) }),
 	}
 	switch role := os.Getenv("ROLE"); role {
 	case "api":
@@ -70,6 +77,18 @@ func main() {
 		}))
 	case "render":
 		lambda.Start(sdk.Wrap(f.render))
+	case "enqueue":
+		lambda.Start(sdk.Wrap(f.enqueue))
+	case "worker", "dlq":
+		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
+				f.log.InfoContext(ctx, "job", "role", role, "messageId", m.MessageId)
+				if role == "worker" && strings.Contains(m.Body, "poison") {
+					return errors.New("job failed: poison input")
+				}
+				return nil
+			}), nil
+		}))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown ROLE", role)
 		os.Exit(2)
@@ -121,4 +140,16 @@ func (f *fn) render(ctx context.Context, ev events.S3Event) error {
 		}
 	}
 	return nil
+}
+
+func (f *fn) enqueue(ctx context.Context, job json.RawMessage) (map[string]string, error) {
+	q, err := f.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")})
+	if err != nil {
+		return nil, fmt.Errorf("find queue jobs: %w", err)
+	}
+	out, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(job))})
+	if err != nil {
+		return nil, fmt.Errorf("send job: %w", err)
+	}
+	return map[string]string{"messageId": aws.ToString(out.MessageId)}, nil
 }
