@@ -5,6 +5,7 @@ import { TimeRangePicker } from "./components/TimeRangePicker";
 import { RefreshContext } from "./lib/refresh";
 import { useTheme } from "./lib/theme";
 import { rangeOnly } from "./lib/timeRange";
+import { FunctionsPage } from "./pages/Functions";
 import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
 import { SearchPage } from "./pages/Search";
@@ -59,22 +60,7 @@ const PAGES: PageDef[] = [
       />
     ),
   },
-  {
-    path: "/functions",
-    label: "Functions",
-    ranged: true,
-    soon: true,
-    element: (
-      <NotAvailablePage
-        title="Functions"
-        api="GET /api/v1/invocations and /api/v1/metrics/red"
-        what={[
-          "invocations with status, cold start, duration, memory and cost",
-          "rate, errors and duration charts; the function's issues and logs",
-        ]}
-      />
-    ),
-  },
+  { path: "/functions", label: "Functions", ranged: true, element: <FunctionsPage /> },
   {
     path: "/alerts",
     label: "Alerts",

@@ -1,4 +1,4 @@
-import type { SearchResponse, TraceResponse, TransactionResponse } from "./types";
+import type { InvocationsResponse, SearchResponse, TraceResponse, TransactionResponse } from "./types";
 
 /** An error answered by the API ({"error":{code,message}}) or the network. */
 export class ApiError extends Error {
@@ -55,6 +55,10 @@ export const api = {
   },
   transaction(traceId: string, signal?: AbortSignal) {
     return getJSON<TransactionResponse>(`/api/v1/transactions/${encodeURIComponent(traceId)}`, undefined, signal);
+  },
+  /** params are the API's parameters of GET /api/v1/invocations. */
+  invocations(params: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<InvocationsResponse>("/api/v1/invocations", params, signal);
   },
   /** params are the API's search parameters as they are (see lib/searchQuery). */
   search(params: URLSearchParams, signal?: AbortSignal) {

@@ -185,3 +185,13 @@ export type TransactionSpan = Pick<
   | "errorType"
   | "errorMessage"
 >;
+
+/** GET /api/v1/invocations: merged invocation records, newest first. */
+export interface InvocationRecord extends Invocation {
+  costUsd: number;
+}
+
+export interface InvocationsResponse {
+  invocations: InvocationRecord[];
+  nextCursor: string;
+}

@@ -160,11 +160,11 @@ export function OverviewPage() {
               <TraceList traces={d.all.slice(0, 8)} onOpen={open} empty="No traces in this range yet." testId="recent-traces" />
             </div>
             <div className="card">
-              <h2>Coming with their APIs</h2>
+              <h2>More</h2>
               <p className="muted" style={{ margin: 0 }}>
-                Detected issues, timeouts and cold starts per function, cost, and a live service map appear here once
-                the server serves them (<Link to="/issues">Issues</Link>, <Link to="/functions">Functions</Link>,{" "}
-                <Link to="/map">Service map</Link>).
+                Every invocation with its status, cold start, memory and cost: <Link to="/functions">Functions</Link>.
+                Detected issues and a live service map will appear here once their pages are built (
+                <Link to="/issues">Issues</Link>, <Link to="/map">Service map</Link>).
               </p>
             </div>
           </div>
