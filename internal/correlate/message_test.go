@@ -162,7 +162,7 @@ func TestMessageLife(t *testing.T) {
 
 	// Search: by message id, by channel, failed only.
 	for _, q := range []correlate.TransactionQuery{
-		{MessageID: b}, {Channel: "orders-dlq"}, {FailedOnly: true}, {MessageID: "sqs:" + a, FailedOnly: true},
+		{MessageID: b}, {Channel: "orders-dlq"}, {Channel: "sqs"}, {FailedOnly: true}, {MessageID: "sqs:" + a, FailedOnly: true},
 	} {
 		q.TimeRange = storeRange()
 		res, err := h.cor.Transactions(ctx, q)

@@ -113,7 +113,9 @@ func (c *Correlator) seeds(ctx context.Context, q TransactionQuery, n int) ([]mo
 			return nil, err
 		}
 		addRefs(refs)
-	case q.Channel != "":
+	case q.Channel != "" && !slices.Contains(knownKinds(), q.Channel):
+		// A destination; a kind (sqs, s3, …) is filtered on the edges of
+		// the transactions the other seeds give.
 		refs, _, err := c.st.RefsByDestination(ctx, q.Channel, q.TimeRange, n*4)
 		if err != nil {
 			return nil, err
