@@ -270,6 +270,10 @@ func buildMapHops(d sqlDialect, q store.MapQuery, plo, phi int64, limit int) (st
 		min(c_start) AS c_start, %s AS c_dur, bool_or(c_err) AS c_err,
 		max(c_dest) AS c_dest, max(c_sys) AS c_sys
 	FROM j GROUP BY pt, psid, ct
+	-- A span link to a span that is not stored (a platform's or an X-Ray
+	-- context) names no producer and no channel; the message it stands
+	-- for is counted by its real key.
+	HAVING NOT (%s = 'link' AND max(p_end) IS NULL)
 )
 SELECT p_service, p_function, c_service, c_function, ch, p_dest, c_dest, c_sys,
 	count(*) AS n, %s, %s, %s, count(p_end)
@@ -285,6 +289,7 @@ ORDER BY n DESC, p_service, p_function, c_service, c_function, ch, p_dest, c_des
 		// A real key names the channel better than a span link does.
 		d.argMin("ch", "ch = 'link'"),
 		d.argMin("c_service", "c_start"), d.argMin("c_function", "c_start"), d.argMin("c_dur", "c_start"),
+		d.argMin("ch", "ch = 'link'"),
 		d.countIf("c_err"), d.quantiles("c_dur"),
 		d.filterAgg(d.quantiles("c_start - p_end"), "p_end IS NOT NULL"),
 		limit+1)
