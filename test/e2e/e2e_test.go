@@ -19,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ariadnehq/ariadne/demo/localcloud/app"
 	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
+	"github.com/ariadnehq/ariadne/demo/localcloud/localcloudtest"
 	"github.com/ariadnehq/ariadne/internal/api"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
 	"github.com/ariadnehq/ariadne/internal/config"
@@ -45,6 +48,14 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		// The server, the cloud and their goroutines must be gone once the
+		// tests closed them; idle keep-alive connections may stay.
+		if err := goleak.Find(localcloudtest.LeakOptions()...); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
