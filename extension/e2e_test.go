@@ -33,6 +33,7 @@ var bins struct {
 	extension string // this package, as Lambda would run it from /opt/extensions
 	function  string // localcloud's aws-lambda-go test function (no SDK)
 	orders    string // sdk/examples/orders: a function with Ariadne's SDK
+	sdkfn     string // testdata/sdkfn: testfn's actions under Ariadne's SDK
 }
 
 func TestMain(m *testing.M) {
@@ -60,17 +61,27 @@ func buildAndRun(m *testing.M) int {
 	bins.function = lc.Function
 	bins.extension = filepath.Join(dir, "ariadne-extension")
 	bins.orders = filepath.Join(dir, "orders")
+	bins.sdkfn = filepath.Join(dir, "sdkfn")
+	sdkfnDir, err := sdkfnModule(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	for _, b := range []struct {
 		out, modDir, pkg string
 	}{
+		{bins.sdkfn, sdkfnDir, "."},
 		{bins.extension, ".", "."},
 		{bins.orders, "../sdk", "./examples/orders"},
 	} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", b.out, b.pkg)
 		cmd.Dir = b.modDir
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b.out == bins.sdkfn {
+			cmd.Env = append(cmd.Env, "GOFLAGS=-mod=mod", "GOWORK=off")
+		}
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v: %s\n", b.pkg, err, msg)
+			fmt.Fprintf(os.Stderr, "build %s: %v: %s\n", b.out, err, msg)
 			return 1
 		}
 	}
@@ -84,6 +95,36 @@ func buildAndRun(m *testing.M) int {
 		}
 	}
 	return code
+}
+
+// sdkfnModule copies testdata/sdkfn into dir with the SDK's path made
+// absolute and the SDK's go.sum, so it builds against the SDK as it is.
+func sdkfnModule(dir string) (string, error) {
+	sdk, err := filepath.Abs("../sdk")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "sdkfn-src")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range []struct{ from, to string }{
+		{"testdata/sdkfn/main.go", "main.go"},
+		{"testdata/sdkfn/go.mod", "go.mod"},
+		{filepath.Join(sdk, "go.sum"), "go.sum"},
+	} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return "", fmt.Errorf("copy sdkfn: %w", err)
+		}
+		if f.to == "go.mod" {
+			b = bytes.ReplaceAll(b, []byte("=> ../../../sdk"), []byte("=> "+sdk))
+		}
+		if err := os.WriteFile(filepath.Join(out, f.to), b, 0o644); err != nil {
+			return "", fmt.Errorf("copy sdkfn: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // startAriadne runs a whole Ariadne server on a temporary data directory.
@@ -391,5 +432,59 @@ func postCloudWatch(t *testing.T, a *ariadne.App, fn string, stream []lambda.Log
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("post CloudWatch Logs of %s: %d %s", fn, resp.StatusCode, msg)
+	}
+}
+
+// TestEndToEndWithSDK: functions instrumented with Ariadne's SDK, next to
+// the extension. The SDK's rows (invocation span, start marker) and the
+// platform's merge: the platform decides timeout, out of memory and crash,
+// which the SDK cannot report (for out of memory and crash only its start
+// marker left the process).
+func TestEndToEndWithSDK(t *testing.T) {
+	ari := startAriadne(t)
+	fn := func(name string, timeout time.Duration) app.FunctionSpec {
+		return app.FunctionSpec{Name: name, Binary: bins.sdkfn, MemoryMB: 128, Timeout: app.Duration(timeout)}
+	}
+	cloud, err := app.Start(t.Context(), app.Description{Functions: []app.FunctionSpec{
+		fn("sdk-ok", 5*time.Second), fn("sdk-fails", 5*time.Second), fn("sdk-sleepy", 2*time.Second),
+		fn("sdk-hog", 5*time.Second), fn("sdk-crasher", 5*time.Second),
+	}}, app.Settings{
+		Extensions: []string{bins.extension},
+		Env: map[string]string{
+			"ARIADNE_ENDPOINT":                 "http://" + ari.HTTPAddr(),
+			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Close()
+	for _, c := range []struct {
+		function, payload       string
+		status, sources, errTyp string
+	}{
+		{"sdk-ok", `{"action":"echo"}`, "ok", "sdk,sdk-start,telemetry", ""},
+		{"sdk-fails", `{"action":"error","message":"card declined"}`, "error", "sdk,sdk-start,telemetry", "*errors.errorString"},
+		{"sdk-sleepy", `{"action":"sleep","ms":4000}`, "timeout", "sdk,sdk-start,telemetry", "Sandbox.Timedout"},
+		{"sdk-hog", `{"action":"alloc","mb":400,"ms":300}`, "oom", "sdk-start,telemetry", "Runtime.OutOfMemory"},
+		{"sdk-crasher", `{"action":"crash","code":3,"ms":300}`, "crash", "sdk-start,telemetry", "Runtime.ExitError"},
+	} {
+		t.Run(c.function, func(t *testing.T) {
+			res, err := cloud.Lambda.Invoke(t.Context(), lambda.InvokeInput{Function: c.function, Payload: []byte(c.payload)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r record
+			localcloudtest.Eventually(t, 15*time.Second, c.function+" with the platform's report and the SDK's rows", func() bool {
+				r = invocations(t, ari, c.function)[res.RequestID]
+				return r.BilledDurationNs > 0 && r.Source == c.sources
+			})
+			if r.Status != c.status || (c.errTyp != "" && r.ErrorType != c.errTyp) {
+				t.Errorf("status %s (%s), want %s (%s)", r.Status, r.ErrorType, c.status, c.errTyp)
+			}
+			if r.MemoryMB != 128 || r.DurationNs <= 0 || r.TraceID == "" {
+				t.Errorf("record %+v", r)
+			}
+		})
 	}
 }
