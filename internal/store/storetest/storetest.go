@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"CloseCommitsAccepted", testCloseCommits},
 		{"Reopen", testReopen},
 		{"Invocations", testInvocations},
+		{"Detect", testDetect},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
