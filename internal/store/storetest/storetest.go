@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"CloseCommitsAccepted", testCloseCommits},
 		{"Reopen", testReopen},
 		{"Invocations", testInvocations},
+		{"ServiceMap", testServiceMap},
 		{"Detect", testDetect},
 	}
 	for _, tc := range tests {
