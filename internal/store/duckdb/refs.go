@@ -189,12 +189,9 @@ func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields 
 		}
 		q := fmt.Sprintf("SELECT %s FROM spans WHERE trace_id IN (%s) AND start_time BETWEEN %d AND %d ORDER BY start_time, span_id LIMIT %d",
 			t.columnList(""), strings.Join(lits, ", "), c.lo, c.hi, limit+1)
-		rows, err := selectRows(ctx, e.db, t, q)
-		if err != nil {
+		// The expected count is a capacity hint, bounded by what may be returned.
+		if out, err = scanSpans(ctx, e.db, t, q, out, min(c.spans, limit+1-len(out))); err != nil {
 			return nil, false, unavailable("read spans of traces", err)
-		}
-		for i := range rows {
-			out = append(out, rows[i].Span)
 		}
 		if len(out) > limit {
 			break
@@ -214,6 +211,35 @@ func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields 
 	return out, false, nil
 }
 
+// scanSpans appends the spans a query selects to out, growing it once by
+// the expected count: a transaction's 5,000 spans are 2.5 MB of
+// model.Span, which repeated doubling would copy several times over.
+func scanSpans(ctx context.Context, db *sql.DB, t *table[spanRow], query string, out []model.Span, expect int) ([]model.Span, error) {
+	rs, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return out, err
+	}
+	defer rs.Close()
+	out = slices.Grow(out, expect)
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var r spanRow
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			return out, err
+		}
+		r = spanRow{}
+		if err := t.scan(vals, &r); err != nil {
+			return out, err
+		}
+		out = append(out, r.Span)
+	}
+	return out, rs.Err()
+}
+
 // traceClusterGap is how far apart two traces' time ranges may lie and still be
 // read by one query: below it, scanning the gap costs less than a query.
 const traceClusterGap = int64(60e9)
@@ -221,6 +247,7 @@ const traceClusterGap = int64(60e9)
 type traceCluster struct {
 	ids    []model.TraceID
 	lo, hi int64
+	spans  int // span count of the cluster's traces, from trace_index
 }
 
 // traceClusters groups ids by where their spans lie in time (trace_index),
@@ -229,6 +256,7 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 	type span struct {
 		id     model.TraceID
 		lo, hi int64
+		n      int
 	}
 	var ranges []span
 	for lo := 0; lo < len(ids); lo += refChunk {
@@ -238,17 +266,17 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 			lits = append(lits, uuidLiteral(id))
 		}
 		rs, err := e.db.QueryContext(ctx, fmt.Sprintf(
-			"SELECT trace_id, min(span_start), max(span_end) FROM trace_index WHERE trace_id IN (%s) AND span_count > 0 GROUP BY trace_id",
+			"SELECT trace_id, min(span_start), max(span_end), sum(span_count) FROM trace_index WHERE trace_id IN (%s) AND span_count > 0 GROUP BY trace_id",
 			strings.Join(lits, ", ")))
 		if err != nil {
 			return nil, unavailable("locate traces", err)
 		}
 		for rs.Next() {
 			var (
-				raw    any
-				lo, hi sql.NullInt64
+				raw       any
+				lo, hi, n sql.NullInt64
 			)
-			if err := rs.Scan(&raw, &lo, &hi); err != nil {
+			if err := rs.Scan(&raw, &lo, &hi, &n); err != nil {
 				rs.Close()
 				return nil, unavailable("locate traces", err)
 			}
@@ -257,7 +285,7 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 				rs.Close()
 				return nil, unavailable("locate traces", err)
 			}
-			ranges = append(ranges, span{id, lo.Int64, hi.Int64})
+			ranges = append(ranges, span{id, lo.Int64, hi.Int64, int(n.Int64)})
 		}
 		err = rs.Err()
 		rs.Close()
@@ -272,9 +300,10 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 			c := &out[n-1]
 			c.ids = append(c.ids, r.id)
 			c.hi = max(c.hi, r.hi)
+			c.spans += r.n
 			continue
 		}
-		out = append(out, traceCluster{ids: []model.TraceID{r.id}, lo: r.lo, hi: r.hi})
+		out = append(out, traceCluster{ids: []model.TraceID{r.id}, lo: r.lo, hi: r.hi, spans: r.n})
 	}
 	return out, nil
 }
