@@ -25,6 +25,7 @@ import (
 	"github.com/ariadnehq/ariadne/internal/config"
 	lambdaingest "github.com/ariadnehq/ariadne/internal/ingest/lambda"
 	"github.com/ariadnehq/ariadne/internal/ingest/otlp"
+	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/duckdb"
 )
@@ -156,7 +157,10 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 			return nil, fmt.Errorf("listen UI/API: %w", err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/api/", api.New(a.store, api.Settings{Logger: a.log.With("component", "api")}).Handler())
+		mux.Handle("/api/", api.New(a.store, api.Settings{
+			Logger:  a.log.With("component", "api"),
+			Pricing: invocation.Pricing{PerGBSecond: cfg.PricePerGBSecond, PerRequest: cfg.PricePerMillionRequests / 1e6},
+		}).Handler())
 		// Lambda platform signals: the extension's Telemetry API batches and
 		// CloudWatch Logs subscription deliveries.
 		lh, err := lambdaingest.NewHandler(a.store, lambdaingest.Settings{Logger: a.log.With("component", "lambda"), Registerer: a.reg})

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +26,9 @@ func (serveCmd) Run(ctx context.Context, env Env, args []string) error {
 	if err := bindConfig(fs, env, &cfg); err != nil {
 		return &usageError{msg: err.Error()}
 	}
+	// A CPU profile of the whole run, for benchmarks (bench/replay -cpuprofile).
+	cpuProfile := fs.String("cpuprofile", env.Getenv("ARIADNE_CPUPROFILE"),
+		"write a CPU profile of the whole run to this file (env ARIADNE_CPUPROFILE)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,10 +41,30 @@ func (serveCmd) Run(ctx context.Context, env Env, args []string) error {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // Validate accepted it
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return app.Run(ctx, cfg, app.Settings{Logger: logger, Ready: func(a *app.App) {
 		fmt.Fprintf(env.Stdout, "ariadne %s serving\n  UI and API  http://%s\n  OTLP/gRPC   %s\n  OTLP/HTTP   http://%s\n  data        %s\n",
 			Version, a.HTTPAddr(), a.OTLPGRPCAddr(), a.OTLPHTTPAddr(), cfg.DataDir)
 	}})
+}
+
+// startCPUProfile profiles until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // setting binds one Config field to a flag and an ARIADNE_* variable. The
@@ -63,6 +88,8 @@ func configSettings(c *config.Config) []setting {
 		{"queue-rows", "rows accepted but not yet committed before ingest answers 429", &c.QueueRows},
 		{"memory-limit", "memory limit of the embedded engine (e.g. 2GB)", &c.MemoryLimit},
 		{"threads", "threads of the embedded engine (0 = all cores)", &c.Threads},
+		{"price-per-gb-second", "Lambda price per GB-second of billed duration, USD", &c.PricePerGBSecond},
+		{"price-per-million-requests", "Lambda price per million requests, USD", &c.PricePerMillionRequests},
 		{"shutdown-timeout", "how long graceful shutdown may take", &c.ShutdownTimeout},
 		{"log-level", "debug, info, warn or error", &c.LogLevel},
 	}
@@ -101,6 +128,15 @@ func bindConfig(fs *flag.FlagSet, env Env, c *config.Config) error {
 				*p = n
 			}
 			fs.Int64Var(p, s.name, *p, usage)
+		case *float64:
+			if v != "" {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return fmt.Errorf("%s: want a number, got %q", envName(s.name), v)
+				}
+				*p = f
+			}
+			fs.Float64Var(p, s.name, *p, usage)
 		case *time.Duration:
 			if v != "" {
 				d, err := time.ParseDuration(v)

@@ -38,6 +38,12 @@ type Config struct {
 	MemoryLimit string
 	Threads     int
 
+	// PricePerGBSecond and PricePerMillionRequests price Lambda invocations
+	// (cost per invocation, per function, per transaction). Defaults are
+	// Lambda's published x86 on-demand prices.
+	PricePerGBSecond        float64
+	PricePerMillionRequests float64
+
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
@@ -47,19 +53,21 @@ type Config struct {
 // Default returns the configuration of DESIGN.md §6.
 func Default() Config {
 	return Config{
-		DataDir:           "./ariadne-data",
-		OTLPGRPCAddr:      "127.0.0.1:4317",
-		OTLPHTTPAddr:      "127.0.0.1:4318",
-		HTTPAddr:          "127.0.0.1:7070",
-		Retention:         7 * 24 * time.Hour,
-		RetentionInterval: 10 * time.Minute,
-		MaxHTTPBody:       20 << 20,
-		MaxGRPCMessage:    4 << 20,
-		QueueRows:         500_000,
-		MemoryLimit:       "2GB",
-		Threads:           2,
-		ShutdownTimeout:   30 * time.Second,
-		LogLevel:          "info",
+		DataDir:                 "./ariadne-data",
+		OTLPGRPCAddr:            "127.0.0.1:4317",
+		OTLPHTTPAddr:            "127.0.0.1:4318",
+		HTTPAddr:                "127.0.0.1:7070",
+		Retention:               7 * 24 * time.Hour,
+		RetentionInterval:       10 * time.Minute,
+		MaxHTTPBody:             20 << 20,
+		MaxGRPCMessage:          4 << 20,
+		QueueRows:               500_000,
+		MemoryLimit:             "2GB",
+		Threads:                 2,
+		PricePerGBSecond:        0.0000166667,
+		PricePerMillionRequests: 0.20,
+		ShutdownTimeout:         30 * time.Second,
+		LogLevel:                "info",
 	}
 }
 
@@ -101,6 +109,12 @@ func (c Config) Validate() error {
 	}
 	if c.Threads < 0 {
 		bad("threads", "must not be negative, got %d", c.Threads)
+	}
+	if c.PricePerGBSecond < 0 {
+		bad("price-per-gb-second", "must not be negative, got %g", c.PricePerGBSecond)
+	}
+	if c.PricePerMillionRequests < 0 {
+		bad("price-per-million-requests", "must not be negative, got %g", c.PricePerMillionRequests)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)

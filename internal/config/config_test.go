@@ -23,6 +23,7 @@ func TestValidateNamesEachBadSetting(t *testing.T) {
 		{"short retention", func(c *Config) { c.Retention = time.Minute }, "retention:"},
 		{"tiny body limit", func(c *Config) { c.MaxHTTPBody = 10 }, "max-http-body:"},
 		{"tiny queue", func(c *Config) { c.QueueRows = 1 }, "queue-rows:"},
+		{"negative price", func(c *Config) { c.PricePerGBSecond = -1 }, "price-per-gb-second:"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log-level:"},
 	}
 	for _, tt := range tests {
