@@ -98,7 +98,7 @@ func (a *API) getRED(ctx context.Context, r *http.Request) (any, error) {
 type CostResponse struct {
 	Start   int64  `json:"start"`
 	End     int64  `json:"end"`
-	TraceID string `json:"traceId,omitempty"` // the transaction priced, when asked by trace
+	TraceID string `json:"traceId"` // the transaction priced ("" for a time range)
 	// Prices used, USD (settings; default Lambda's published x86 price).
 	PricePerGBSecond float64        `json:"pricePerGbSecond"`
 	PricePerRequest  float64        `json:"pricePerRequest"`

@@ -20,8 +20,8 @@ type ServiceMapResponse struct {
 	End   int64 `json:"end"`
 	// TraceID is the transaction drawn ("" for a time range); Traces its
 	// traces.
-	TraceID          string    `json:"traceId,omitempty"`
-	Traces           []string  `json:"traces,omitempty"`
+	TraceID          string    `json:"traceId"`
+	Traces           []string  `json:"traces"`
 	Nodes            []MapNode `json:"nodes"`
 	Edges            []MapEdge `json:"edges"`
 	Truncated        bool      `json:"truncated"`
@@ -117,7 +117,7 @@ func (a *API) getServiceMap(ctx context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	q := servicemap.Query{Environment: v.Get("environment")}
-	out := ServiceMapResponse{}
+	out := ServiceMapResponse{Traces: []string{}}
 	if s := v.Get("traceId"); s != "" {
 		if v.Has("start") || v.Has("end") {
 			return nil, invalid("traceId", "a transaction's map takes no start or end")
