@@ -309,6 +309,26 @@ describe("functions", () => {
   });
 });
 
+describe("service map", () => {
+  it("draws functions and channels with sync and async edges; a node and an edge open their figures", async () => {
+    timings.map = await load("/map?range=15m", '[data-testid="map-node"]');
+    const ids = await page.getByTestId("map-node").evaluateAll((ns) => ns.map((n) => n.getAttribute("data-node-id")));
+    for (const id of ["function:checkout-api", "topic:orders", "queue:payments", "function:payment"]) {
+      assert.ok(ids.includes(id), `${id} in ${ids.join(", ")}`);
+    }
+    assert.ok((await page.locator(".map-edge.async").count()) >= 3, "async hops");
+    assert.ok((await page.locator(".map-edge:not(.async)").count()) >= 1, "sync calls");
+    await shot("service-map");
+    await page.locator('[data-node-id="function:payment"]').click();
+    assert.equal(await page.getByTestId("map-panel-title").textContent(), "payment");
+    await page.locator(".spark").first().waitFor();
+    await page.locator(".map-edge.async").first().dispatchEvent("click");
+    assert.match(await page.getByTestId("map-panel-title").textContent(), /→/);
+    assert.match(await page.getByTestId("map-panel").textContent(), /Time in transit|asynchronous/);
+    assert.ok(timings.map < PAGE_BUDGET_MS, `map took ${timings.map} ms`);
+  });
+});
+
 describe("shell", () => {
   it("keeps the time range across pages and remembers the theme", async () => {
     await load("/search?range=15m", '[data-testid="result-row"]');
@@ -359,7 +379,7 @@ describe("shell", () => {
   });
 
   it("says honestly which pages are not available yet", async () => {
-    for (const [nav, path] of [["Service map", "/map"], ["Issues", "/issues"], ["Alerts", "/alerts"]]) {
+    for (const [nav, path] of [["Issues", "/issues"], ["Alerts", "/alerts"]]) {
       await page.getByTestId("nav-" + nav).click();
       await page.waitForURL((u) => u.pathname === path);
       assert.match(await page.getByTestId("not-available").textContent(), /Not available yet/);
@@ -488,6 +508,7 @@ shared machine treat the numbers as upper bounds.
 | trace view (click in results → waterfall) | ${timings.trace ?? "–"} |
 | transaction view (link in a trace → waterfall of every trace) | ${timings.transaction ?? "–"} |
 | functions (invocations) | ${timings.functions ?? "–"} |
+| service map | ${timings.map ?? "–"} |
 
 ## 20,000-span trace
 

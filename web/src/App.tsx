@@ -9,6 +9,7 @@ import { FunctionsPage } from "./pages/Functions";
 import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
 import { SearchPage } from "./pages/Search";
+import { ServiceMapPage } from "./pages/ServiceMap";
 import { TraceViewPage } from "./pages/TraceView";
 import { TransactionPage } from "./pages/Transaction";
 
@@ -27,23 +28,7 @@ interface PageDef {
 const PAGES: PageDef[] = [
   { path: "/", label: "Overview", ranged: true, element: <OverviewPage /> },
   { path: "/search", label: "Search", ranged: true, element: <SearchPage /> },
-  {
-    path: "/map",
-    label: "Service map",
-    ranged: true,
-    soon: true,
-    element: (
-      <NotAvailablePage
-        title="Service map"
-        api="GET /api/v1/servicemap"
-        what={[
-          "every function, queue, topic, stream and table as a node, with rate, errors and duration",
-          "synchronous calls and asynchronous hops drawn differently, with their traffic and queue lag",
-          "click a node for its RED charts and issues",
-        ]}
-      />
-    ),
-  },
+  { path: "/map", label: "Service map", ranged: true, element: <ServiceMapPage /> },
   {
     path: "/issues",
     label: "Issues",

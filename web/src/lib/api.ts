@@ -1,4 +1,11 @@
-import type { InvocationsResponse, SearchResponse, TraceResponse, TransactionResponse } from "./types";
+import type {
+  InvocationsResponse,
+  REDResponse,
+  SearchResponse,
+  ServiceMapResponse,
+  TraceResponse,
+  TransactionResponse,
+} from "./types";
 
 /** An error answered by the API ({"error":{code,message}}) or the network. */
 export class ApiError extends Error {
@@ -55,6 +62,15 @@ export const api = {
   },
   transaction(traceId: string, signal?: AbortSignal) {
     return getJSON<TransactionResponse>(`/api/v1/transactions/${encodeURIComponent(traceId)}`, undefined, signal);
+  },
+  serviceMap(r: RangeParams, signal?: AbortSignal) {
+    return getJSON<ServiceMapResponse>("/api/v1/servicemap", rangeParams(r), signal);
+  },
+  /** RED series of one service or function (by: "service" or "function"), about 30 points over the range. */
+  red(by: "service" | "function", name: string, r: RangeParams, signal?: AbortSignal) {
+    const p = rangeParams(r);
+    p.set(by, name);
+    return getJSON<REDResponse>("/api/v1/metrics/red", p, signal);
   },
   /** params are the API's parameters of GET /api/v1/invocations. */
   invocations(params: URLSearchParams, signal?: AbortSignal) {

@@ -195,3 +195,51 @@ export interface InvocationsResponse {
   invocations: InvocationRecord[];
   nextCursor: string;
 }
+
+/** RED figures of a service-map node or edge. */
+export interface REDStats {
+  count: number;
+  errors: number;
+  rate: number;
+  errorRate: number;
+  p50Ns: number;
+  p95Ns: number;
+  p99Ns: number;
+}
+
+export interface MapNode extends REDStats {
+  id: string;
+  kind: string;
+  name: string;
+  service: string;
+  instrumented: boolean;
+  coldStarts: number;
+  coldStartShare: number;
+}
+
+export interface MapEdge extends REDStats {
+  id: string;
+  from: string;
+  to: string;
+  /** call (synchronous) | produce | route | consume | invoke (asynchronous) */
+  kind: string;
+  lag: { count: number; p50Ns: number; p95Ns: number; p99Ns: number } | null;
+}
+
+/** GET /api/v1/servicemap */
+export interface ServiceMapResponse {
+  start: number;
+  end: number;
+  nodes: MapNode[];
+  edges: MapEdge[];
+  truncated: boolean;
+  truncatedReasons: string[];
+}
+
+/** GET /api/v1/metrics/red */
+export interface REDResponse {
+  start: number;
+  end: number;
+  stepNs: number;
+  series: { group: string; points: (REDStats & { time: number; coldStarts: number })[] }[];
+}

@@ -163,8 +163,9 @@ export function OverviewPage() {
               <h2>More</h2>
               <p className="muted" style={{ margin: 0 }}>
                 Every invocation with its status, cold start, memory and cost: <Link to="/functions">Functions</Link>.
-                Detected issues and a live service map will appear here once their pages are built (
-                <Link to="/issues">Issues</Link>, <Link to="/map">Service map</Link>).
+                Functions, queues, topics and the hops between them with their rates, errors and time in transit:{" "}
+                <Link to="/map">Service map</Link>. Detected issues will appear once their page is built (
+                <Link to="/issues">Issues</Link>).
               </p>
             </div>
           </div>
