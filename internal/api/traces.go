@@ -8,11 +8,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
 
-// GET /api/v1/traces/{traceId}: one trace, spans, logs and invocation rows,
+// GET /api/v1/traces/{traceId}: one trace, spans, logs and merged invocation records,
 // each in time order (the store's order).
 func (a *API) getTrace(ctx context.Context, r *http.Request) (any, error) {
 	if err := checkParams(r.URL.Query(), nil, ""); err != nil {
@@ -35,6 +36,9 @@ func (a *API) getTrace(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The store keeps one invocation row per source (SDK, start marker,
+	// platform); a reader wants one record per request id.
+	t.Invocations = invocation.MergeAll(t.Invocations, a.set.Now().UnixNano())
 	return encodedJSON(appendTrace(make([]byte, 0, 1024+len(t.Spans)*1024), t)), nil
 }
 
