@@ -197,6 +197,13 @@ func edges(pairs []pair, byID map[spanKey]*model.Span) []Edge {
 	// about the hop: no producer, no id, no lag. Its trace still shows,
 	// as missing.
 	out = slices.DeleteFunc(out, func(e Edge) bool { return len(e.Keys) == 0 && !e.LagKnown })
+	// A synchronous call whose callee continued the caller's trace (a
+	// Lambda invoke with a client context) is already drawn as parent and
+	// child; as an edge it would add a negative "lag" and a detour to the
+	// critical path.
+	out = slices.DeleteFunc(out, func(e Edge) bool {
+		return e.ProducerTraceID == e.ConsumerTraceID && descends(byID, spanKey{e.ConsumerTraceID, e.ConsumerSpanID}, e.ProducerSpanID)
+	})
 	slices.SortFunc(out, func(a, b Edge) int {
 		if c := cmp.Compare(a.ConsumerStart, b.ConsumerStart); c != 0 {
 			return c
@@ -268,4 +275,16 @@ func channelRank(ch string) int {
 		return 2
 	}
 	return 3
+}
+
+// descends reports whether span k has anc among its stored ancestors.
+func descends(byID map[spanKey]*model.Span, k spanKey, anc model.SpanID) bool {
+	s := byID[k]
+	for depth := 0; s != nil && depth < 256 && !s.ParentSpanID.IsZero(); depth++ {
+		if s.ParentSpanID == anc {
+			return true
+		}
+		s = byID[spanKey{s.TraceID, s.ParentSpanID}]
+	}
+	return false
 }

@@ -85,6 +85,14 @@ func TestBoundsAndPairing(t *testing.T) {
 	// Two attempts of a message whose sender is not instrumented.
 	b.Spans = append(b.Spans, hopSpan(300, 0, true), hopSpan(301, 30_000, false))
 	b.MessageRefs = append(b.MessageRefs, ref("sqs:orphan", model.RoleConsumer, 300, 0), ref("sqs:orphan", model.RoleConsumer, 301, 30_000))
+	// A synchronous invoke whose callee (span 2) continued the caller's
+	// trace under the Invoke span (span 1): no edge.
+	caller := hopSpan(400, 0, false)
+	callee := hopSpan(400, 1, false)
+	callee.SpanID, callee.ParentSpanID = sid(400, 2), caller.SpanID
+	b.Spans = append(b.Spans, caller, callee)
+	b.MessageRefs = append(b.MessageRefs, ref("lambda:req-400", model.RoleProducer, 400, 6),
+		model.MessageRef{Key: "lambda:req-400", Role: model.RoleConsumer, TraceID: tid(400), SpanID: sid(400, 2), Time: t0 + 1e6})
 	if err := eng.Write(t.Context(), &b); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +115,7 @@ func TestBoundsAndPairing(t *testing.T) {
 		{"ddb second write", correlate.Settings{}, 202, []int{202, 203}, 1, nil, correlate.StatusOK},
 		{"attempts without producer", correlate.Settings{}, 301, []int{300, 301}, 0, nil, correlate.StatusError},
 		{"fan-out from the last consumer", correlate.Settings{}, 31, seq(1, 31), 30, nil, correlate.StatusOK},
+		{"synchronous invoke in one trace", correlate.Settings{}, 400, []int{400}, 0, nil, correlate.StatusOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
