@@ -190,6 +190,24 @@ describe("search", () => {
   });
 });
 
+describe("transaction search", () => {
+  it("finds failed transactions and opens one", async () => {
+    await load("/search", '[data-testid="result-row"]');
+    await page.getByTestId("tab-transactions").click();
+    await page.getByTestId("tx-row").first().waitFor();
+    await page.getByTestId("tx-failed").check();
+    await page.waitForFunction(() => new URLSearchParams(location.search).get("failed") === "true");
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('[data-testid="tx-row"] td:nth-child(7)')];
+      return cells.length > 0 && cells.every((c) => Number(c.textContent) > 0);
+    });
+    await shot("search-transactions");
+    await page.getByTestId("tx-row").first().click();
+    await page.waitForURL(/\/transaction\/[0-9a-f]{32}/);
+    assert.match(await page.getByTestId("transaction-status").textContent(), /error/);
+  });
+});
+
 describe("trace view", () => {
   it("opens from a search result with spans, logs, and the span panel", async () => {
     await load("/search?service=checkout-api&operation=POST+%2Forders", '[data-testid="result-row"]');

@@ -5,6 +5,7 @@ import type {
   ServiceMapResponse,
   TraceResponse,
   TransactionResponse,
+  TransactionSummary,
 } from "./types";
 
 /** An error answered by the API ({"error":{code,message}}) or the network. */
@@ -71,6 +72,10 @@ export const api = {
     const p = rangeParams(r);
     p.set(by, name);
     return getJSON<REDResponse>("/api/v1/metrics/red", p, signal);
+  },
+  /** params are the API's parameters of GET /api/v1/transactions. */
+  transactions(params: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<{ transactions: TransactionSummary[] }>("/api/v1/transactions", params, signal);
   },
   /** params are the API's parameters of GET /api/v1/invocations. */
   invocations(params: URLSearchParams, signal?: AbortSignal) {

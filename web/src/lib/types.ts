@@ -243,3 +243,19 @@ export interface REDResponse {
   stepNs: number;
   series: { group: string; points: (REDStats & { time: number; coldStarts: number })[] }[];
 }
+
+/** GET /api/v1/transactions */
+export interface TransactionSummary {
+  traceId: string;
+  rootService: string;
+  rootName: string;
+  traceIds: string[];
+  traceCount: number;
+  edgeCount: number;
+  failedTraces: number;
+  status: string;
+  startTime: number;
+  durationNs: number;
+  channels: string[];
+  truncated: boolean;
+}

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "react";
-import { useLocation, useNavigate, useSearchParams } from "react-router";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { Combobox } from "../components/Combobox";
 import { ScatterPlot } from "../components/ScatterPlot";
 import { api } from "../lib/api";
@@ -14,10 +14,11 @@ import {
   searchToAPI,
   searchToURL,
 } from "../lib/searchQuery";
-import { resolveRange, toApiRange } from "../lib/timeRange";
+import { rangeOnly, resolveRange, toApiRange } from "../lib/timeRange";
 import type { TraceSummary } from "../lib/types";
 import { useRefreshTick } from "../lib/refresh";
 import { useApi } from "../lib/useApi";
+import { TransactionSearch } from "./TransactionSearch";
 
 type SortKey = "start" | "duration" | "spans" | "errors";
 // Sorting orders the page at hand; the API pages newest first.
@@ -28,8 +29,34 @@ const SORTS: Record<SortKey, (t: TraceSummary) => number> = {
   errors: (t) => t.errorCount,
 };
 
-/** Trace search: the form edits a draft; submitting writes the URL, and the URL drives the request. */
+/** Search: traces (the default) or transactions (mode=transactions), each query in the URL. */
 export function SearchPage() {
+  const [params] = useSearchParams();
+  const mode = params.get("mode") === "transactions" ? "transactions" : "traces";
+  const range = rangeOnly(params);
+  const tab = (m: string, label: string) => {
+    const p = new URLSearchParams(range);
+    if (m === "transactions") p.set("mode", m);
+    return (
+      <Link to={{ search: p.toString() }} className={"tab" + (mode === m ? " active" : "")} data-testid={"tab-" + m}>
+        {label}
+      </Link>
+    );
+  };
+  return (
+    <div className="page">
+      <div className="tabs">
+        <h1>Search</h1>
+        {tab("traces", "Traces")}
+        {tab("transactions", "Transactions")}
+      </div>
+      {mode === "traces" ? <TraceSearch /> : <TransactionSearch />}
+    </div>
+  );
+}
+
+/** Trace search: the form edits a draft; submitting writes the URL, and the URL drives the request. */
+function TraceSearch() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const location = useLocation();
@@ -86,8 +113,7 @@ export function SearchPage() {
   const pageNo = (location.state as { page?: number } | null)?.page ?? (query.cursor ? 2 : 1);
 
   return (
-    <div className="page">
-      <h1>Search traces</h1>
+    <>
       <form
         className="filters card"
         onSubmit={(e) => {
@@ -322,6 +348,6 @@ export function SearchPage() {
         </>
       )}
       {!res.data && res.loading && <div className="loading">Searching…</div>}
-    </div>
+    </>
   );
 }
