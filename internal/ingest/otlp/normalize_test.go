@@ -368,6 +368,33 @@ func TestNormalizeMessageRefs(t *testing.T) {
 		}, []model.MessageRef{
 			{Key: "sqs:abc", Role: model.RoleProducer, TraceID: T1, SpanID: S1, Time: t1},
 		}, []string{"abc"}},
+		{"OTel aws-sdk-go-v2 Lambda invoke: the request id", func(s ptrace.Span) {
+			s.SetKind(ptrace.SpanKindClient)
+			s.Attributes().PutStr("rpc.method", "Lambda/Invoke")
+			s.Attributes().PutStr("aws.request_id", "req-77")
+		}, []model.MessageRef{
+			{Key: "lambda:req-77", Role: model.RoleProducer, TraceID: T1, SpanID: S1, Time: t1},
+		}, []string{"req-77"}},
+		{"OTel aws-sdk-go-v2 S3 PutObject, older rpc.service form; bucket as destination", func(s ptrace.Span) {
+			s.SetKind(ptrace.SpanKindClient)
+			s.Attributes().PutStr("rpc.service", "S3")
+			s.Attributes().PutStr("rpc.method", "PutObject")
+			s.Attributes().PutStr("aws.request_id", "C3D13FE58DE4C810")
+			s.Attributes().PutStr("aws.s3.bucket", "invoices")
+		}, []model.MessageRef{
+			{Key: "s3:C3D13FE58DE4C810", Role: model.RoleProducer, TraceID: T1, SpanID: S1, Time: t1, Destination: "invoices"},
+		}, []string{"C3D13FE58DE4C810"}},
+		{"other AWS calls give no key", func(s ptrace.Span) {
+			s.SetKind(ptrace.SpanKindClient)
+			s.Attributes().PutStr("rpc.method", "DynamoDB/GetItem")
+			s.Attributes().PutStr("aws.request_id", "req-78")
+		}, nil, nil},
+		{"invocation span: the callee side of a Lambda invoke", func(s ptrace.Span) {
+			s.SetKind(ptrace.SpanKindServer)
+			s.Attributes().PutStr("faas.invocation_id", "req-79")
+		}, []model.MessageRef{
+			{Key: "lambda:req-79", Role: model.RoleConsumer, TraceID: T1, SpanID: S1, Time: t0},
+		}, []string{"req-79"}},
 		{"span link gives producer and consumer rows", func(s ptrace.Span) {
 			s.SetKind(ptrace.SpanKindConsumer)
 			lk := s.Links().AppendEmpty()
