@@ -90,13 +90,6 @@ func intOf(v model.Value) int64 {
 	return n
 }
 
-func times(n int64) string {
-	if n == 1 {
-		return "once"
-	}
-	return strconv.FormatInt(n, 10) + " times"
-}
-
 func when(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
 
 func seconds(ns int64) string {
@@ -207,7 +200,10 @@ func (errorsDetector) Detect(ctx context.Context, r store.DetectReader, w Window
 		fp := strings.Join([]string{fn, typ, masked, frame}, "\x1f")
 		g.add(KindError, fp, s.EndTime(), s.TraceID, func(o *store.IssueOccurrence) {
 			o.Function, o.Severity = fn, SeverityError
-			o.Title = fmt.Sprintf("%s: %s in %s", typ, truncate(masked, 120), fn)
+			o.Title = fmt.Sprintf("%s in %s", truncate(masked, 120), fn)
+			if !genericType(typ) {
+				o.Title = typ + ": " + o.Title
+			}
 		})
 		examples[fp] = msg
 		if frame != "" {
@@ -216,12 +212,22 @@ func (errorsDetector) Detect(ctx context.Context, r store.DetectReader, w Window
 	}
 	return g.list(func(gr *group) {
 		o := &gr.occ
-		o.Explanation = fmt.Sprintf("%s failed %s with %s: %q (last at %s).", o.Function, times(o.Count),
+		o.Explanation = fmt.Sprintf("%s failed with %s: %q (last at %s).", o.Function,
 			strings.Split(o.Fingerprint, "\x1f")[1], truncate(examples[o.Fingerprint], 300), when(o.Last))
 		if f := examples[o.Fingerprint+"\x00frame"]; f != "" {
 			o.Explanation += " It was raised in " + f + "."
 		}
 	}), nil
+}
+
+// genericType reports whether an error type says nothing a reader wants
+// in a title (Go's anonymous error values).
+func genericType(t string) bool {
+	switch t {
+	case "error", "*errors.errorString", "*fmt.wrapError", "*fmt.wrapErrors", "*errors.joinError":
+		return true
+	}
+	return false
 }
 
 func truncate(s string, n int) string {
@@ -312,13 +318,13 @@ func (timeoutDetector) Detect(ctx context.Context, r store.DetectReader, w Windo
 		}
 		if call == "" {
 			o.Title = fmt.Sprintf("%s timed out", o.Function)
-			o.Explanation = fmt.Sprintf("%s ran into its timeout%s %s (last at %s); no call was reported in flight at the deadline, so the time went into the function's own code or an uninstrumented call.",
-				o.Function, limit, times(o.Count), when(o.Last))
+			o.Explanation = fmt.Sprintf("%s ran into its timeout%s (last at %s); no call was reported in flight at the deadline, so the time went into the function's own code or an uninstrumented call.",
+				o.Function, limit, when(o.Last))
 			return
 		}
 		o.Title = fmt.Sprintf("%s timed out waiting on %s (%s)", o.Function, displayCall(call), seconds(gr.extra["elapsed"]))
-		o.Explanation = fmt.Sprintf("%s ran into its timeout%s %s (last at %s). At the deadline it was still waiting on %s, in flight for %s: make that call faster, give it a deadline shorter than the function's, or raise the timeout.",
-			o.Function, limit, times(o.Count), when(o.Last), displayCall(call), seconds(gr.extra["elapsed"]))
+		o.Explanation = fmt.Sprintf("%s ran into its timeout%s (last at %s). At the deadline it was still waiting on %s, in flight for %s: make that call faster, give it a deadline shorter than the function's, or raise the timeout.",
+			o.Function, limit, when(o.Last), displayCall(call), seconds(gr.extra["elapsed"]))
 	}), nil
 }
 
@@ -375,20 +381,20 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 				o.Title += fmt.Sprintf(" (%d MB used of %d MB)", gr.extra["max"], gr.extra["size"])
 				mem = fmt.Sprintf(" It used %d MB of its %d MB.", gr.extra["max"], gr.extra["size"])
 			}
-			o.Explanation = fmt.Sprintf("%s was killed for exceeding its memory size %s (last at %s).%s The invocation's work was lost; give the function more memory or find what grows (a large payload read whole, a cache without a bound).",
-				o.Function, times(o.Count), when(o.Last), mem)
+			o.Explanation = fmt.Sprintf("%s was killed for exceeding its memory size (last at %s).%s The invocation's work was lost; give the function more memory or find what grows (a large payload read whole, a cache without a bound).",
+				o.Function, when(o.Last), mem)
 		case KindCrash:
 			et := strings.Split(o.Fingerprint, "\x1f")[1]
 			if et == "" {
 				et = "no error reported"
 			}
 			o.Title = fmt.Sprintf("%s crashed (%s)", o.Function, et)
-			o.Explanation = fmt.Sprintf("The runtime of %s exited without answering %s (%s; last at %s): a panic outside the handler, os.Exit, or a fatal signal.",
-				o.Function, times(o.Count), et, when(o.Last))
+			o.Explanation = fmt.Sprintf("The runtime of %s exited without answering (%s; last at %s): a panic outside the handler, os.Exit, or a fatal signal.",
+				o.Function, et, when(o.Last))
 		default:
 			o.Title = fmt.Sprintf("%s was throttled", o.Function)
-			o.Explanation = fmt.Sprintf("Lambda refused to run %s %s (last at %s) because its concurrency limit was reached; synchronous callers got 429, asynchronous events and queue messages were delayed.",
-				o.Function, times(o.Count), when(o.Last))
+			o.Explanation = fmt.Sprintf("Lambda refused to run %s (last at %s) because its concurrency limit was reached; synchronous callers got 429, asynchronous events and queue messages were delayed.",
+				o.Function, when(o.Last))
 		}
 	}), nil
 }
@@ -451,16 +457,16 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 		if ok < o.Count {
 			o.Severity = SeverityError
 		}
-		outcome := fmt.Sprintf("%d of them succeeded on that attempt, %d failed again", ok, o.Count-ok)
+		outcome := fmt.Sprintf("in the latest window %d of %d retried deliveries succeeded, %d failed again", ok, o.Count, o.Count-ok)
 		if o.Channel == "" {
 			o.Title = fmt.Sprintf("%s retried asynchronous events (up to %d attempts)", o.Function, gr.extra["attempts"])
-			o.Explanation = fmt.Sprintf("Lambda ran %s again for an event it had already tried %s (same request id; up to %d attempts, last at %s): %s. Every retry repeats the handler's side effects unless it is idempotent.",
-				o.Function, times(o.Count), gr.extra["attempts"], when(o.Last), outcome)
+			o.Explanation = fmt.Sprintf("Lambda ran %s again for events it had already tried (same request id; up to %d attempts, last at %s): %s. Every retry repeats the handler's side effects unless it is idempotent.",
+				o.Function, gr.extra["attempts"], when(o.Last), outcome)
 			return
 		}
 		o.Title = fmt.Sprintf("%s received messages from %s more than once (up to %d receives)", o.Function, o.Channel, gr.extra["attempts"])
-		o.Explanation = fmt.Sprintf("%s processed a message of %s that had been received before %s (ApproximateReceiveCount up to %d, last at %s): %s. A failed or slow earlier attempt made SQS deliver it again.",
-			o.Function, o.Channel, times(o.Count), gr.extra["attempts"], when(o.Last), outcome)
+		o.Explanation = fmt.Sprintf("%s processed messages of %s that had been received before (ApproximateReceiveCount up to %d, last at %s): %s. A failed or slow earlier attempt made SQS deliver them again.",
+			o.Function, o.Channel, gr.extra["attempts"], when(o.Last), outcome)
 	}), nil
 }
 
@@ -498,7 +504,7 @@ func (batchDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 	}
 	return g.list(func(gr *group) {
 		o := &gr.occ
-		o.Explanation = fmt.Sprintf("%s reported %d message(s) of %s as failed in batchItemFailures (last at %s) with %q; the rest of each batch succeeded. SQS delivers the failed messages again and, after the queue's maxReceiveCount, moves them to its dead-letter queue.",
-			o.Function, o.Count, o.Channel, when(o.Last), truncate(examples[o.Fingerprint], 300))
+		o.Explanation = fmt.Sprintf("%s reported messages of %s as failed in batchItemFailures (last at %s) with %q; the rest of each batch succeeded. SQS delivers the failed messages again and, after the queue's maxReceiveCount, moves them to its dead-letter queue.",
+			o.Function, o.Channel, when(o.Last), truncate(examples[o.Fingerprint], 300))
 	}), nil
 }

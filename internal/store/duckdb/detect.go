@@ -105,7 +105,11 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 		conds = append(conds, "bool_or(status IN ("+strings.Join(lits, ", ")+"))")
 	}
 	if q.MinAttempt > 0 {
-		conds = append(conds, "max(attempt) >= "+strconv.Itoa(int(q.MinAttempt)))
+		// The merge counts attempts from the gaps between rows (async
+		// retries reuse the request id), so rows spread wider than one
+		// gap are candidates too.
+		conds = append(conds, "max(attempt) >= "+strconv.Itoa(int(q.MinAttempt))+
+			` OR max("start") - min("start") > `+strconv.FormatInt(invocation.AttemptGap, 10))
 	}
 	out := []model.Invocation{}
 	if len(conds) == 0 {

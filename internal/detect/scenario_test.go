@@ -1,0 +1,302 @@
+package detect_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/app"
+	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
+	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/config"
+	"github.com/ariadnehq/ariadne/internal/detect"
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+)
+
+// bins are built once by TestMain: the test application (testdata/fn) and
+// Ariadne's Lambda extension, which forwards the platform's view
+// (timeouts, out-of-memory kills, crashes) that the SDK cannot see.
+var bins struct{ fn, extension string }
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	if testing.Short() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "ariadne-detect")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bins.fn, bins.extension = filepath.Join(dir, "fn"), filepath.Join(dir, "ariadne-extension")
+	for _, b := range []struct{ out, pkg string }{{bins.fn, "./testdata/fn"}, {bins.extension, "../../extension"}} {
+		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+func startAriadne(t *testing.T) *ariadneapp.App {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.MemoryLimit = "1GB"
+	a, err := ariadneapp.Start(context.Background(), cfg, ariadneapp.Settings{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("start ariadne: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown ariadne: %v", err)
+		}
+	})
+	return a
+}
+
+// startCloud runs checkout (sync API calls), payments (async, one retry)
+// and worker (SQS jobs, partial batch responses, dead-letter queue after two
+// receives), with the extension attached and a DynamoDB endpoint that never
+// answers.
+func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
+	t.Helper()
+	one := 1
+	fn := func(name, role string, timeout time.Duration, triggers ...app.TriggerSpec) app.FunctionSpec {
+		return app.FunctionSpec{Name: name, Binary: bins.fn, MemoryMB: 128, Timeout: app.Duration(timeout),
+			Env: map[string]string{"ROLE": role}, Triggers: triggers}
+	}
+	desc := app.Description{
+		Region: "us-east-1",
+		Queues: []app.QueueSpec{
+			{Name: "jobs", VisibilityTimeout: app.Duration(4 * time.Second), DeadLetter: &app.DeadLetterSpec{Queue: "jobs-dlq", MaxReceiveCount: 2}},
+			{Name: "jobs-dlq"},
+		},
+		Functions: []app.FunctionSpec{
+			fn("checkout", "api", 2*time.Second),
+			fn("payments", "api", 5*time.Second),
+			fn("worker", "worker", 5*time.Second, app.TriggerSpec{Queue: "jobs", BatchSize: 10, ReportBatchItemFailures: true}),
+		},
+	}
+	desc.Functions[1].Async = &app.AsyncSpec{MaxRetryAttempts: &one}
+	cloud, err := app.Start(context.Background(), desc, app.Settings{
+		Env: map[string]string{
+			"ARIADNE_ENDPOINT":                 "http://" + ariadneAddr,
+			"ARIADNE_EXPORT_TIMEOUT":           "20s",
+			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
+			"AWS_ENDPOINT_URL_DYNAMODB":        dynamo,
+		},
+		Extensions: []string{bins.extension},
+		// Async retries reuse the request id; a little more than
+		// invocation.AttemptGap apart so the attempts are told apart.
+		Lambda: lambda.Settings{RetryDelays: []time.Duration{1200 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatalf("start local cloud: %v", err)
+	}
+	t.Cleanup(func() { _ = cloud.Close() })
+	return cloud
+}
+
+type scenario struct {
+	t     *testing.T
+	cloud *app.Cloud
+	sqs   *sqs.Client
+	st    detect.Store
+}
+
+func (s *scenario) invoke(function, payload string) {
+	s.t.Helper()
+	if _, err := s.cloud.Lambda.Invoke(s.t.Context(), lambda.InvokeInput{Function: function, Payload: []byte(payload)}); err != nil {
+		s.t.Fatalf("invoke %s: %v", function, err)
+	}
+}
+
+func (s *scenario) invokeAsync(function, payload string) {
+	s.t.Helper()
+	if _, err := s.cloud.Lambda.InvokeAsync(s.t.Context(), lambda.InvokeInput{Function: function, Payload: []byte(payload)}); err != nil {
+		s.t.Fatalf("invoke %s: %v", function, err)
+	}
+}
+
+func (s *scenario) send(body string) {
+	s.t.Helper()
+	if _, err := s.sqs.SendMessage(s.t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(s.cloud.QueueURL("jobs")), MessageBody: aws.String(body)}); err != nil {
+		s.t.Fatalf("send %s: %v", body, err)
+	}
+}
+
+// waitInvocations waits until function has n finished invocations
+// starting after since, each with the platform's report.
+func (s *scenario) waitInvocations(function string, since time.Time, n int) {
+	s.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		invs, _, err := s.st.Invocations(s.t.Context(), store.InvocationQuery{TimeRange: store.TimeRange{Start: since.UnixNano()},
+			Function: function, Limit: 100, Now: time.Now().UnixNano()})
+		done := 0
+		for _, inv := range invs {
+			if inv.Status != model.InvocationStarted && inv.BilledDurationNs > 0 {
+				done++
+			}
+		}
+		if err == nil && done >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: %d of %d invocations finished after 45 s (%v)", function, done, n, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestScenarios injects every fault the detectors know for real — on the
+// local serverless cloud, instrumented with the SDK and the extension,
+// reporting to a real Ariadne — and checks that a clean run raises no
+// issue and the faulty run raises each expected one, with its kind,
+// function or channel and cause.
+func TestScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a local cloud")
+	}
+	srv := startAriadne(t)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // DynamoDB that never answers within the function's timeout
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	t.Cleanup(hang.Close)
+	cloud := startCloud(t, srv.HTTPAddr(), hang.URL)
+	s := &scenario{t: t, cloud: cloud, st: srv.Store().(detect.Store),
+		sqs: sqs.NewFromConfig(cloud.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(cloud.SQSEndpoint) })}
+	runner := detect.New(s.st, detect.Settings{Lag: 2 * time.Second, Lookback: 10 * time.Minute, Interval: time.Hour})
+	issues := func() []store.Issue {
+		if _, err := runner.RunOnce(t.Context()); err != nil {
+			t.Fatalf("run detectors: %v", err)
+		}
+		list, err := s.st.Issues(t.Context(), store.IssueQuery{})
+		if err != nil {
+			t.Fatalf("list issues: %v", err)
+		}
+		return list
+	}
+
+	// The clean run: the same functions and paths, nothing goes wrong.
+	start := time.Now()
+	s.invoke("checkout", `{"action":"ok","id":"o-1"}`)
+	s.invoke("checkout", `{"action":"ok","id":"o-2"}`)
+	s.invokeAsync("payments", `{"action":"ok","id":"p-1"}`)
+	for i := range 3 {
+		s.send(fmt.Sprintf(`{"kind":"ok","n":%d}`, i))
+	}
+	s.waitInvocations("checkout", start, 2)
+	s.waitInvocations("payments", start, 1)
+	s.waitInvocations("worker", start, 1)
+	time.Sleep(2500 * time.Millisecond) // past the runner's lag
+	if list := issues(); len(list) != 0 {
+		for _, is := range list {
+			t.Errorf("clean run raised %s %q on %s: %s", is.Kind, is.Title, is.Function, is.Explanation)
+		}
+	}
+
+	// The faults.
+	start = time.Now()
+	s.send(`{"kind":"poison"}`)
+	s.send(`{"kind":"flaky"}`)
+	s.invokeAsync("payments", `{"action":"fail","id":"p-77","code":51}`)
+	for i, id := range []string{"o-1001", "o-2002", "o-3003"} {
+		s.invoke("checkout", fmt.Sprintf(`{"action":"fail","id":%q,"code":%d}`, id, 4000+i))
+	}
+	s.invoke("checkout", `{"action":"slow","id":"o-9"}`)
+	s.invoke("checkout", `{"action":"hog"}`)
+	s.invoke("checkout", `{"action":"crash"}`)
+
+	want := []struct {
+		kind, function, channel string
+		title                   []string // substrings of the title
+	}{
+		{detect.KindError, "checkout", "", []string{"card declined", "charge order o-<n>"}},
+		{detect.KindError, "payments", "", []string{"card declined"}},
+		{detect.KindTimeout, "checkout", "", []string{"timed out waiting on DynamoDB Query"}},
+		{detect.KindOOM, "checkout", "", []string{"ran out of memory", "of 128 MB"}},
+		{detect.KindCrash, "checkout", "", []string{"crashed"}},
+		{detect.KindPartialBatch, "worker", "jobs", []string{"poison input"}},
+		{detect.KindRetry, "worker", "jobs", []string{"more than once"}},
+		{detect.KindRetry, "payments", "", []string{"retried"}},
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var list []store.Issue
+	for {
+		list = issues()
+		missing := 0
+		for _, w := range want {
+			if find(list, w.kind, w.function, w.channel, w.title) == nil {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	for _, w := range want {
+		is := find(list, w.kind, w.function, w.channel, w.title)
+		if is == nil {
+			t.Errorf("no %s issue on %s %s with title %q", w.kind, w.function, w.channel, w.title)
+			continue
+		}
+		if is.Status != store.IssueOpen || is.Count < 1 || len(is.SampleTraces) == 0 && w.kind != detect.KindCrash && w.kind != detect.KindOOM || is.Explanation == "" {
+			t.Errorf("%s issue %+v: want open, counted, with sample traces and an explanation", w.kind, is)
+		}
+		t.Logf("%-22s %-9s %-5s ×%d  %s\n    %s", is.Kind, is.Function, is.Channel, is.Count, is.Title, is.Explanation)
+	}
+	if is := find(list, detect.KindError, "checkout", "", nil); is != nil && is.Count != 3 {
+		t.Errorf("three declined orders with different ids and codes: one issue of 3, got %d", is.Count)
+	}
+	for _, is := range list {
+		if is.Kind == detect.KindError && is.Function == "worker" {
+			t.Errorf("a partial batch failure also raised an error issue: %q", is.Title)
+		}
+	}
+}
+
+func find(list []store.Issue, kind, function, channel string, title []string) *store.Issue {
+	for i := range list {
+		is := &list[i]
+		if is.Kind != kind || is.Function != function || is.Channel != channel {
+			continue
+		}
+		ok := true
+		for _, w := range title {
+			ok = ok && strings.Contains(is.Title, w)
+		}
+		if ok {
+			return is
+		}
+	}
+	return nil
+}

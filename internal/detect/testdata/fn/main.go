@@ -1,0 +1,104 @@
+// Command fn is the test application of the detectors' scenario test: one
+// binary, wrapped by Ariadne's SDK with its AWS clients instrumented, whose
+// role (ROLE) and event choose the fault it injects for real:
+//
+//	api     {"action":"ok"}      answers
+//	        {"action":"fail"}    returns "charge order <id>: card declined (code <n>)"
+//	        {"action":"slow"}    DynamoDB Query against a server that never answers (timeout)
+//	        {"action":"hog"}     touches 400 MB (killed for memory)
+//	        {"action":"crash"}   exits without answering
+//	worker  SQS batch: body {"kind":"poison"} always fails, {"kind":"flaky"}
+//	        fails on its first receive; failures go to batchItemFailures
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	ariadne "github.com/ariadnehq/ariadne/sdk"
+	"github.com/ariadnehq/ariadne/sdk/awsv2"
+)
+
+type request struct {
+	Action string `json:"action"`
+	ID     string `json:"id"`
+	Code   int    `json:"code"`
+}
+
+type fn struct{ ddb *dynamodb.Client }
+
+var hoard [][]byte
+
+func main() {
+	sdk, err := ariadne.New(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ariadne:", err)
+	}
+	cfg := aws.Config{
+		Region: os.Getenv("AWS_REGION"),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+		}),
+		RetryMaxAttempts: 1,
+	}
+	awsv2.Instrument(&cfg, sdk)
+	f := &fn{ddb: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	})}
+	switch os.Getenv("ROLE") {
+	case "worker":
+		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
+				var job struct{ Kind string }
+				_ = json.Unmarshal([]byte(m.Body), &job)
+				switch {
+				case job.Kind == "poison":
+					return fmt.Errorf("job %s failed: poison input", m.MessageId)
+				case job.Kind == "flaky" && m.Attributes["ApproximateReceiveCount"] == "1":
+					return errors.New("upstream busy, try again")
+				}
+				return nil
+			}), nil
+		}))
+	default:
+		lambda.Start(sdk.Wrap(f.api))
+	}
+}
+
+func (f *fn) api(ctx context.Context, req request) (map[string]string, error) {
+	switch req.Action {
+	case "fail":
+		return nil, fmt.Errorf("charge order %s: card declined (code %d)", req.ID, req.Code)
+	case "slow":
+		_, err := f.ddb.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("orders"),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: req.ID}}})
+		if err != nil {
+			time.Sleep(5 * time.Second) // as slow code does: past the deadline
+		}
+		return nil, err
+	case "hog":
+		time.Sleep(300 * time.Millisecond) // let the start marker leave
+		for range 400 {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				b[j] = byte(j)
+			}
+			hoard = append(hoard, b)
+		}
+	case "crash":
+		time.Sleep(300 * time.Millisecond)
+		os.Exit(3)
+	}
+	return map[string]string{"ok": req.Action}, nil
+}
