@@ -35,8 +35,8 @@ func testDetect(t *testing.T, open Opener) {
 	}
 	write(t, s, model.Batch{
 		Spans: []model.Span{
-			span(1, base, sec, model.StatusError),                   // ends at base+1s
-			span(2, base, 30*sec, model.StatusOK),                   // ends at base+30s
+			span(1, base, sec, model.StatusError), // ends at base+1s
+			span(2, base, 30*sec, model.StatusOK), // ends at base+30s
 			span(3, base+2*sec, sec, model.StatusOK, model.Attr{Key: "ariadne.batch.failed", Value: model.Value{Type: model.TypeBool, Str: "true"}}),
 			span(4, base-5*60*sec, 10*60*sec, model.StatusError), // long: starts before, ends at base+5m
 		},
