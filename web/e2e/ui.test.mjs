@@ -85,6 +85,9 @@ describe("overview", () => {
       [...document.querySelectorAll('[data-testid="histogram"] rect.all')].some((r) => Number(r.getAttribute("height")) > 0),
     );
     await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="stat-cold"] .value')?.textContent ?? ""));
+    await page.getByTestId("top-functions").locator("tr").nth(1).waitFor();
+    assert.match(await page.getByTestId("top-functions").textContent(), /payment/);
+    await page.getByTestId("mini-map").locator('[data-testid="map-node"]').first().waitFor();
     await shot("overview");
     assert.ok(timings.overview < PAGE_BUDGET_MS, `overview took ${timings.overview} ms`);
   });

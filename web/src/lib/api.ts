@@ -1,4 +1,5 @@
 import type {
+  CostResponse,
   InvocationsResponse,
   REDResponse,
   SearchResponse,
@@ -63,6 +64,9 @@ export const api = {
   },
   transaction(traceId: string, signal?: AbortSignal) {
     return getJSON<TransactionResponse>(`/api/v1/transactions/${encodeURIComponent(traceId)}`, undefined, signal);
+  },
+  cost(r: RangeParams, signal?: AbortSignal) {
+    return getJSON<CostResponse>("/api/v1/cost", rangeParams(r), signal);
   },
   serviceMap(r: RangeParams, signal?: AbortSignal) {
     return getJSON<ServiceMapResponse>("/api/v1/servicemap", rangeParams(r), signal);

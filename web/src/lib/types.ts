@@ -259,3 +259,12 @@ export interface TransactionSummary {
   channels: string[];
   truncated: boolean;
 }
+
+/** GET /api/v1/cost */
+export interface CostResponse {
+  start: number;
+  end: number;
+  functions: { function: string; invocations: number; billed: number; gbSeconds: number; costUsd: number }[];
+  total: { invocations: number; billed: number; costUsd: number };
+  truncated: boolean;
+}

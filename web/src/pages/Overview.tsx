@@ -1,11 +1,13 @@
 import { useMemo } from "react";
 import { Link, useNavigate } from "react-router";
 import { useWidth } from "../components/useWidth";
+import { layoutMap } from "../lib/mapLayout";
+import { MapCanvas } from "./ServiceMap";
 import { api } from "../lib/api";
 import { serviceColor } from "../lib/colors";
 import { formatAge, formatClock, formatDateTime, formatDuration } from "../lib/format";
 import { resolveRange, toApiRange, writeTimeRange } from "../lib/timeRange";
-import type { TraceSummary } from "../lib/types";
+import type { CostResponse, MapNode, TraceSummary } from "../lib/types";
 import { useRefreshTick } from "../lib/refresh";
 import { useApi } from "../lib/useApi";
 import { useTimeRange } from "../lib/useTimeRange";
@@ -39,8 +41,21 @@ export function OverviewPage() {
       if (r.end) p.set("end", r.end);
       return api.search(p, signal);
     };
-    const [cold, timeouts] = await Promise.all([one(COLD), one(TIMEOUT)]);
-    return { cold: cold.traces.length, coldMore: !!cold.nextCursor, timeouts: timeouts.traces.length, timeoutsMore: !!timeouts.nextCursor };
+    const [cold, timeouts, map, cost] = await Promise.all([
+      one(COLD),
+      one(TIMEOUT),
+      api.serviceMap(r, signal),
+      api.cost(r, signal),
+    ]);
+    return {
+      cold: cold.traces.length,
+      coldMore: !!cold.nextCursor,
+      timeouts: timeouts.traces.length,
+      timeoutsMore: !!timeouts.nextCursor,
+      map,
+      layout: layoutMap(map.nodes, map.edges),
+      cost,
+    };
   });
   const x = extra.data;
   const navigate = useNavigate();
@@ -59,11 +74,6 @@ export function OverviewPage() {
     const errors = raw.errors.filter((t) => t.startTime >= from);
     return { ...raw, errors, from, partial: raw.allMore };
   }, [raw, startMs]);
-  const byService = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const t of d?.errors ?? []) m.set(t.rootService, (m.get(t.rootService) ?? 0) + 1);
-    return [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  }, [d]);
   const open = (t: TraceSummary) => navigate(`/trace/${t.traceId}`, { state: { from: "/" + (rangeQS ? "?" + rangeQS : "") } });
   const count = (n: number, more: boolean) => (more ? `${n.toLocaleString()}+` : n.toLocaleString());
 
@@ -128,25 +138,15 @@ export function OverviewPage() {
           </div>
           <div className="grid cols-2">
             <div className="card">
-              <h2>Root services by traces with errors</h2>
-              {byService.length === 0 ? (
-                <div className="muted">No errors in this range.</div>
+              <h2>Functions that fail most</h2>
+              {!x ? (
+                <div className="muted">Loading…</div>
               ) : (
-                <table className="data" data-testid="top-services">
-                  <tbody>
-                    {byService.map(([svc, n]) => (
-                      <tr key={svc} className="clickable" onClick={() => navigate(searchLink({ service: svc, error: "true" }))}>
-                        <td>
-                          <span className="svc-dot" style={{ background: serviceColor(svc) }} />
-                          {svc || "(unknown)"}
-                        </td>
-                        <td className="num">
-                          <span className="pill error">{n}</span>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <FunctionTable
+                  nodes={x.map.nodes.filter((n) => n.kind === "function")}
+                  cost={x.cost}
+                  onOpen={(fn) => navigate(`/functions?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(rangeQS)), function: fn })}`)}
+                />
               )}
             </div>
             <div className="card">
@@ -160,12 +160,22 @@ export function OverviewPage() {
               <TraceList traces={d.all.slice(0, 8)} onOpen={open} empty="No traces in this range yet." testId="recent-traces" />
             </div>
             <div className="card">
-              <h2>More</h2>
-              <p className="muted" style={{ margin: 0 }}>
-                Every invocation with its status, cold start, memory and cost: <Link to="/functions">Functions</Link>.
-                Functions, queues, topics and the hops between them with their rates, errors and time in transit:{" "}
-                <Link to="/map">Service map</Link>. Detected issues will appear once their page is built (
-                <Link to="/issues">Issues</Link>).
+              <h2>
+                Service map · <Link to={"/map" + (rangeQS ? "?" + rangeQS : "")}>open</Link>
+              </h2>
+              {x && x.layout.nodes.length > 0 ? (
+                <div className="mini-map" data-testid="mini-map">
+                  <MapCanvas
+                    layout={x.layout}
+                    selected={null}
+                    onSelect={(s) => s && navigate("/map" + (rangeQS ? "?" + rangeQS : ""))}
+                  />
+                </div>
+              ) : (
+                <div className="muted">{x ? "No traffic in this range." : "Loading…"}</div>
+              )}
+              <p className="muted" style={{ marginBottom: 0 }}>
+                Detected issues will appear here once their page is built (<Link to="/issues">Issues</Link>).
               </p>
             </div>
           </div>
@@ -246,5 +256,65 @@ function Histogram({ all, errors, startMs, endMs }: { all: TraceSummary[]; error
         </text>
       </svg>
     </div>
+  );
+}
+
+function FunctionTable({
+  nodes,
+  cost,
+  onOpen,
+}: {
+  nodes: MapNode[];
+  cost: CostResponse;
+  onOpen: (fn: string) => void;
+}) {
+  if (nodes.length === 0) return <div className="muted">No function ran in this range.</div>;
+  const costOf = new Map(cost.functions.map((f) => [f.function, f]));
+  const rows = [...nodes].sort((a, b) => b.errorRate - a.errorRate || b.count - a.count).slice(0, 8);
+  const priced = cost.total.billed > 0;
+  return (
+    <>
+      <table className="data" data-testid="top-functions">
+        <thead>
+          <tr>
+            <th>Function</th>
+            <th className="num">Invocations</th>
+            <th className="num">Errors</th>
+            <th className="num">p95</th>
+            <th className="num">Cold starts</th>
+            <th className="num">Cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((n) => {
+            const c = costOf.get(n.name);
+            return (
+              <tr key={n.id} className="clickable" onClick={() => onOpen(n.name)}>
+                <td>
+                  <span className="svc-dot" style={{ background: serviceColor(n.name) }} />
+                  {n.name}
+                </td>
+                <td className="num">{n.count.toLocaleString()}</td>
+                <td className="num">
+                  {n.errors > 0 ? (
+                    <span className="pill error">{(n.errorRate * 100).toFixed(1)}%</span>
+                  ) : (
+                    <span className="muted">0</span>
+                  )}
+                </td>
+                <td className="num">{n.p95Ns ? formatDuration(n.p95Ns) : "–"}</td>
+                <td className="num">{n.coldStarts.toLocaleString()}</td>
+                <td className="num">{c && c.costUsd > 0 ? "$" + c.costUsd.toFixed(4) : "–"}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {!priced && (
+        <div className="muted" style={{ marginTop: 6, fontSize: 12 }}>
+          No cost yet: pricing needs billed durations from the Lambda Telemetry API or platform REPORT lines.
+        </div>
+      )}
+    </>
   );
 }

@@ -69,7 +69,7 @@ export function ServiceMapPage() {
   );
 }
 
-function MapCanvas({
+export function MapCanvas({
   layout,
   selected,
   onSelect,
