@@ -49,6 +49,9 @@ type Settings struct {
 	RetryAfter time.Duration
 	// Pricing prices invocations; zero means invocation.DefaultPricing().
 	Pricing invocation.Pricing
+	// Detect, when set, runs the detectors now (POST /api/v1/issues/detect)
+	// and says how many windows and occurrences it committed.
+	Detect func(ctx context.Context) (windows, occurrences int, err error)
 }
 
 func (s Settings) withDefaults() Settings {
@@ -115,6 +118,12 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/servicemap", a.get(a.getServiceMap))
 	mux.Handle("/api/v1/metrics/red", a.get(a.getRED))
 	mux.Handle("/api/v1/cost", a.get(a.getCost))
+	mux.Handle("/api/v1/issues", a.get(a.listIssues))
+	mux.Handle("/api/v1/issues/detect", a.methods(map[string]handlerFunc{http.MethodPost: a.runDetect}))
+	mux.Handle("/api/v1/issues/{id}", a.methods(map[string]handlerFunc{http.MethodGet: a.getIssue, http.MethodPatch: a.updateIssue, http.MethodPost: a.updateIssue}))
+	mux.Handle("/api/v1/alerts/rules", a.methods(map[string]handlerFunc{http.MethodGet: a.listAlertRules, http.MethodPost: a.createAlertRule}))
+	mux.Handle("/api/v1/alerts/rules/{id}", a.methods(map[string]handlerFunc{http.MethodGet: a.getAlertRule, http.MethodPut: a.putAlertRule, http.MethodDelete: a.deleteAlertRule}))
+	mux.Handle("/api/v1/alerts/events", a.get(a.listAlertEvents))
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: fmt.Sprintf("no API resource at %s", r.URL.Path)})
