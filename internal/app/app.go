@@ -124,6 +124,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	a.metrics.watchStore(a.store)
+	det := a.newDetector()
 
 	limits := otlp.DefaultLimits()
 	limits.MaxHTTPBodyBytes = cfg.MaxHTTPBody
@@ -160,6 +161,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 		mux.Handle("/api/", api.New(a.store, api.Settings{
 			Logger:  a.log.With("component", "api"),
 			Pricing: invocation.Pricing{PerGBSecond: cfg.PricePerGBSecond, PerRequest: cfg.PricePerMillionRequests / 1e6},
+			Detect:  runDetect(det),
 		}).Handler())
 		// Lambda platform signals: the extension's Telemetry API batches and
 		// CloudWatch Logs subscription deliveries.
@@ -181,6 +183,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 
 	a.wg.Add(1)
 	go a.retentionLoop()
+	a.startDetection(det)
 	close(a.ready)
 	a.log.Info("serving", "http", a.HTTPAddr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "data_dir", cfg.DataDir)
 	return a, nil

@@ -43,6 +43,7 @@ func commands() []command {
 		&searchCmd{},
 		&tailCmd{},
 		&demoCmd{},
+		&alertsCmd{},
 		&versionCmd{},
 	}
 }

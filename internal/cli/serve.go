@@ -90,6 +90,13 @@ func configSettings(c *config.Config) []setting {
 		{"threads", "threads of the embedded engine (0 = all cores)", &c.Threads},
 		{"price-per-gb-second", "Lambda price per GB-second of billed duration, USD", &c.PricePerGBSecond},
 		{"price-per-million-requests", "Lambda price per million requests, USD", &c.PricePerMillionRequests},
+		{"detect-interval", "how often the issue detectors run (0 disables them on this node)", &c.DetectInterval},
+		{"detect-lag", "how far behind now detection windows end, for late telemetry", &c.DetectLag},
+		{"alert-interval", "how often alert rules are evaluated and notifications sent (0 disables)", &c.AlertInterval},
+		{"smtp-addr", "SMTP server (host:port) for e-mail alerts", &c.SMTPAddr},
+		{"smtp-from", "sender address of e-mail alerts", &c.SMTPFrom},
+		{"smtp-username", "SMTP user for PLAIN auth (empty: none)", &c.SMTPUsername},
+		{"smtp-password", "SMTP password (prefer the environment variable)", &c.SMTPPassword},
 		{"shutdown-timeout", "how long graceful shutdown may take", &c.ShutdownTimeout},
 		{"log-level", "debug, info, warn or error", &c.LogLevel},
 	}

@@ -44,6 +44,21 @@ type Config struct {
 	PricePerGBSecond        float64
 	PricePerMillionRequests float64
 
+	// DetectInterval is how often the detectors run (0 disables them on
+	// this node); DetectLag keeps their windows behind now so that late
+	// telemetry (platform reports) is stored before its window is read.
+	DetectInterval time.Duration
+	DetectLag      time.Duration
+	// AlertInterval is how often alert rules are evaluated and due
+	// notifications delivered (0 disables alerting on this node).
+	AlertInterval time.Duration
+	// SMTPAddr (host:port), SMTPFrom, SMTPUsername and SMTPPassword
+	// configure e-mail alerts; an empty address leaves them undeliverable.
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string
+
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
@@ -66,6 +81,9 @@ func Default() Config {
 		Threads:                 2,
 		PricePerGBSecond:        0.0000166667,
 		PricePerMillionRequests: 0.20,
+		DetectInterval:          30 * time.Second,
+		DetectLag:               30 * time.Second,
+		AlertInterval:           10 * time.Second,
 		ShutdownTimeout:         30 * time.Second,
 		LogLevel:                "info",
 	}
@@ -115,6 +133,14 @@ func (c Config) Validate() error {
 	}
 	if c.PricePerMillionRequests < 0 {
 		bad("price-per-million-requests", "must not be negative, got %g", c.PricePerMillionRequests)
+	}
+	if c.DetectInterval < 0 || c.DetectLag < 0 || c.AlertInterval < 0 {
+		bad("detect-interval, detect-lag, alert-interval", "must not be negative")
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			bad("smtp-addr", "want host:port, got %q", c.SMTPAddr)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)

@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/ariadnehq/ariadne/demo/localcloud/app"
 	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/api"
 	"github.com/ariadnehq/ariadne/internal/config"
 	"github.com/ariadnehq/ariadne/internal/detect"
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -64,6 +66,9 @@ func startAriadne(t *testing.T) *ariadneapp.App {
 	cfg.DataDir = t.TempDir()
 	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.MemoryLimit = "1GB"
+	// The test asks for detection runs through the API; the background
+	// run happens once at start.
+	cfg.DetectInterval, cfg.DetectLag = time.Hour, 2*time.Second
 	a, err := ariadneapp.Start(context.Background(), cfg, ariadneapp.Settings{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("start ariadne: %v", err)
@@ -193,14 +198,33 @@ func TestScenarios(t *testing.T) {
 	cloud := startCloud(t, srv.HTTPAddr(), hang.URL)
 	s := &scenario{t: t, cloud: cloud, st: srv.Store().(detect.Store),
 		sqs: sqs.NewFromConfig(cloud.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(cloud.SQSEndpoint) })}
-	runner := detect.New(s.st, detect.Settings{Lag: 2 * time.Second, Lookback: 10 * time.Minute, Interval: time.Hour})
+	apiBase := "http://" + srv.HTTPAddr() + "/api/v1/issues"
+	// issues runs the detectors and lists the issues through the API, as
+	// the UI and the CLI do.
 	issues := func() []store.Issue {
-		if _, err := runner.RunOnce(t.Context()); err != nil {
-			t.Fatalf("run detectors: %v", err)
+		resp, err := http.Post(apiBase+"/detect", "application/json", nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST detect: %v %v", err, resp)
 		}
-		list, err := s.st.Issues(t.Context(), store.IssueQuery{})
+		resp.Body.Close()
+		resp, err = http.Get(apiBase)
 		if err != nil {
-			t.Fatalf("list issues: %v", err)
+			t.Fatalf("GET issues: %v", err)
+		}
+		defer resp.Body.Close()
+		var body api.IssuesResponse
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("GET issues: %v", err)
+		}
+		var list []store.Issue
+		for _, is := range body.Issues {
+			out := store.Issue{ID: is.ID, Kind: is.Kind, Title: is.Title, Function: is.Function, Channel: is.Channel,
+				Severity: is.Severity, Status: store.IssueStatus(is.Status), Count: is.Count, Explanation: is.Explanation}
+			for _, tr := range is.SampleTraces {
+				id, _ := model.ParseTraceID(tr)
+				out.SampleTraces = append(out.SampleTraces, id)
+			}
+			list = append(list, out)
 		}
 		return list
 	}
