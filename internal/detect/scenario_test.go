@@ -20,8 +20,8 @@ import (
 
 	"github.com/ariadnehq/ariadne/demo/localcloud/app"
 	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
-	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
 	"github.com/ariadnehq/ariadne/internal/api"
+	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
 	"github.com/ariadnehq/ariadne/internal/config"
 	"github.com/ariadnehq/ariadne/internal/detect"
 	"github.com/ariadnehq/ariadne/internal/model"
