@@ -55,7 +55,7 @@ export function ServiceMapPage() {
         <div className="map-wrap">
           <MapCanvas layout={layout} selected={sel} onSelect={setSel} />
           {sel && (
-            <aside className="side-panel" data-testid="map-panel">
+            <aside className="side-panel narrow" data-testid="map-panel">
               <button className="close" onClick={() => setSel(null)} aria-label="Close panel">
                 ×
               </button>
@@ -92,6 +92,20 @@ export function MapCanvas({
     setView({ k, x: (w - layout.width * k) / 2, y: (h - layout.height * k) / 2 });
   };
   useEffect(fit, [layout]); // eslint-disable-line react-hooks/exhaustive-deps
+  // And again when the canvas changes size (a side panel opens or closes).
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    let w = el.clientWidth;
+    const ro = new ResizeObserver(() => {
+      if (Math.abs(el.clientWidth - w) > 2) {
+        w = el.clientWidth;
+        fit();
+      }
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [layout]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const el = ref.current;
@@ -144,10 +158,10 @@ export function MapCanvas({
     <div ref={ref} className={"map-canvas" + (dragging ? " dragging" : "")} onMouseDown={onDown} data-testid="service-map">
       <svg role="img" aria-label="Service map">
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--muted)" />
           </marker>
-          <marker id="arrow-async" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker id="arrow-async" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--accent)" />
           </marker>
         </defs>
@@ -310,7 +324,11 @@ function NodePanel({ node: n, rangeQS, trKey }: { node: MapNode; rangeQS: string
 }
 
 function EdgePanel({ edge: e, nodes }: { edge: MapEdge; nodes: MapNode[] }) {
-  const name = (id: string) => nodes.find((n) => n.id === id)?.name ?? id;
+  const name = (id: string) => {
+    const n = nodes.find((x) => x.id === id);
+    if (!n) return id;
+    return n.kind === "function" || n.kind === "service" ? n.name : `${n.name} (${KIND_LABEL[n.kind] ?? n.kind})`;
+  };
   return (
     <>
       <h2 data-testid="map-panel-title">
