@@ -315,6 +315,12 @@ describe("functions", () => {
   it("lists invocations, filters them in the URL and opens one's trace", async () => {
     timings.functions = await load("/functions", '[data-testid="invocation-row"]');
     assert.ok((await page.getByTestId("invocation-row").count()) > 0);
+    await page.getByTestId("filter-function").fill("payment");
+    await page.waitForFunction(() => new URLSearchParams(location.search).get("function") === "payment");
+    await page.getByTestId("function-red").waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="invocation-row"] td:first-child')].every((c) => c.textContent === "payment"),
+    );
     await shot("functions");
     await page.getByTestId("filter-status").selectOption("error");
     await page.waitForFunction(() => new URLSearchParams(location.search).get("status") === "error");

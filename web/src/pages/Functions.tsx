@@ -1,6 +1,7 @@
 import { useMemo } from "react";
 import { useLocation, useNavigate, useSearchParams } from "react-router";
 import { Combobox } from "../components/Combobox";
+import { Sparkline } from "../components/Sparkline";
 import { api } from "../lib/api";
 import { serviceColor } from "../lib/colors";
 import { formatAge, formatDateTime, formatDuration } from "../lib/format";
@@ -39,14 +40,22 @@ export function FunctionsPage() {
     if (cursor) p.set("cursor", cursor);
     return api.invocations(p, signal);
   });
-  const set = (k: string, v: string) =>
-    setParams((p) => {
-      const n = new URLSearchParams(p);
-      if (v) n.set(k, v);
-      else n.delete(k);
-      n.delete("cursor");
-      return n;
-    });
+  // Typing a function name replaces the history entry rather than adding one per key.
+  const set = (k: string, v: string, replace = false) =>
+    setParams(
+      (p) => {
+        const n = new URLSearchParams(p);
+        if (v) n.set(k, v);
+        else n.delete(k);
+        n.delete("cursor");
+        return n;
+      },
+      { replace },
+    );
+  const red = useApi(`red|${fn}|${urlKey}#${tick}`, (signal) =>
+    fn ? api.red("function", fn, apiRange, signal) : Promise.resolve(null),
+  );
+  const points = red.data?.series[0]?.points ?? [];
   const list = res.data?.invocations ?? [];
   const failed = list.filter((v) => v.status !== "ok" && v.status !== "started").length;
   const colds = list.filter((v) => v.coldStart).length;
@@ -67,7 +76,7 @@ export function FunctionsPage() {
             label="Function"
             testId="filter-function"
             value={fn}
-            onChange={(v) => set("function", v)}
+            onChange={(v) => set("function", v, true)}
             suggest={(_, signal) => api.services(apiRange, signal).then((r) => r.services)}
             placeholder="any function"
           />
@@ -93,6 +102,13 @@ export function FunctionsPage() {
           </select>
         </label>
       </div>
+      {fn && points.length > 0 && (
+        <div className="grid cols-3 card" style={{ marginBottom: 12 }} data-testid="function-red">
+          <Sparkline label={`${fn}: invocations / s`} values={points.map((p) => p.rate)} format={(v) => v.toFixed(2) + "/s"} />
+          <Sparkline label="errors" values={points.map((p) => p.errors)} color="var(--error)" format={(v) => String(v)} />
+          <Sparkline label="p95 duration" values={points.map((p) => p.p95Ns)} color="var(--warn)" format={formatDuration} />
+        </div>
+      )}
       {res.error && <div className="banner error">Could not load invocations: {res.error.message}</div>}
       {!res.data && res.loading && <div className="loading">Loading…</div>}
       {res.data && (
