@@ -85,15 +85,20 @@ func checkMapQuery(r store.TimeRange, traces int) error {
 // spanFilter is the condition shared by every span scan of a map query:
 // the environment and the trace ids. Values travel as arguments.
 func spanFilter(env string, traces []model.TraceID, args *[]any) string {
+	return spanFilterOf("", env, traces, args)
+}
+
+// spanFilterOf is spanFilter on the columns of table alias prefix ("p.").
+func spanFilterOf(prefix, env string, traces []model.TraceID, args *[]any) string {
 	var b strings.Builder
 	if env != "" {
 		// Both the current and the deprecated key, as ingest stores the
 		// resource as sent.
-		b.WriteString(" AND (contains(resource_attributes, ?) OR contains(resource_attributes, ?))")
+		b.WriteString(" AND (contains(" + prefix + "resource_attributes, ?) OR contains(" + prefix + "resource_attributes, ?))")
 		*args = append(*args, resourcePattern("deployment.environment.name", env), resourcePattern("deployment.environment", env))
 	}
 	if len(traces) > 0 {
-		b.WriteString(" AND trace_id IN (" + traceList(traces) + ")")
+		b.WriteString(" AND " + prefix + "trace_id IN (" + traceList(traces) + ")")
 	}
 	return b.String()
 }
@@ -133,18 +138,19 @@ func peerExprs(d sqlDialect) (kind, name string) {
 	return kind, name
 }
 
-// buildMapCalls writes the MapCalls query. Server spans with a parent
-// are the build side of two hash joins: every span of the range that is
-// the parent of one is a call (a client span, or, when the caller made no
-// client span, any span of another node), and client spans that are the
-// parent of none are calls to the peer their attributes name. The
-// attribute lists are read for client spans only.
+// buildMapCalls writes the MapCalls query. Client spans of the range and
+// server spans with a parent meet in one full outer join on (trace,
+// parent = span): a match is an instrumented call, a client span alone is
+// a call to the peer its attributes name, and a server span alone (its
+// caller made no client span) is joined once more, to any span of the
+// range, to find the node that called it. That last join's build side is
+// those orphans only, usually none, so the common case scans the spans
+// once for the clients and once for the servers.
 func buildMapCalls(d sqlDialect, q store.MapQuery, limit int) (string, []any) {
 	var args []any
-	filter := spanFilter(q.Environment, q.TraceIDs, &args)
-	var more []any
-	sFilter := spanFilter("", q.TraceIDs, &more)
-	cFilter := spanFilter(q.Environment, q.TraceIDs, &more)
+	sFilter := spanFilter("", q.TraceIDs, &args)
+	cFilter := spanFilter(q.Environment, q.TraceIDs, &args)
+	pFilter := spanFilterOf("p.", q.Environment, q.TraceIDs, &args)
 	sRange := store.TimeRange{}
 	if q.Start != 0 {
 		sRange.Start = q.Start - callSlack
@@ -156,39 +162,47 @@ func buildMapCalls(d sqlDialect, q store.MapQuery, limit int) (string, []any) {
 	query := fmt.Sprintf(`WITH s AS (
 	SELECT trace_id, parent_span_id, service, "function", status_code, duration_ns
 	FROM spans WHERE %s AND kind = 2 AND parent_span_id <> 0%s
-), x AS (
-	SELECT trace_id, span_id, service, "function", kind, status_code, duration_ns
-	FROM spans WHERE %s%s
-), called AS (
-	SELECT x.service, x."function", s.service AS s_service, s."function" AS s_function,
-		CAST(NULL AS VARCHAR) AS peer_kind, CAST(NULL AS VARCHAR) AS peer, false AS messaging,
-		x.status_code = 2 OR s.status_code = 2 AS err,
-		CASE WHEN x.kind IN (3, 4) THEN x.duration_ns ELSE s.duration_ns END AS dur
-	FROM x JOIN s ON s.trace_id = x.trace_id AND s.parent_span_id = x.span_id
-	WHERE x.kind IN (3, 4) OR x.service IS DISTINCT FROM s.service OR x."function" IS DISTINCT FROM s."function"
 ), c AS (
-	SELECT service, "function", kind, status_code, duration_ns, messaging_system, destination, db_system, attr_keys, attr_values
+	SELECT trace_id, span_id, service, "function", kind, status_code, duration_ns, messaging_system, destination, db_system, attr_keys, attr_values
 	FROM spans WHERE %s AND kind IN (3, 4)%s
-		AND NOT EXISTS (SELECT 1 FROM s WHERE s.trace_id = spans.trace_id AND s.parent_span_id = spans.span_id)
+), cs AS MATERIALIZED (
+	SELECT c.service, c."function", c.trace_id IS NOT NULL AS has_client,
+		s.trace_id AS s_trace, s.parent_span_id AS s_parent, s.service AS s_service, s."function" AS s_function,
+		s.status_code AS s_status, s.duration_ns AS s_dur,
+		CASE WHEN s.trace_id IS NULL THEN %s END AS peer_kind,
+		CASE WHEN s.trace_id IS NULL THEN %s END AS peer,
+		c.kind = 4 OR c.messaging_system IS NOT NULL AS messaging,
+		c.status_code = 2 OR coalesce(s.status_code, 0) = 2 AS err, c.duration_ns AS dur
+	FROM c FULL OUTER JOIN s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
+), called AS (
+	SELECT service, "function", s_service, s_function,
+		CAST(NULL AS VARCHAR) AS peer_kind, CAST(NULL AS VARCHAR) AS peer, false AS messaging, err, dur
+	FROM cs WHERE has_client AND s_trace IS NOT NULL
 ), peers AS (
 	SELECT service, "function", CAST(NULL AS VARCHAR) AS s_service, CAST(NULL AS VARCHAR) AS s_function,
-		%s AS peer_kind, %s AS peer,
-		kind = 4 OR messaging_system IS NOT NULL AS messaging,
-		status_code = 2 AS err, duration_ns AS dur
-	FROM c
+		peer_kind, peer, messaging, err, dur
+	FROM cs WHERE has_client AND s_trace IS NULL AND peer_kind IS NOT NULL
+), orphans AS (
+	SELECT s_trace, s_parent, s_service, s_function, s_status, s_dur FROM cs WHERE NOT has_client
+), adopted AS (
+	SELECT p.service, p."function", o.s_service, o.s_function,
+		CAST(NULL AS VARCHAR) AS peer_kind, CAST(NULL AS VARCHAR) AS peer, false AS messaging,
+		p.status_code = 2 OR o.s_status = 2 AS err, o.s_dur AS dur
+	FROM orphans o JOIN spans p ON p.trace_id = o.s_trace AND p.span_id = o.s_parent
+	WHERE %s%s AND (p.service IS DISTINCT FROM o.s_service OR p."function" IS DISTINCT FROM o.s_function)
 ), j AS (
-	SELECT * FROM called UNION ALL SELECT * FROM peers WHERE peer_kind IS NOT NULL
+	SELECT * FROM called UNION ALL SELECT * FROM peers UNION ALL SELECT * FROM adopted
 )
 SELECT service, "function", s_service, s_function, peer_kind, peer, bool_or(messaging), count(*) AS n, %s, %s
 FROM j
 GROUP BY service, "function", s_service, s_function, peer_kind, peer
 ORDER BY n DESC, service, "function", s_service, s_function, peer_kind, peer LIMIT %d`,
 		rangeCond("start_time", sRange), sFilter,
-		rangeCond("start_time", q.TimeRange), filter,
 		rangeCond("start_time", q.TimeRange), cFilter,
 		kind, name,
+		rangeCond("p.start_time", q.TimeRange), pFilter,
 		d.countIf("err"), d.quantiles("dur"), limit+1)
-	return query, append(args, more...)
+	return query, args
 }
 
 // MapCalls implements store.ServiceMapReader.
@@ -243,16 +257,16 @@ func buildMapHops(d sqlDialect, q store.MapQuery, plo, phi int64, limit int) (st
 	SELECT "key", trace_id, span_id FROM message_refs WHERE role = 2 AND %s%s
 ), p AS (
 	SELECT "key", trace_id, span_id FROM message_refs WHERE role = 1 AND "time" BETWEEN %d AND %d AND "key" IN (SELECT "key" FROM c)
-), pairs AS (
+), pairs AS MATERIALIZED (
 	SELECT p.trace_id AS pt, p.span_id AS psid, c.trace_id AS ct, c.span_id AS csid, %s AS ch
 	FROM p JOIN c ON p."key" = c."key"
 	WHERE NOT (p.trace_id = c.trace_id AND p.span_id = c.span_id)
 ), cs AS (
 	SELECT trace_id, span_id, parent_span_id, service, "function", start_time, duration_ns, status_code, destination, messaging_system
-	FROM spans WHERE %s AND trace_id IN (SELECT ct FROM pairs)%s
+	FROM spans WHERE %s AND span_id IN (SELECT csid FROM pairs)%s
 ), ps AS (
 	SELECT trace_id, span_id, service, "function", start_time + duration_ns AS end_time, coalesce(destination, %s) AS dest
-	FROM spans WHERE start_time BETWEEN %d AND %d AND trace_id IN (SELECT pt FROM pairs)
+	FROM spans WHERE start_time BETWEEN %d AND %d AND span_id IN (SELECT psid FROM pairs)
 ), j AS (
 	SELECT pairs.pt, pairs.psid, pairs.ct, pairs.ch,
 		ps.service AS p_service, ps."function" AS p_function, ps.end_time AS p_end, ps.dest AS p_dest,
