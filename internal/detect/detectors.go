@@ -435,11 +435,32 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 	if err := truncated(w, trunc); err != nil {
 		return nil, err
 	}
+	// The SDK puts the receive count on the per-message processing span
+	// and, for a one-message batch, on the invocation span too: count each
+	// (message, receive) once, preferring the processing span, whose
+	// status is the message's own.
+	seen := map[string]bool{}
+	slices.SortStableFunc(spans, func(a, b model.Span) int {
+		if isEntry(&a) == isEntry(&b) {
+			return 0
+		}
+		if isEntry(&a) {
+			return 1
+		}
+		return -1
+	})
 	for i := range spans {
 		s := &spans[i]
 		rc, _ := attrOf(s.Attributes, attrReceiveCount)
 		if intOf(rc) < 2 {
 			continue
+		}
+		if len(s.MessageIDs) > 0 {
+			k := s.MessageIDs[0] + "\x00" + rc.Str
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
 		fn := functionOf(s)
 		gr := g.add(KindRetry, fn+"\x1fsqs\x1f"+s.Destination, s.EndTime(), s.TraceID, func(o *store.IssueOccurrence) {
