@@ -329,4 +329,3 @@ func find(list []store.Issue, kind, function, channel string, title []string) *s
 	}
 	return nil
 }
-
