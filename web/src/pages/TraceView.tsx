@@ -419,10 +419,14 @@ export function TraceExplorer({
  */
 function TransactionLink({ traceId }: { traceId: string }) {
   const tx = useApi("tx:" + traceId, (signal) => api.transaction(traceId, signal));
+  const location = useLocation();
   const t = tx.data;
   if (!t || t.traces.length < 2) return null;
   return (
-    <Link to={`/transaction/${traceId}`} className={"pill" + (t.status === "error" ? " error" : "")} data-testid="transaction-link">
+    <Link
+      to={`/transaction/${traceId}`}
+      state={{ from: location.pathname + location.search }}
+      className={"pill" + (t.status === "error" ? " error" : "")} data-testid="transaction-link">
       part of a transaction: {t.traces.length} traces, {t.edges.length} hops{t.failedTraces > 0 ? `, ${t.failedTraces} failed` : ""} ›
     </Link>
   );
