@@ -1,6 +1,7 @@
 // Package detect finds what went wrong without being asked: errors,
-// timeouts, out-of-memory kills, crashes, throttles, retries and partial
-// batch failures, each grouped by a fingerprint into an issue with a title,
+// timeouts, out-of-memory kills, crashes, throttles, retries, dead-lettered
+// messages, silent asynchronous failures (through internal/correlate) and
+// partial batch failures, each grouped by a fingerprint into an issue with a title,
 // a severity and an explanation in plain words.
 //
 // Every detector is a query over the store (store.DetectReader) followed by
@@ -70,7 +71,7 @@ type Detector interface {
 // Detectors returns every detector of the package, in priority order.
 func Detectors() []Detector {
 	return []Detector{errorsDetector{}, timeoutDetector{}, statusDetector{kind: KindOOM}, statusDetector{kind: KindCrash},
-		statusDetector{kind: KindThrottle}, retryDetector{}, batchDetector{}}
+		statusDetector{kind: KindThrottle}, retryDetector{}, deadLetterDetector{}, silentDetector{}, batchDetector{}}
 }
 
 // Settings configure a Runner. Zero fields take their defaults.

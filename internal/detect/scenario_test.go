@@ -104,6 +104,7 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			fn("checkout", "api", 2*time.Second),
 			fn("payments", "api", 5*time.Second),
 			fn("worker", "worker", 5*time.Second, app.TriggerSpec{Queue: "jobs", BatchSize: 10, ReportBatchItemFailures: true}),
+			fn("sink", "sink", 5*time.Second, app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10, ReportBatchItemFailures: true}),
 		},
 	}
 	desc.Functions[1].Async = &app.AsyncSpec{MaxRetryAttempts: &one}
@@ -234,11 +235,13 @@ func TestScenarios(t *testing.T) {
 	s.invoke("checkout", `{"action":"ok","id":"o-1"}`)
 	s.invoke("checkout", `{"action":"ok","id":"o-2"}`)
 	s.invokeAsync("payments", `{"action":"ok","id":"p-1"}`)
+	s.invoke("checkout", `{"action":"enqueue","kind":"ok"}`)
 	for i := range 3 {
 		s.send(fmt.Sprintf(`{"kind":"ok","n":%d}`, i))
 	}
 	s.waitInvocations("checkout", start, 2)
 	s.waitInvocations("payments", start, 1)
+	s.waitInvocations("checkout", start, 3)
 	s.waitInvocations("worker", start, 1)
 	time.Sleep(2500 * time.Millisecond) // past the runner's lag
 	if list := issues(); len(list) != 0 {
@@ -249,7 +252,7 @@ func TestScenarios(t *testing.T) {
 
 	// The faults.
 	start = time.Now()
-	s.send(`{"kind":"poison"}`)
+	s.invoke("checkout", `{"action":"enqueue","kind":"poison"}`)
 	s.send(`{"kind":"flaky"}`)
 	s.invokeAsync("payments", `{"action":"fail","id":"p-77","code":51}`)
 	for i, id := range []string{"o-1001", "o-2002", "o-3003"} {
@@ -271,6 +274,8 @@ func TestScenarios(t *testing.T) {
 		{detect.KindPartialBatch, "worker", "jobs", []string{"poison input"}},
 		{detect.KindRetry, "worker", "jobs", []string{"more than once", "up to 2 receives"}},
 		{detect.KindRetry, "payments", "", []string{"retried"}},
+		{detect.KindDeadLetter, "worker", "jobs", []string{"dead-lettered to jobs-dlq"}},
+		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	var list []store.Issue

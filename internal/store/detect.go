@@ -54,6 +54,9 @@ type DetectSpanFilter struct {
 	Errors bool
 	// AttrKeys selects spans carrying any of these attribute keys.
 	AttrKeys []string
+	// DestinationContains selects spans whose destination contains any of
+	// these substrings, case-insensitively ("dlq": dead-letter queues).
+	DestinationContains []string
 }
 
 // DetectInvocationQuery selects invocation records for detection.

@@ -55,6 +55,9 @@ func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.Det
 		}
 		conds = append(conds, "list_has_any(attr_keys, ["+strings.Join(lits, ", ")+"])")
 	}
+	for _, d := range f.DestinationContains {
+		conds = append(conds, "contains(lower(destination), "+sqlStr(strings.ToLower(d))+")")
+	}
 	out := []model.Span{}
 	if len(conds) == 0 {
 		return out, false, nil

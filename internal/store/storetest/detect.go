@@ -33,10 +33,12 @@ func testDetect(t *testing.T, open Opener) {
 		return model.Span{TraceID: tid(b), SpanID: model.SpanID{b}, StartTime: start, DurationNs: dur, Name: "h",
 			Kind: model.KindServer, StatusCode: status, Service: "svc", Function: "fn", Attributes: attrs}
 	}
+	dlq := span(2, base, 3*sec, model.StatusOK)
+	dlq.Destination = "orders-dlq"
 	write(t, s, model.Batch{
 		Spans: []model.Span{
 			span(1, base, sec, model.StatusError), // ends at base+1s
-			span(2, base, 30*sec, model.StatusOK), // ends at base+30s
+			dlq, // ends at base+3s
 			span(3, base+2*sec, sec, model.StatusOK, model.Attr{Key: "ariadne.batch.failed", Value: model.Value{Type: model.TypeBool, Str: "true"}}),
 			span(4, base-5*60*sec, 10*60*sec, model.StatusError), // long: starts before, ends at base+5m
 		},
@@ -61,6 +63,10 @@ func testDetect(t *testing.T, open Opener) {
 	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{AttrKeys: []string{"ariadne.batch.failed", "nope"}}, 10)
 	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(3) {
 		t.Errorf("spans by attribute key: %d, %v", len(spans), err)
+	}
+	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{DestinationContains: []string{"DLQ"}}, 10)
+	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(2) {
+		t.Errorf("spans by destination: %d, %v", len(spans), err)
 	}
 	if _, trunc, _ := ds.DetectSpans(ctx, store.TimeRange{Start: base - 10*60*sec, End: base + 3600*sec}, store.DetectSpanFilter{Errors: true}, 1); !trunc {
 		t.Errorf("two error spans with limit 1: not truncated")

@@ -7,8 +7,10 @@
 //	        {"action":"slow"}    DynamoDB Query against a server that never answers (timeout)
 //	        {"action":"hog"}     touches 400 MB (killed for memory)
 //	        {"action":"crash"}   exits without answering
+//	        {"action":"enqueue","kind":K}  sends {"kind":K} to the SQS queue "jobs"
 //	worker  SQS batch: body {"kind":"poison"} always fails, {"kind":"flaky"}
 //	        fails on its first receive; failures go to batchItemFailures
+//	sink    SQS batch (the dead-letter queue): accepts everything
 package main
 
 import (
@@ -24,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	ariadne "github.com/ariadnehq/ariadne/sdk"
 	"github.com/ariadnehq/ariadne/sdk/awsv2"
@@ -33,9 +36,13 @@ type request struct {
 	Action string `json:"action"`
 	ID     string `json:"id"`
 	Code   int    `json:"code"`
+	Kind   string `json:"kind"`
 }
 
-type fn struct{ ddb *dynamodb.Client }
+type fn struct {
+	ddb *dynamodb.Client
+	sqs *sqs.Client
+}
 
 var hoard [][]byte
 
@@ -52,10 +59,17 @@ func main() {
 		RetryMaxAttempts: 1,
 	}
 	awsv2.Instrument(&cfg, sdk)
-	f := &fn{ddb: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
-	})}
+	f := &fn{
+		ddb: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+		}),
+		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_SQS")) }),
+	}
 	switch os.Getenv("ROLE") {
+	case "sink":
+		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return ariadne.ProcessSQS(ctx, ev, func(context.Context, events.SQSMessage) error { return nil }), nil
+		}))
 	case "worker":
 		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
@@ -87,6 +101,15 @@ func (f *fn) api(ctx context.Context, req request) (map[string]string, error) {
 			time.Sleep(5 * time.Second) // as slow code does: past the deadline
 		}
 		return nil, err
+	case "enqueue":
+		q, err := f.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")})
+		if err != nil {
+			return nil, fmt.Errorf("find queue jobs: %w", err)
+		}
+		body, _ := json.Marshal(map[string]string{"kind": req.Kind})
+		if _, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(body))}); err != nil {
+			return nil, fmt.Errorf("enqueue job: %w", err)
+		}
 	case "hog":
 		time.Sleep(300 * time.Millisecond) // let the start marker leave
 		for range 400 {
