@@ -38,7 +38,7 @@ func testDetect(t *testing.T, open Opener) {
 	write(t, s, model.Batch{
 		Spans: []model.Span{
 			span(1, base, sec, model.StatusError), // ends at base+1s
-			dlq, // ends at base+3s
+			dlq,                                   // ends at base+3s
 			span(3, base+2*sec, sec, model.StatusOK, model.Attr{Key: "ariadne.batch.failed", Value: model.Value{Type: model.TypeBool, Str: "true"}}),
 			span(4, base-5*60*sec, 10*60*sec, model.StatusError), // long: starts before, ends at base+5m
 		},
