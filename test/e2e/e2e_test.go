@@ -171,6 +171,7 @@ func waitTransaction(t *testing.T, base, trace string, functions []string) api.T
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	var tx api.TransactionResponse
+	prev := ""
 	for {
 		tx = api.TransactionResponse{}
 		status := getJSON(t, base+"/api/v1/transactions/"+trace, &tx)
@@ -180,14 +181,27 @@ func waitTransaction(t *testing.T, base, trace string, functions []string) api.T
 				have = append(have, tr.Function)
 			}
 		}
-		if status == 200 && len(have) == len(functions) && len(tx.Edges) >= len(functions)-1 {
+		// Spans of one invocation arrive in several exports (start marker
+		// first, the rest at the end), so a transaction counts as complete
+		// only once it has every function and is the same on two reads.
+		sig := fmt.Sprint(len(tx.Edges), spanCounts(tx))
+		if status == 200 && len(have) == len(functions) && len(tx.Edges) >= len(functions)-1 && sig == prev {
 			return tx
 		}
+		prev = sig
 		if time.Now().After(deadline) {
 			t.Fatalf("transaction of %s after 60s: status %d, functions %v, %d edges; want %v", trace, status, have, len(tx.Edges), functions)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+func spanCounts(tx api.TransactionResponse) []int {
+	var n []int
+	for _, tr := range tx.Traces {
+		n = append(n, tr.SpanCount)
+	}
+	return n
 }
 
 // TestTransactionThroughLocalCloud: API → SNS → two SQS queues → two
