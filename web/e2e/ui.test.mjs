@@ -311,6 +311,36 @@ describe("trace view", () => {
   });
 });
 
+describe("issues", () => {
+  it("lists detected issues; one leads to the transaction that shows the failing hop", async () => {
+    timings.issues = await load("/issues", '[data-testid="run-detect"]');
+    await page.getByTestId("run-detect").click();
+    const row = page.locator('[data-testid="issue-row"]', { hasText: "payment failed later" }).first();
+    await row.waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => /occurrences in/.test(document.body.textContent ?? ""));
+    await shot("issues");
+    await row.click();
+    await page.waitForURL(/\/issues\/[^/]+$/);
+    assert.match(await page.getByTestId("issue-title").textContent(), /payment failed later/);
+    assert.ok((await page.getByTestId("issue-explanation").textContent()).length > 20, "explained");
+    await page.getByTestId("issue-sample-transaction").first().click();
+    await page.waitForURL(/\/transaction\/[0-9a-f]{32}/);
+    await page.getByTestId("waterfall-row").first().waitFor();
+    assert.match(await page.getByTestId("transaction-status").textContent(), /error/);
+    // The failing hop: a consumer span placed under its producer, in error.
+    const failingHop = page.locator('[data-testid="waterfall-row"]', { has: page.locator(".hop-mark") }).filter({
+      has: page.locator(".err-mark"),
+    });
+    assert.ok((await failingHop.count()) >= 1, "the failing hop is marked");
+    assert.match(await failingHop.first().textContent(), /payment/);
+
+    // Resolving is a status change the list reflects.
+    await page.goBack();
+    await page.getByTestId("issue-resolve").click();
+    await page.waitForFunction(() => document.body.textContent?.includes("resolved"));
+  });
+});
+
 describe("functions", () => {
   it("lists invocations, filters them in the URL and opens one's trace", async () => {
     timings.functions = await load("/functions", '[data-testid="invocation-row"]');
@@ -406,7 +436,7 @@ describe("shell", () => {
   });
 
   it("says honestly which pages are not available yet", async () => {
-    for (const [nav, path] of [["Issues", "/issues"], ["Alerts", "/alerts"]]) {
+    for (const [nav, path] of [["Alerts", "/alerts"]]) {
       await page.getByTestId("nav-" + nav).click();
       await page.waitForURL((u) => u.pathname === path);
       assert.match(await page.getByTestId("not-available").textContent(), /Not available yet/);
@@ -536,6 +566,7 @@ shared machine treat the numbers as upper bounds.
 | transaction view (link in a trace → waterfall of every trace) | ${timings.transaction ?? "–"} |
 | functions (invocations) | ${timings.functions ?? "–"} |
 | service map | ${timings.map ?? "–"} |
+| issues | ${timings.issues ?? "–"} |
 
 ## 20,000-span trace
 

@@ -6,6 +6,7 @@ import { RefreshContext } from "./lib/refresh";
 import { useTheme } from "./lib/theme";
 import { rangeOnly } from "./lib/timeRange";
 import { FunctionsPage } from "./pages/Functions";
+import { IssuePage, IssuesPage } from "./pages/Issues";
 import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
 import { SearchPage } from "./pages/Search";
@@ -29,22 +30,7 @@ const PAGES: PageDef[] = [
   { path: "/", label: "Overview", ranged: true, element: <OverviewPage /> },
   { path: "/search", label: "Search", ranged: true, element: <SearchPage /> },
   { path: "/map", label: "Service map", ranged: true, element: <ServiceMapPage /> },
-  {
-    path: "/issues",
-    label: "Issues",
-    ranged: true,
-    soon: true,
-    element: (
-      <NotAvailablePage
-        title="Issues"
-        api="GET /api/v1/issues"
-        what={[
-          "timeouts, out-of-memory, retries, dead-lettered messages and broken message contracts, detected for you",
-          "per issue: the function, counts over time, status, and sample transactions that show the failing hop",
-        ]}
-      />
-    ),
-  },
+  { path: "/issues", label: "Issues", ranged: false, element: <IssuesPage /> },
   { path: "/functions", label: "Functions", ranged: true, element: <FunctionsPage /> },
   {
     path: "/alerts",
@@ -108,6 +94,7 @@ export function App() {
               ))}
               <Route path="/trace/:traceId" element={<TraceViewPage />} />
               <Route path="/transaction/:traceId" element={<TransactionPage />} />
+              <Route path="/issues/:id" element={<IssuePage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </ErrorBoundary>

@@ -1,6 +1,7 @@
 import type {
   CostResponse,
   InvocationsResponse,
+  Issue,
   REDResponse,
   SearchResponse,
   ServiceMapResponse,
@@ -20,11 +21,11 @@ export class ApiError extends Error {
   }
 }
 
-async function getJSON<T>(path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T> {
+async function getJSON<T>(path: string, params?: URLSearchParams, signal?: AbortSignal, init?: RequestInit): Promise<T> {
   const qs = params && [...params.keys()].length > 0 ? "?" + params.toString() : "";
   let res: Response;
   try {
-    res = await fetch(path + qs, { signal, headers: { Accept: "application/json" } });
+    res = await fetch(path + qs, { signal, ...init, headers: { Accept: "application/json", ...init?.headers } });
   } catch (e) {
     if ((e as Error).name === "AbortError") throw e;
     throw new ApiError(0, "unreachable", "the Ariadne server did not answer: " + (e as Error).message);
@@ -80,6 +81,25 @@ export const api = {
   /** params are the API's parameters of GET /api/v1/transactions. */
   transactions(params: URLSearchParams, signal?: AbortSignal) {
     return getJSON<{ transactions: TransactionSummary[] }>("/api/v1/transactions", params, signal);
+  },
+  issues(params: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<{ issues: Issue[] }>("/api/v1/issues", params, signal);
+  },
+  issue(id: string, signal?: AbortSignal) {
+    return getJSON<{ issue: Issue }>(`/api/v1/issues/${encodeURIComponent(id)}`, undefined, signal);
+  },
+  setIssueStatus(id: string, status: string) {
+    return getJSON<{ issue: Issue }>(`/api/v1/issues/${encodeURIComponent(id)}`, undefined, undefined, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ status }),
+    });
+  },
+  /** Runs the detectors now (they also run in the background). */
+  detect() {
+    return getJSON<{ windows: number; occurrences: number }>("/api/v1/issues/detect", undefined, undefined, {
+      method: "POST",
+    });
   },
   /** params are the API's parameters of GET /api/v1/invocations. */
   invocations(params: URLSearchParams, signal?: AbortSignal) {

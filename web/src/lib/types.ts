@@ -268,3 +268,23 @@ export interface CostResponse {
   total: { invocations: number; billed: number; costUsd: number };
   truncated: boolean;
 }
+
+/** GET /api/v1/issues, /issues/{id} */
+export interface Issue {
+  id: string;
+  kind: string;
+  title: string;
+  function: string;
+  channel: string;
+  severity: string;
+  status: "open" | "resolved" | "ignored" | string;
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  sampleTraces: string[];
+  explanation: string;
+  openedAt: number;
+  resolvedAt: number;
+  regressions: number;
+  updatedAt: number;
+}

@@ -47,6 +47,8 @@ export function OverviewPage() {
       api.serviceMap(r, signal),
       api.cost(r, signal),
     ]);
+    // Issues outlive the range: the open ones are what needs attention now.
+    const issues = await api.issues(new URLSearchParams({ status: "open", limit: "1000" }), signal).catch(() => null);
     return {
       cold: cold.traces.length,
       coldMore: !!cold.nextCursor,
@@ -55,6 +57,7 @@ export function OverviewPage() {
       map,
       layout: layoutMap(map.nodes, map.edges),
       cost,
+      openIssues: issues?.issues ?? null,
     };
   });
   const x = extra.data;
@@ -118,10 +121,12 @@ export function OverviewPage() {
                 traces with a timeout (SDK marker) · <Link to={searchLink({ [TIMEOUT]: "true" })}>search them</Link>
               </div>
             </div>
-            <div className="card stat">
-              <div className="value">{new Set(d.all.map((t) => t.rootService)).size}</div>
+            <div className="card stat" data-testid="stat-issues">
+              <div className={"value" + (x?.openIssues?.length ? " error-text" : "")}>
+                {x ? (x.openIssues ? x.openIssues.length.toLocaleString() : "–") : "…"}
+              </div>
               <div className="label">
-                services at the root of traces{d.partial ? ` (newest ${CAP.toLocaleString()})` : ""}
+                open issues · <Link to="/issues?status=open">see them</Link>
               </div>
             </div>
           </div>
@@ -174,9 +179,7 @@ export function OverviewPage() {
               ) : (
                 <div className="muted">{x ? "No traffic in this range." : "Loading…"}</div>
               )}
-              <p className="muted" style={{ marginBottom: 0 }}>
-                Detected issues will appear here once their page is built (<Link to="/issues">Issues</Link>).
-              </p>
+
             </div>
           </div>
         </>
