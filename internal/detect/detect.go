@@ -141,11 +141,15 @@ type Runner struct {
 	// watermark compare-and-set.
 	mu      sync.Mutex
 	trigger chan struct{}
+	// size remembers, per detector, the window that last fit the read
+	// limit, so a busy store is not re-read at every halving. It only
+	// tunes this node's work; results do not depend on it.
+	size map[string]int64
 }
 
 // New returns a runner over st.
 func New(st Store, s Settings) *Runner {
-	return &Runner{st: st, set: s.withDefaults(), trigger: make(chan struct{}, 1)}
+	return &Runner{st: st, set: s.withDefaults(), trigger: make(chan struct{}, 1), size: map[string]int64{}}
 }
 
 // Trigger asks the background loop for a run now; it never blocks.
@@ -239,12 +243,22 @@ var errTruncated = errors.New("window read truncated")
 // truncated, so that a burst is processed in smaller pieces rather than
 // partly.
 func (r *Runner) detect(ctx context.Context, d Detector, from, end, now int64) ([]store.IssueOccurrence, Window, error) {
+	if sz := r.size[d.Name()]; sz > 0 {
+		end = min(end, from+sz)
+	}
 	for {
 		w := Window{TimeRange: store.TimeRange{Start: from, End: end}, Now: now, Limit: r.set.Limit}
 		occ, err := d.Detect(ctx, r.st, w)
 		if errors.Is(err, errTruncated) && end-from > int64(time.Second) {
 			end = from + (end-from)/2
+			r.size[d.Name()] = end - from
 			continue
+		}
+		if err == nil && r.size[d.Name()] > 0 {
+			r.size[d.Name()] *= 2 // try a larger window next time
+			if r.size[d.Name()] >= int64(r.set.MaxWindow) {
+				delete(r.size, d.Name())
+			}
 		}
 		if errors.Is(err, errTruncated) {
 			r.set.Logger.Warn("detection window over the row limit; processing the first rows", "detector", d.Name(), "limit", r.set.Limit)

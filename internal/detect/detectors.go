@@ -428,7 +428,7 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 			gr.extra["succeeded"]++
 		}
 	}
-	spans, trunc, err := r.DetectSpans(ctx, w.TimeRange, store.DetectSpanFilter{AttrKeys: []string{attrReceiveCount}}, w.limit())
+	spans, trunc, err := r.DetectSpans(ctx, w.TimeRange, store.DetectSpanFilter{AttrAtLeast: []store.AttrBound{{Key: attrReceiveCount, Min: 2}}}, w.limit())
 	if err != nil {
 		return nil, err
 	}

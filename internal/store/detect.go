@@ -57,6 +57,15 @@ type DetectSpanFilter struct {
 	// DestinationContains selects spans whose destination contains any of
 	// these substrings, case-insensitively ("dlq": dead-letter queues).
 	DestinationContains []string
+	// AttrAtLeast selects spans whose integer attribute Key is at least
+	// Min (a receive count above 1, say).
+	AttrAtLeast []AttrBound
+}
+
+// AttrBound is a lower bound on an integer attribute.
+type AttrBound struct {
+	Key string
+	Min int64
 }
 
 // DetectInvocationQuery selects invocation records for detection.

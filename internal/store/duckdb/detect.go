@@ -55,6 +55,11 @@ func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.Det
 		}
 		conds = append(conds, "list_has_any(attr_keys, ["+strings.Join(lits, ", ")+"])")
 	}
+	for _, b := range f.AttrAtLeast {
+		// Attribute values are stored in canonical string form; an int
+		// attribute casts back exactly, anything else to NULL.
+		conds = append(conds, fmt.Sprintf("TRY_CAST(attr_values[list_position(attr_keys, %s)] AS BIGINT) >= %d", sqlStr(b.Key), b.Min))
+	}
 	for _, d := range f.DestinationContains {
 		conds = append(conds, "contains(lower(destination), "+sqlStr(strings.ToLower(d))+")")
 	}

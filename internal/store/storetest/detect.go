@@ -39,7 +39,8 @@ func testDetect(t *testing.T, open Opener) {
 		Spans: []model.Span{
 			span(1, base, sec, model.StatusError), // ends at base+1s
 			dlq,                                   // ends at base+3s
-			span(3, base+2*sec, sec, model.StatusOK, model.Attr{Key: "ariadne.batch.failed", Value: model.Value{Type: model.TypeBool, Str: "true"}}),
+			span(3, base+2*sec, sec, model.StatusOK, model.Attr{Key: "ariadne.batch.failed", Value: model.Value{Type: model.TypeBool, Str: "true"}},
+				model.Attr{Key: "n", Value: model.Value{Type: model.TypeInt, Str: "2"}}),
 			span(4, base-5*60*sec, 10*60*sec, model.StatusError), // long: starts before, ends at base+5m
 		},
 		Invocations: []model.Invocation{
@@ -63,6 +64,10 @@ func testDetect(t *testing.T, open Opener) {
 	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{AttrKeys: []string{"ariadne.batch.failed", "nope"}}, 10)
 	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(3) {
 		t.Errorf("spans by attribute key: %d, %v", len(spans), err)
+	}
+	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{AttrAtLeast: []store.AttrBound{{Key: "n", Min: 2}}}, 10)
+	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(3) {
+		t.Errorf("spans by int attribute bound: %d, %v; want trace 3 (n=2), not 1 (n=1)", len(spans), err)
 	}
 	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{DestinationContains: []string{"DLQ"}}, 10)
 	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(2) {
