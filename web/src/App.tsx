@@ -5,9 +5,10 @@ import { TimeRangePicker } from "./components/TimeRangePicker";
 import { RefreshContext } from "./lib/refresh";
 import { useTheme } from "./lib/theme";
 import { rangeOnly } from "./lib/timeRange";
+import { AlertsPage } from "./pages/Alerts";
 import { FunctionsPage } from "./pages/Functions";
 import { IssuePage, IssuesPage } from "./pages/Issues";
-import { NotAvailablePage, NotFoundPage } from "./pages/NotAvailable";
+import { NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
 import { SearchPage } from "./pages/Search";
 import { ServiceMapPage } from "./pages/ServiceMap";
@@ -32,19 +33,7 @@ const PAGES: PageDef[] = [
   { path: "/map", label: "Service map", ranged: true, element: <ServiceMapPage /> },
   { path: "/issues", label: "Issues", ranged: false, element: <IssuesPage /> },
   { path: "/functions", label: "Functions", ranged: true, element: <FunctionsPage /> },
-  {
-    path: "/alerts",
-    label: "Alerts",
-    ranged: false,
-    soon: true,
-    element: (
-      <NotAvailablePage
-        title="Alerts"
-        api="/api/v1/alerts/rules"
-        what={["alert rules and their editor", "webhook, Slack and e-mail delivery history"]}
-      />
-    ),
-  },
+  { path: "/alerts", label: "Alerts", ranged: false, element: <AlertsPage /> },
 ];
 
 export function App() {

@@ -1,4 +1,6 @@
 import type {
+  AlertEvent,
+  AlertRule,
   CostResponse,
   InvocationsResponse,
   Issue,
@@ -94,6 +96,24 @@ export const api = {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ status }),
     });
+  },
+  alertRules(signal?: AbortSignal) {
+    return getJSON<{ rules: AlertRule[] }>("/api/v1/alerts/rules", undefined, signal);
+  },
+  createAlertRule(rule: Omit<AlertRule, "id" | "created">) {
+    return getJSON<{ rule: AlertRule }>("/api/v1/alerts/rules", undefined, undefined, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(rule),
+    });
+  },
+  deleteAlertRule(id: string) {
+    return fetch(`/api/v1/alerts/rules/${encodeURIComponent(id)}`, { method: "DELETE" }).then((r) => {
+      if (!r.ok) throw new ApiError(r.status, "http_" + r.status, r.statusText);
+    });
+  },
+  alertEvents(signal?: AbortSignal) {
+    return getJSON<{ events: AlertEvent[] }>("/api/v1/alerts/events", new URLSearchParams({ limit: "100" }), signal);
   },
   /** Runs the detectors now (they also run in the background). */
   detect() {

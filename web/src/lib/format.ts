@@ -82,3 +82,14 @@ export function niceTicks(span: number, target = 6): number[] {
   for (let v = 0; v <= span + step * 1e-9; v += step) out.push(v);
   return out;
 }
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
+
+/** Parses a duration like "5m", "1h30m" or "250ms" to nanoseconds; NaN when it is not one. */
+export function parseDurationNs(s: string): number {
+  const t = s.trim();
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d))+$/.test(t)) return NaN;
+  let total = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_NS[m[2]];
+  return total;
+}

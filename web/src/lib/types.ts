@@ -288,3 +288,33 @@ export interface Issue {
   regressions: number;
   updatedAt: number;
 }
+
+/** /api/v1/alerts/rules */
+export interface AlertRule {
+  id: string;
+  name: string;
+  kind: string;
+  function: string;
+  anyNew: boolean;
+  threshold: number;
+  windowNs: number;
+  target: "webhook" | "slack" | "email" | string;
+  url: string;
+  to: string;
+  created: number;
+}
+
+/** /api/v1/alerts/events */
+export interface AlertEvent {
+  id: string;
+  ruleId: string;
+  issueId: string;
+  type: string;
+  episode: number;
+  state: string;
+  attempts: number;
+  nextAttempt: number;
+  lastError: string;
+  created: number;
+  deliveredAt: number;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkDuration, parseSearch, searchToAPI, searchToURL } from "./searchQuery";
 import { parseTimeRange, resolveRange, toApiRange, writeTimeRange } from "./timeRange";
-import { formatDuration, niceTicks, prettyPayload } from "./format";
+import { formatDuration, niceTicks, parseDurationNs, prettyPayload } from "./format";
 
 describe("time range in the URL", () => {
   it("defaults to the last hour and keeps it implicit", () => {
@@ -73,5 +73,15 @@ describe("format", () => {
   it("pretty-prints JSON payloads and leaves the rest", () => {
     expect(prettyPayload('{"a":1}')).toEqual({ text: '{\n  "a": 1\n}', json: true });
     expect(prettyPayload('{"a":1, "cut')).toEqual({ text: '{"a":1, "cut', json: false });
+  });
+});
+
+describe("parseDurationNs", () => {
+  it("reads Go-style durations", () => {
+    expect(parseDurationNs("5m")).toBe(300e9);
+    expect(parseDurationNs("1h30m")).toBe(5400e9);
+    expect(parseDurationNs("250ms")).toBe(250e6);
+    expect(parseDurationNs("soon")).toBeNaN();
+    expect(parseDurationNs("")).toBeNaN();
   });
 });
