@@ -459,8 +459,19 @@ func (g *graph) finish(maxNodes, maxEdges int) *Map {
 		nodes = append(nodes, n)
 	}
 	if len(nodes) > maxNodes {
+		// A node weighs what it served plus the traffic of its edges, so
+		// that a busy caller without entry spans of its own (a cron, a
+		// script) is kept with its callees.
+		weight := map[string]int64{}
+		for _, n := range nodes {
+			weight[n.ID] = n.Count
+		}
+		for _, e := range edges {
+			weight[e.From] += e.Count
+			weight[e.To] += e.Count
+		}
 		slices.SortFunc(nodes, func(a, b *Node) int {
-			if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			if c := cmp.Compare(weight[b.ID], weight[a.ID]); c != 0 {
 				return c
 			}
 			return cmp.Compare(a.ID, b.ID)
