@@ -185,7 +185,10 @@ func (g *Generator) Order(ctx context.Context, t time.Time) string {
 		attribute.String("db.system.name", "aws.dynamodb"),
 		attribute.String("aws.dynamodb.table_names", "stock"))
 	cur = g.child(ictx, inv, "S3.PutObject", cur, g.ms(10, 60), trace.SpanKindProducer, nil,
-		attribute.String("messaging.destination.name", "receipts"),
+		attribute.String("rpc.system", "aws-api"),
+		attribute.String("rpc.service", "S3"),
+		attribute.String("rpc.method", "PutObject"),
+		attribute.String("aws.s3.bucket", "receipts"),
 		attribute.StringSlice("ariadne.refs.producer", []string{"s3:" + s3Req}))
 	inv.log(ictx, cur, otellog.SeverityInfo, fmt.Sprintf("reserved %d items for %s", items, orderID))
 	ispan.End(trace.WithTimestamp(cur.Add(g.ms(1, 3))))
