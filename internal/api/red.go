@@ -140,12 +140,12 @@ func (a *API) getCost(ctx context.Context, r *http.Request) (any, error) {
 		if v.Has("start") || v.Has("end") {
 			return nil, invalid("traceId", "a transaction's cost takes no start or end")
 		}
-		id, ids, err := a.transactionTraces(ctx, s)
+		tx, err := a.transactionTraces(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		q.TraceIDs = ids
-		out.TraceID = id.String()
+		q.TraceIDs = tx.traces
+		out.TraceID = tx.id.String()
 	} else {
 		now := a.set.Now()
 		tr, err := parseRange(v, now, a.set.DefaultLookback)

@@ -83,27 +83,38 @@ func (a *API) mapper() (*servicemap.Mapper, error) {
 	return servicemap.New(r, servicemap.Settings{Pricing: a.pricing()}), nil
 }
 
+// transaction is what a map or a price of one transaction needs: its
+// traces and where they lie in time, so the store scans only that span.
+type transaction struct {
+	id         model.TraceID
+	traces     []model.TraceID
+	start, end int64 // [start, end) Unix ns; 0 when unknown
+}
+
 // transactionTraces resolves ?traceId= to the traces of its transaction.
-func (a *API) transactionTraces(ctx context.Context, s string) (model.TraceID, []model.TraceID, error) {
+func (a *API) transactionTraces(ctx context.Context, s string) (transaction, error) {
 	id, err := model.ParseTraceID(s)
 	if err != nil || id.IsZero() {
-		return id, nil, invalid("traceId", "%q: want 32 lowercase hex digits", s)
+		return transaction{}, invalid("traceId", "%q: want 32 lowercase hex digits", s)
 	}
 	c, err := a.correlator()
 	if err != nil {
-		return id, nil, err
+		return transaction{}, err
 	}
 	tx, err := c.Transaction(ctx, id)
 	if err != nil {
-		return id, nil, err
+		return transaction{}, err
 	}
-	ids := make([]model.TraceID, 0, len(tx.Traces))
+	out := transaction{id: id, traces: make([]model.TraceID, 0, len(tx.Traces))}
 	for _, t := range tx.Traces {
 		if !t.Missing {
-			ids = append(ids, t.TraceID)
+			out.traces = append(out.traces, t.TraceID)
 		}
 	}
-	return id, ids, nil
+	if tx.StartTime > 0 && tx.EndTime >= tx.StartTime {
+		out.start, out.end = tx.StartTime, tx.EndTime+1
+	}
+	return out, nil
 }
 
 // GET /api/v1/servicemap?start=&end=&environment=&traceId=
@@ -122,13 +133,13 @@ func (a *API) getServiceMap(ctx context.Context, r *http.Request) (any, error) {
 		if v.Has("start") || v.Has("end") {
 			return nil, invalid("traceId", "a transaction's map takes no start or end")
 		}
-		id, ids, err := a.transactionTraces(ctx, s)
+		tx, err := a.transactionTraces(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		q.TraceIDs = ids
-		out.TraceID = id.String()
-		for _, t := range ids {
+		q.TraceIDs, q.Start, q.End = tx.traces, tx.start, tx.end
+		out.TraceID = tx.id.String()
+		for _, t := range tx.traces {
 			out.Traces = append(out.Traces, t.String())
 		}
 	} else {

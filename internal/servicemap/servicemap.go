@@ -112,8 +112,9 @@ const (
 
 // Query selects a map.
 type Query struct {
-	// Start and End (Unix ns) bound the spans; both 0 for the map of a
-	// set of traces.
+	// Start and End (Unix ns) bound the spans. With TraceIDs they are
+	// optional and only narrow the scan (the traces' time span); rates
+	// are then 0, as a set of traces has no meaningful rate.
 	Start, End int64
 	// Environment keeps spans of deployment.environment.name = it.
 	Environment string
@@ -203,6 +204,9 @@ func (m *Mapper) Build(ctx context.Context, q Query) (*Map, error) {
 		return nil, fmt.Errorf("build map: %w", err)
 	}
 	g := newGraph(q.Start, q.End)
+	if len(q.TraceIDs) > 0 {
+		g.noRates = true
+	}
 	for _, r := range nodes {
 		g.entry(r)
 	}
@@ -227,6 +231,8 @@ type graph struct {
 	edges      map[string]*edgeAcc
 	// hopSends are the produce edges that hops, not calls, created.
 	hopSends map[string]bool
+	// noRates: the map of a set of traces has counts but no rates.
+	noRates bool
 }
 
 type edgeAcc struct {
@@ -423,7 +429,7 @@ func (g *graph) hop(r store.HopRow) {
 func (g *graph) finish(maxNodes, maxEdges int) *Map {
 	out := &Map{Start: g.start, End: g.end, Nodes: []Node{}, Edges: []Edge{}}
 	secs := float64(g.end-g.start) / 1e9
-	if g.start == 0 || g.end == 0 {
+	if g.start == 0 || g.end == 0 || g.noRates {
 		secs = 0
 	}
 	edges := make([]*edgeAcc, 0, len(g.edges))
