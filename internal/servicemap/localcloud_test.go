@@ -20,8 +20,10 @@ import (
 	"github.com/ariadnehq/ariadne/internal/config"
 )
 
-// fnBinary is the test application (testdata/fn), built once by TestMain.
-var fnBinary string
+// fnBinary is the test application (testdata/fn) and extBinary Ariadne's
+// Lambda extension (platform reports: billed duration, memory), built once
+// by TestMain.
+var fnBinary, extBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ariadne-servicemap")
@@ -31,12 +33,14 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		fnBinary = filepath.Join(dir, "fn")
-		cmd := exec.Command("go", "build", "-o", fnBinary, "./testdata/fn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build test functions: %v\n%s", err, out)
-			return 1
+		fnBinary, extBinary = filepath.Join(dir, "fn"), filepath.Join(dir, "ariadne-extension")
+		for out, pkg := range map[string]string{fnBinary: "./testdata/fn", extBinary: "github.com/ariadnehq/ariadne/extension"} {
+			cmd := exec.Command("go", "build", "-o", out, pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, msg)
+				return 1
+			}
 		}
 		return m.Run()
 	}()
@@ -194,8 +198,14 @@ func TestMapThroughLocalCloud(t *testing.T) {
 	}
 	desc.Functions[3].Async = &app.AsyncSpec{MaxRetryAttempts: &zero}
 	cloud, err := app.Start(context.Background(), desc, app.Settings{
+		// The extension forwards the platform's reports, which carry what
+		// cost needs: billed duration and configured memory.
+		Extensions: []string{extBinary},
 		Env: map[string]string{
-			"ARIADNE_ENDPOINT": "http://" + srv.OTLPHTTPAddr(),
+			// The UI port serves OTLP/HTTP and the extension's Telemetry
+			// API endpoint alike.
+			"ARIADNE_ENDPOINT":                 "http://" + srv.HTTPAddr(),
+			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
 			// Two shared cores: a commit may take longer than the SDK's
 			// production export timeout of 500 ms.
 			"ARIADNE_EXPORT_TIMEOUT": "20s",
@@ -305,13 +315,32 @@ func TestMapThroughLocalCloud(t *testing.T) {
 		}
 	})
 	t.Run("cost", func(t *testing.T) {
-		// Billing figures come from the platform (Telemetry API or log
-		// lines), which this cloud sends nowhere; the SDK's invocation
-		// rows are counted but not priced.
+		// Every invocation is priced once the extension's platform
+		// reports are in: billed duration × 128 MB.
+		deadline := time.Now().Add(60 * time.Second)
 		var c api.CostResponse
-		getJSON(t, base+"/api/v1/cost?start=-1h", &c)
-		if c.Total.Invocations != 4*n || c.PricePerGBSecond != 0.0000166667 {
-			t.Errorf("cost: %+v", c)
+		for {
+			c = api.CostResponse{}
+			getJSON(t, base+"/api/v1/cost?start=-1h", &c)
+			if c.Total.Billed == 4*n || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if c.Total.Invocations != 4*n || c.Total.Billed != 4*n || len(c.Functions) != 4 || c.PricePerGBSecond != 0.0000166667 {
+			t.Fatalf("cost: %+v", c)
+		}
+		for _, f := range c.Functions {
+			gbs := float64(f.BilledNs) / 1e9 * 128 / 1024
+			want := gbs*c.PricePerGBSecond + float64(f.Billed)*c.PricePerRequest
+			if f.Invocations != n || f.BilledNs < n*int64(time.Millisecond) || abs(f.GBSeconds-gbs) > 1e-9 || abs(f.CostUSD-want) > 1e-12 {
+				t.Errorf("cost of %s: %+v, want %v GB-s, $%v", f.Function, f, gbs, want)
+			}
+		}
+		var tx api.CostResponse
+		getJSON(t, base+"/api/v1/cost?traceId="+failTrace, &tx)
+		if tx.Total.Invocations != 4 || tx.Total.Billed != 4 || tx.Total.CostUSD <= 0 || tx.Total.CostUSD >= c.Total.CostUSD {
+			t.Errorf("cost of one transaction: %+v (all: %+v)", tx.Total, c.Total)
 		}
 	})
 }
