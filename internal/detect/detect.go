@@ -71,7 +71,8 @@ type Detector interface {
 // Detectors returns every detector of the package, in priority order.
 func Detectors() []Detector {
 	return []Detector{errorsDetector{}, timeoutDetector{}, statusDetector{kind: KindOOM}, statusDetector{kind: KindCrash},
-		statusDetector{kind: KindThrottle}, retryDetector{}, deadLetterDetector{}, silentDetector{}, batchDetector{}}
+		statusDetector{kind: KindThrottle}, retryDetector{}, deadLetterDetector{}, silentDetector{}, batchDetector{},
+		coldDetector{period: coldPeriod}}
 }
 
 // Settings configure a Runner. Zero fields take their defaults.
@@ -211,10 +212,17 @@ func (r *Runner) catchUp(ctx context.Context, d Detector, res *Result) error {
 		if from == 0 {
 			from = now.Add(-r.set.Lookback).UnixNano()
 		}
-		if from >= until {
+		end := min(until, from+int64(r.set.MaxWindow))
+		if p, ok := d.(Periodic); ok {
+			// Whole periods only, aligned, so that every node judges the
+			// same invocations.
+			per := int64(p.Period())
+			from -= from % per
+			end = min(until-until%per, from+per)
+		}
+		if from >= end {
 			return nil
 		}
-		end := min(until, from+int64(r.set.MaxWindow))
 		occ, w, err := r.detect(ctx, d, from, end, now.UnixNano())
 		if err != nil {
 			return err
@@ -249,7 +257,8 @@ func (r *Runner) detect(ctx context.Context, d Detector, from, end, now int64) (
 	for {
 		w := Window{TimeRange: store.TimeRange{Start: from, End: end}, Now: now, Limit: r.set.Limit}
 		occ, err := d.Detect(ctx, r.st, w)
-		if errors.Is(err, errTruncated) && end-from > int64(time.Second) {
+		_, periodic := d.(Periodic) // its window is its statistic's period: never cut
+		if errors.Is(err, errTruncated) && end-from > int64(time.Second) && !periodic {
 			end = from + (end-from)/2
 			r.size[d.Name()] = end - from
 			continue

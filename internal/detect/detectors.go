@@ -29,8 +29,59 @@ const (
 
 // group accumulates the occurrences of one fingerprint in a window.
 type group struct {
-	occ   store.IssueOccurrence
-	extra map[string]int64 // detector-specific tallies for the explanation
+	occ     store.IssueOccurrence
+	extra   map[string]int64 // detector-specific tallies for the explanation
+	callers []string         // throttled callers, at most 5
+	example string
+}
+
+func examplesOf(g *group) string { return g.example }
+
+// throttleCodes are the error codes of a refused call (AWS API error codes).
+var throttleCodes = []string{"TooManyRequestsException", "ThrottlingException", "Throttling", "ThrottledException",
+	"ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown", "RequestThrottled"}
+
+// throttledCalls adds the window's client spans that were refused for a
+// limit: a Lambda Invoke refused with 429 is the throttled function's
+// occurrence (fingerprint: its name, as for a throttled invocation row);
+// another service's throttling is the caller's, per service.
+func throttledCalls(ctx context.Context, r store.DetectReader, w Window, g *groups) error {
+	spans, trunc, err := r.DetectSpans(ctx, w.TimeRange, store.DetectSpanFilter{Errors: true}, w.limit())
+	if err != nil {
+		return err
+	}
+	if err := truncated(w, trunc); err != nil {
+		return err
+	}
+	for i := range spans {
+		s := &spans[i]
+		if s.Kind != model.KindClient && s.Kind != model.KindProducer {
+			continue
+		}
+		code := s.Attributes.String("error.type")
+		throttled := slices.Contains(throttleCodes, code) || s.HTTPStatus == 429
+		for _, c := range throttleCodes {
+			throttled = throttled || strings.Contains(s.ErrorMessage, c)
+		}
+		if !throttled {
+			continue
+		}
+		caller := functionOf(s)
+		svc := s.Attributes.String("rpc.service")
+		callee := s.Attributes.String("faas.invoked_name")
+		fp, fn := caller+"\x1f"+svc, caller
+		if callee != "" {
+			fp, fn = callee, callee
+		}
+		gr := g.add(KindThrottle, fp, s.EndTime(), s.TraceID, func(o *store.IssueOccurrence) {
+			o.Function, o.Severity = fn, SeverityWarning
+		})
+		if callee != "" && caller != "" && !slices.Contains(gr.callers, caller) && len(gr.callers) < 5 {
+			gr.callers = append(gr.callers, caller)
+		}
+		gr.example = truncate(s.ErrorMessage, 200)
+	}
+	return nil
 }
 
 type groups struct {
@@ -92,8 +143,16 @@ func intOf(v model.Value) int64 {
 
 func when(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
 
+// seconds writes a duration as people read one in a sentence: "2.8 s",
+// "340 ms", "95 µs".
 func seconds(ns int64) string {
-	return strconv.FormatFloat(float64(ns)/1e9, 'f', 1, 64) + " s"
+	switch {
+	case ns >= int64(time.Second) || ns <= -int64(time.Second):
+		return strconv.FormatFloat(float64(ns)/1e9, 'f', 1, 64) + " s"
+	case ns >= int64(time.Millisecond) || ns <= -int64(time.Millisecond):
+		return strconv.FormatInt(ns/int64(time.Millisecond), 10) + " ms"
+	}
+	return strconv.FormatInt(ns/int64(time.Microsecond), 10) + " µs"
 }
 
 // ---- errors ----
@@ -143,7 +202,7 @@ func TopFrame(stack string) string {
 			fn = fn[:i]
 		}
 		switch {
-		case strings.HasPrefix(fn, "runtime."), strings.HasPrefix(fn, "panic"),
+		case strings.HasPrefix(fn, "runtime."), strings.HasPrefix(fn, "runtime/"), strings.HasPrefix(fn, "panic"),
 			strings.HasPrefix(fn, "github.com/ariadnehq/ariadne/sdk"), strings.HasPrefix(fn, "created by"):
 			continue
 		}
@@ -355,6 +414,13 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 		return nil, err
 	}
 	g := newGroups()
+	if d.kind == KindThrottle {
+		// Lambda refuses a throttled invocation before any code runs: no
+		// telemetry of the function exists, only the caller's failed call.
+		if err := throttledCalls(ctx, r, w, g); err != nil {
+			return nil, err
+		}
+	}
 	for i := range invs {
 		inv := &invs[i]
 		fp := inv.Function
@@ -392,9 +458,19 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			o.Explanation = fmt.Sprintf("The runtime of %s exited without answering (%s; last at %s): a panic outside the handler, os.Exit, or a fatal signal.",
 				o.Function, et, when(o.Last))
 		default:
+			if svc := strings.TrimPrefix(o.Fingerprint, o.Function+"\x1f"); svc != o.Fingerprint {
+				// A throttled call to another service (DynamoDB, SQS …).
+				o.Title = fmt.Sprintf("%s was throttled by %s", o.Function, svc)
+				o.Explanation = fmt.Sprintf("Calls from %s to %s were refused for exceeding its rate or capacity (%s; last at %s). Retry with back-off, raise the limit, or spread the load.",
+					o.Function, svc, examplesOf(gr), when(o.Last))
+				return
+			}
 			o.Title = fmt.Sprintf("%s was throttled", o.Function)
-			o.Explanation = fmt.Sprintf("Lambda refused to run %s (last at %s) because its concurrency limit was reached; synchronous callers got 429, asynchronous events and queue messages were delayed.",
+			o.Explanation = fmt.Sprintf("Lambda refused to run %s (last at %s) because its concurrency limit was reached; synchronous callers got 429 TooManyRequestsException, asynchronous events and queue messages were delayed.",
 				o.Function, when(o.Last))
+			if c := gr.callers; len(c) > 0 {
+				o.Explanation += " Refused callers: " + strings.Join(c, ", ") + "."
+			}
 		}
 	}), nil
 }

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,7 +91,7 @@ func startAriadne(t *testing.T) *ariadneapp.App {
 // answers.
 func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 	t.Helper()
-	one := 1
+	one, zero := 1, 0
 	fn := func(name, role string, timeout time.Duration, triggers ...app.TriggerSpec) app.FunctionSpec {
 		return app.FunctionSpec{Name: name, Binary: bins.fn, MemoryMB: 128, Timeout: app.Duration(timeout),
 			Env: map[string]string{"ROLE": role}, Triggers: triggers}
@@ -105,11 +107,26 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			fn("payments", "api", 5*time.Second),
 			fn("worker", "worker", 5*time.Second, app.TriggerSpec{Queue: "jobs", BatchSize: 10, ReportBatchItemFailures: true}),
 			fn("sink", "sink", 5*time.Second, app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10, ReportBatchItemFailures: true}),
+			fn("limited", "api", 5*time.Second),
+			fn("cold", "api", 5*time.Second),
 		},
 	}
+	desc.Functions[5].Env["INIT_MS"] = "600"
+	desc.Functions[4].ReservedConcurrency = &one
+	desc.Functions[4].Async = &app.AsyncSpec{MaxRetryAttempts: &zero}
 	desc.Functions[1].Async = &app.AsyncSpec{MaxRetryAttempts: &one}
+	// Functions learn the Lambda endpoint only when its address is fixed
+	// before start (localcloud builds their environment first).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdaAddr := ln.Addr().String()
+	ln.Close()
 	cloud, err := app.Start(context.Background(), desc, app.Settings{
+		Addrs: app.Addrs{Lambda: lambdaAddr},
 		Env: map[string]string{
+			"AWS_ENDPOINT_URL_LAMBDA":          "http://" + lambdaAddr,
 			"ARIADNE_ENDPOINT":                 "http://" + ariadneAddr,
 			"ARIADNE_EXPORT_TIMEOUT":           "20s",
 			"ARIADNE_EXTENSION_FLUSH_INTERVAL": "100ms",
@@ -134,11 +151,13 @@ type scenario struct {
 	st    detect.Store
 }
 
-func (s *scenario) invoke(function, payload string) {
+func (s *scenario) invoke(function, payload string) *lambda.Result {
 	s.t.Helper()
-	if _, err := s.cloud.Lambda.Invoke(s.t.Context(), lambda.InvokeInput{Function: function, Payload: []byte(payload)}); err != nil {
+	res, err := s.cloud.Lambda.Invoke(s.t.Context(), lambda.InvokeInput{Function: function, Payload: []byte(payload)})
+	if err != nil {
 		s.t.Fatalf("invoke %s: %v", function, err)
 	}
+	return res
 }
 
 func (s *scenario) invokeAsync(function, payload string) {
@@ -202,7 +221,15 @@ func TestScenarios(t *testing.T) {
 	apiBase := "http://" + srv.HTTPAddr() + "/api/v1/issues"
 	// issues runs the detectors and lists the issues through the API, as
 	// the UI and the CLI do.
+	// Cold starts are judged over whole periods; the server's period is
+	// ten minutes, so a second runner judges periods of 15 s.
+	const coldPeriod = 15 * time.Second
+	coldRunner := detect.New(s.st, detect.Settings{Lag: 2 * time.Second, Lookback: time.Minute,
+		Detectors: []detect.Detector{detect.ColdStarts(coldPeriod)}})
 	issues := func() []store.Issue {
+		if _, err := coldRunner.RunOnce(t.Context()); err != nil {
+			t.Fatalf("run the cold-start detector: %v", err)
+		}
 		resp, err := http.Post(apiBase+"/detect", "application/json", nil)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("POST detect: %v %v", err, resp)
@@ -236,12 +263,19 @@ func TestScenarios(t *testing.T) {
 	s.invoke("checkout", `{"action":"ok","id":"o-2"}`)
 	s.invokeAsync("payments", `{"action":"ok","id":"p-1"}`)
 	s.invoke("checkout", `{"action":"enqueue","kind":"ok"}`)
+	for range 3 {
+		s.invoke("cold", `{"action":"ok"}`)
+	}
+	if res := s.invoke("checkout", `{"action":"invoke","target":"limited"}`); res.FunctionError != "" {
+		t.Fatalf("clean run: checkout could not invoke limited: %s %s", res.Payload, res.LogTail)
+	}
 	for i := range 3 {
 		s.send(fmt.Sprintf(`{"kind":"ok","n":%d}`, i))
 	}
 	s.waitInvocations("checkout", start, 2)
 	s.waitInvocations("payments", start, 1)
-	s.waitInvocations("checkout", start, 3)
+	s.waitInvocations("checkout", start, 4)
+	s.waitInvocations("limited", start, 1)
 	s.waitInvocations("worker", start, 1)
 	time.Sleep(2500 * time.Millisecond) // past the runner's lag
 	if list := issues(); len(list) != 0 {
@@ -250,7 +284,27 @@ func TestScenarios(t *testing.T) {
 		}
 	}
 
-	// The faults.
+	// The faults. Cold starts: 6 at once (6 new environments, each 600 ms
+	// of initialisation) then 24 warm calls, all within one 15 s period.
+	coldDone := make(chan struct{})
+	go func() {
+		defer close(coldDone)
+		now := time.Now()
+		time.Sleep(now.Truncate(coldPeriod).Add(coldPeriod).Sub(now) + 100*time.Millisecond)
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = cloud.Lambda.Invoke(context.Background(), lambda.InvokeInput{Function: "cold", Payload: []byte(`{"action":"ok"}`)})
+			}()
+		}
+		wg.Wait()
+		for range 24 {
+			_, _ = cloud.Lambda.Invoke(context.Background(), lambda.InvokeInput{Function: "cold", Payload: []byte(`{"action":"ok"}`)})
+		}
+	}()
+	t.Cleanup(func() { <-coldDone })
 	start = time.Now()
 	s.invoke("checkout", `{"action":"enqueue","kind":"poison"}`)
 	s.send(`{"kind":"flaky"}`)
@@ -261,6 +315,15 @@ func TestScenarios(t *testing.T) {
 	s.invoke("checkout", `{"action":"slow","id":"o-9"}`)
 	s.invoke("checkout", `{"action":"hog"}`)
 	s.invoke("checkout", `{"action":"crash"}`)
+	// limited runs one at a time: while it sleeps, checkout's call is refused.
+	busy := make(chan struct{})
+	go func() {
+		defer close(busy)
+		_, _ = cloud.Lambda.Invoke(context.Background(), lambda.InvokeInput{Function: "limited", Payload: []byte(`{"action":"sleep","ms":2000}`)})
+	}()
+	time.Sleep(500 * time.Millisecond)
+	s.invoke("checkout", `{"action":"invoke","target":"limited"}`)
+	<-busy
 
 	want := []struct {
 		kind, function, channel string
@@ -275,6 +338,8 @@ func TestScenarios(t *testing.T) {
 		{detect.KindRetry, "worker", "jobs", []string{"more than once", "up to 2 receives"}},
 		{detect.KindRetry, "payments", "", []string{"retried"}},
 		{detect.KindDeadLetter, "worker", "jobs", []string{"dead-lettered to jobs-dlq"}},
+		{detect.KindThrottle, "limited", "", []string{"limited was throttled"}},
+		{detect.KindColdStart, "cold", "", []string{"cold starts dominate cold's p95", "of 30 invocations"}},
 		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -308,7 +373,7 @@ func TestScenarios(t *testing.T) {
 	if is := find(list, detect.KindRetry, "worker", "jobs", nil); is != nil && (is.Count != 2 || !strings.Contains(is.Explanation, "succeeded")) {
 		t.Errorf("SQS redeliveries: count %d, %q; want 2 and their outcome", is.Count, is.Explanation)
 	}
-	if is := find(list, detect.KindError, "checkout", "", nil); is != nil && is.Count != 3 {
+	if is := find(list, detect.KindError, "checkout", "", []string{"card declined"}); is != nil && is.Count != 3 {
 		t.Errorf("three declined orders with different ids and codes: one issue of 3, got %d", is.Count)
 	}
 	for _, is := range list {

@@ -36,7 +36,8 @@ type DetectReader interface {
 	// DetectInvocations returns the merged records (as InvocationReader
 	// merges them, deciding deadlines at q.Now) of invocations starting in
 	// q's range whose merged status is one of q.Statuses or whose attempt is
-	// at least q.MinAttempt (when > 0), whose end lies in q's range (the
+	// at least q.MinAttempt (when > 0), or that are cold starts when
+	// q.ColdStarts, whose end lies in q's range (the
 	// latest start + duration of its rows, or, for a start marker never
 	// ended, its deadline plus invocation.DeadlineGrace, when it turns
 	// into a timeout), oldest first, at most limit.
@@ -73,6 +74,9 @@ type DetectInvocationQuery struct {
 	TimeRange
 	Statuses   []model.InvocationStatus
 	MinAttempt int32
+	// ColdStarts also selects cold starts (any row saying so, or an init
+	// duration).
+	ColdStarts bool
 	// Now decides whether a started invocation has passed its deadline.
 	Now int64
 }

@@ -119,12 +119,18 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 		conds = append(conds, "max(attempt) >= "+strconv.Itoa(int(q.MinAttempt))+
 			` OR max("start") - min("start") > `+strconv.FormatInt(invocation.AttemptGap, 10))
 	}
+	if q.ColdStarts {
+		conds = append(conds, "bool_or(cold_start OR init_duration > 0)")
+	}
 	out := []model.Invocation{}
 	if len(conds) == 0 {
 		return out, false, nil
 	}
 	limit = clampRows(limit)
-	end := `max(greatest("start" + coalesce(duration, 0), CASE WHEN status = 'started' AND deadline > 0 THEN deadline + ` + strconv.FormatInt(invocation.DeadlineGrace, 10) + ` ELSE 0 END))`
+	// A start marker's deadline only counts while nothing else ended the
+	// invocation: rows are never updated, the marker stays "started".
+	end := `CASE WHEN bool_or(status <> 'started') THEN max(CASE WHEN status <> 'started' THEN "start" + coalesce(duration, 0) END)
+		ELSE max(CASE WHEN deadline > 0 THEN deadline + ` + strconv.FormatInt(invocation.DeadlineGrace, 10) + ` ELSE "start" END) END`
 	query := `SELECT request_id, min("start") AS s FROM invocations WHERE ` + startWindow(`"start"`, q.TimeRange) +
 		" GROUP BY request_id HAVING " + rangeCond(end, q.TimeRange) + " AND (" + strings.Join(conds, " OR ") + ")" + " ORDER BY s, request_id LIMIT " + strconv.Itoa(limit+1)
 	rs, err := e.db.QueryContext(ctx, query)
@@ -160,7 +166,8 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 		if !ok {
 			continue
 		}
-		if slices.Contains(q.Statuses, rec.Status) || (q.MinAttempt > 0 && rec.Attempt >= q.MinAttempt) {
+		if slices.Contains(q.Statuses, rec.Status) || (q.MinAttempt > 0 && rec.Attempt >= q.MinAttempt) ||
+			(q.ColdStarts && (rec.ColdStart || rec.InitDurationNs > 0)) {
 			out = append(out, rec)
 		}
 	}

@@ -46,7 +46,9 @@ func testDetect(t *testing.T, open Opener) {
 		Invocations: []model.Invocation{
 			{RequestID: "r1", Function: "fn", Source: "telemetry", Start: base, DurationNs: sec, Status: model.InvocationOOM, MemoryMB: 128, MaxMemoryMB: 128},
 			{RequestID: "r2", Function: "fn", Source: "telemetry", Start: base, DurationNs: sec, Status: model.InvocationOK, Attempt: 3},
-			{RequestID: "r3", Function: "fn", Source: "telemetry", Start: base, DurationNs: sec, Status: model.InvocationOK},
+			{RequestID: "r3", Function: "fn", Source: "telemetry", Start: base, DurationNs: sec, Status: model.InvocationOK, InitDurationNs: sec / 2},
+			// r3's start marker: its deadline does not move r3's end once r3 ended.
+			{RequestID: "r3", Function: "fn", Source: "sdk-start", Start: base, Deadline: base + 60*sec, Status: model.InvocationStarted},
 			// r4 never ended: a timeout 30 s (the grace) after its deadline.
 			{RequestID: "r4", Function: "fn", Source: "sdk-start", Start: base - 30*sec, Deadline: base - 25*sec, Status: model.InvocationStarted},
 		},
@@ -84,6 +86,11 @@ func testDetect(t *testing.T, open Opener) {
 	}
 	if err != nil || len(got) != 3 || got["r1"] != model.InvocationOOM || got["r2"] != model.InvocationOK || got["r4"] != model.InvocationTimeout {
 		t.Errorf("detect invocations: %v, %v; want r1 oom, r2 (attempt 3) ok, r4 timeout past its deadline", got, err)
+	}
+
+	invs, _, err = ds.DetectInvocations(ctx, store.DetectInvocationQuery{TimeRange: w, Now: base + 10*sec, ColdStarts: true}, 10)
+	if err != nil || len(invs) != 1 || invs[0].RequestID != "r3" || invs[0].InitDurationNs != sec/2 {
+		t.Errorf("cold starts: %+v, %v; want r3 with its init duration", invs, err)
 	}
 
 	// Folding, compare-and-set, regression.

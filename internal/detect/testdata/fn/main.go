@@ -8,6 +8,9 @@
 //	        {"action":"hog"}     touches 400 MB (killed for memory)
 //	        {"action":"crash"}   exits without answering
 //	        {"action":"enqueue","kind":K}  sends {"kind":K} to the SQS queue "jobs"
+//	        {"action":"sleep","ms":N}       sleeps
+//	        {"action":"invoke","target":F}  invokes function F synchronously (throttled
+//	                                        when F is at its reserved concurrency)
 //	worker  SQS batch: body {"kind":"poison"} always fails, {"kind":"flaky"}
 //	        fails on its first receive; failures go to batchItemFailures
 //	sink    SQS batch (the dead-letter queue): accepts everything
@@ -19,12 +22,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -37,16 +42,23 @@ type request struct {
 	ID     string `json:"id"`
 	Code   int    `json:"code"`
 	Kind   string `json:"kind"`
+	MS     int    `json:"ms"`
+	Target string `json:"target"`
 }
 
 type fn struct {
 	ddb *dynamodb.Client
 	sqs *sqs.Client
+	lam *awslambda.Client
 }
 
 var hoard [][]byte
 
 func main() {
+	// INIT_MS makes every cold start that much slower (heavy initialisation).
+	if ms, _ := strconv.Atoi(os.Getenv("INIT_MS")); ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
 	sdk, err := ariadne.New(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ariadne:", err)
@@ -64,6 +76,9 @@ func main() {
 			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
 		}),
 		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_SQS")) }),
+		lam: awslambda.NewFromConfig(cfg, func(o *awslambda.Options) {
+			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_LAMBDA"))
+		}),
 	}
 	switch os.Getenv("ROLE") {
 	case "sink":
@@ -110,6 +125,14 @@ func (f *fn) api(ctx context.Context, req request) (map[string]string, error) {
 		if _, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(body))}); err != nil {
 			return nil, fmt.Errorf("enqueue job: %w", err)
 		}
+	case "sleep":
+		time.Sleep(time.Duration(req.MS) * time.Millisecond)
+	case "invoke":
+		out, err := f.lam.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String(req.Target), Payload: []byte(`{"action":"ok"}`)})
+		if err != nil {
+			return nil, fmt.Errorf("invoke %s: %w", req.Target, err)
+		}
+		return map[string]string{"answer": string(out.Payload)}, nil
 	case "hog":
 		time.Sleep(300 * time.Millisecond) // let the start marker leave
 		for range 400 {
