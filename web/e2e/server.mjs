@@ -33,6 +33,7 @@ export async function startDemo({ backfill = "3m", rate = 3, timeoutMs = 180_000
   const [http, grpc, otlpHttp] = [await freePort(), await freePort(), await freePort()];
   const args = [
     "demo",
+    "--app", "synthetic",
     "--data-dir", dataDir,
     "--http-addr", `127.0.0.1:${http}`,
     "--otlp-grpc-addr", `127.0.0.1:${grpc}`,
