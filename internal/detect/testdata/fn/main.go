@@ -12,7 +12,9 @@
 //	        {"action":"invoke","target":F}  invokes function F synchronously (throttled
 //	                                        when F is at its reserved concurrency)
 //	worker  SQS batch: body {"kind":"poison"} always fails, {"kind":"flaky"}
-//	        fails on its first receive; failures go to batchItemFailures
+//	        fails on its first receive, {"kind":"charge","id":I} writes the
+//	        order item to DynamoDB and then fails on its first receive (the
+//	        charge that runs twice); failures go to batchItemFailures
 //	sink    SQS batch (the dead-letter queue): accepts everything
 package main
 
@@ -88,8 +90,19 @@ func main() {
 	case "worker":
 		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
-				var job struct{ Kind string }
+				var job struct{ Kind, ID string }
 				_ = json.Unmarshal([]byte(m.Body), &job)
+				if job.Kind == "charge" {
+					_, err := f.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("charges"), Item: map[string]types.AttributeValue{
+						"orderId": &types.AttributeValueMemberS{Value: job.ID}, "amount": &types.AttributeValueMemberN{Value: "42"}}})
+					if err != nil {
+						return fmt.Errorf("record charge: %w", err)
+					}
+					if m.Attributes["ApproximateReceiveCount"] == "1" {
+						return errors.New("payment gateway timeout")
+					}
+					return nil
+				}
 				switch {
 				case job.Kind == "poison":
 					return fmt.Errorf("job %s failed: poison input", m.MessageId)
