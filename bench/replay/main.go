@@ -49,6 +49,8 @@ type options struct {
 	workers     int
 	dataDir     string
 	queries     int
+	cpuProfile  string
+	serveArgs   string
 }
 
 func run() error {
@@ -59,6 +61,8 @@ func run() error {
 	flag.IntVar(&o.workers, "workers", 4, "concurrent senders, half gRPC and half HTTP")
 	flag.StringVar(&o.dataDir, "data-dir", "", "data directory (default: a temporary one, removed after)")
 	flag.IntVar(&o.queries, "queries", 200, "trace-by-id lookups")
+	flag.StringVar(&o.serveArgs, "serve-args", "", "extra flags for `ariadne serve`, space-separated")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "have the server write a CPU profile of its whole run to this file")
 	flag.Parse()
 	if o.dataDir == "" {
 		d, err := os.MkdirTemp("", "ariadne-replay-")
@@ -73,8 +77,13 @@ func run() error {
 		return err
 	}
 	grpcAddr, httpAddr, apiAddr := "127.0.0.1:"+ports[0], "127.0.0.1:"+ports[1], "127.0.0.1:"+ports[2]
-	cmd := exec.Command(o.server, "serve", "--data-dir", o.dataDir, "--otlp-grpc-addr", grpcAddr,
-		"--otlp-http-addr", httpAddr, "--http-addr", apiAddr, "--log-level", "warn", "--queue-rows", "2000000")
+	args := []string{"serve", "--data-dir", o.dataDir, "--otlp-grpc-addr", grpcAddr,
+		"--otlp-http-addr", httpAddr, "--http-addr", apiAddr, "--log-level", "warn", "--queue-rows", "2000000"}
+	if o.cpuProfile != "" {
+		args = append(args, "--cpuprofile", o.cpuProfile)
+	}
+	args = append(args, strings.Fields(o.serveArgs)...)
+	cmd := exec.Command(o.server, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start server: %w", err)

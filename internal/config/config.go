@@ -78,7 +78,7 @@ func Default() Config {
 		MaxGRPCMessage:          4 << 20,
 		QueueRows:               500_000,
 		MemoryLimit:             "2GB",
-		Threads:                 2,
+		Threads:                 0, // the engine's default: one less than the cores
 		PricePerGBSecond:        0.0000166667,
 		PricePerMillionRequests: 0.20,
 		DetectInterval:          30 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,10 +65,15 @@ type writer struct {
 	commits, failed, committedRows, droppedRows, overloaded atomic.Uint64
 
 	// Reused between commits; only the writer goroutine touches them.
-	sc    scratch
-	row   []driver.Value
-	seen  map[spanKey]struct{}
-	idx   map[model.TraceID]*indexRow
+	sc   scratch
+	row  []driver.Value
+	seen map[spanKey]struct{}
+	idx  map[model.TraceID]*indexRow
+	// recent answers most idempotence lookups without the table.
+	recent *recentSpans
+	// used marks the appenders that hold rows of the commit being built;
+	// flushing an empty appender still costs a call into DuckDB.
+	used  [5]bool
 	added bounds // spans of the commit being built, for Engine.bounds
 }
 
@@ -112,6 +118,9 @@ func newWriter(ctx context.Context, e *Engine) (*writer, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = w.loadHorizon(ctx)
+	}
 	if err != nil {
 		w.closeAppenders()
 		conn.Close()
@@ -119,6 +128,36 @@ func newWriter(ctx context.Context, e *Engine) (*writer, error) {
 	}
 	return w, nil
 }
+
+// recentPerGeneration sizes the generations of recentSpans: 2M keys, 8 MiB
+// of filter each, about 40 s of ingest at 50k spans/s. Older retries and
+// late spans are looked up in the table.
+const recentPerGeneration = 2_000_000
+
+// loadHorizon starts recentSpans with every stored span beyond its reach:
+// the latest span end bounds the start of every stored span.
+func (w *writer) loadHorizon(ctx context.Context) error {
+	var hi sql.NullInt64
+	if err := w.conn.QueryRowContext(ctx,
+		"SELECT max(span_end) FROM trace_index WHERE span_count > 0").Scan(&hi); err != nil {
+		return fmt.Errorf("read latest span: %w", err)
+	}
+	horizon := int64(math.MinInt64)
+	if hi.Valid {
+		horizon = hi.Int64
+	}
+	w.recent = newRecentSpans(recentPerGeneration, horizon)
+	return nil
+}
+
+// Appender positions in appenders() and used.
+const (
+	appSpans = iota
+	appLogs
+	appInvocations
+	appRefs
+	appIndex
+)
 
 func (w *writer) appenders() []*duckdb.Appender {
 	return []*duckdb.Appender{w.apps.spans, w.apps.logs, w.apps.invocations, w.apps.refs, w.apps.index}
@@ -289,9 +328,13 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return 0, 0, fmt.Errorf("commit: begin: %w: %w", store.ErrUnavailable, err)
 	}
+	w.used = [5]bool{}
 	rows, dropped, err = w.appendAll(reqs, dup, dupLogs)
 	if err == nil {
-		for _, a := range w.appenders() {
+		for i, a := range w.appenders() {
+			if !w.used[i] {
+				continue
+			}
 			if err = a.Flush(); err != nil {
 				break
 			}
@@ -300,8 +343,11 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	if err == nil {
 		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
 			w.e.bounds.extend(w.added.lo, w.added.hi, w.added.total)
+			w.remember(reqs, false)
 			return rows, dropped, nil
 		}
+		// The outcome of a failed COMMIT is unknown: it may be durable.
+		w.remember(reqs, true)
 	}
 	// Leave the appenders empty for the next commit and undo this one.
 	for _, a := range w.appenders() {
@@ -309,6 +355,21 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	}
 	_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
 	return 0, 0, fmt.Errorf("commit %d batches: %w", len(reqs), classify(err))
+}
+
+// remember records the spans of a commit in w.recent, or, when the commit
+// may or may not have stored them, hands them over to the table lookup.
+func (w *writer) remember(reqs []*request, unknown bool) {
+	for _, r := range reqs {
+		for i := range r.b.Spans {
+			s := &r.b.Spans[i]
+			if unknown {
+				w.recent.forget(s.StartTime)
+				continue
+			}
+			w.recent.add(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime)
+		}
+	}
 }
 
 // classify maps a failed append or commit: data DuckDB refuses (a bad
@@ -365,7 +426,8 @@ func timeBounds[T any](items []timed[T]) (lo, hi int64) {
 }
 
 // existing returns the (trace_id, span_id) pairs of reqs' spans that are
-// already stored. A retry resends spans with the same start times, so the
+// already stored. Only spans that w.recent cannot rule out are looked up
+// (usually none). A retry resends spans with the same start times, so the
 // lookup scans only the batch's time range of the spans table, which zone
 // maps prune to the newest row groups: its cost does not grow with the
 // store. A span whose ids were stored with another start time is not
@@ -374,7 +436,10 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 	var items []timed[model.TraceID]
 	for _, r := range reqs {
 		for i := range r.b.Spans {
-			items = append(items, timed[model.TraceID]{r.b.Spans[i].StartTime, r.b.Spans[i].TraceID})
+			s := &r.b.Spans[i]
+			if w.recent.mayBeStored(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime) {
+				items = append(items, timed[model.TraceID]{s.StartTime, s.TraceID})
+			}
 		}
 	}
 	if len(items) == 0 {
@@ -545,6 +610,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			w.seen[k] = struct{}{}
 			sr := spanRow{Span: *s}
 			w.row = sch.spans.row(w.row, &sr, &w.sc)
+			w.used[appSpans] = true
 			if err := w.apps.spans.AppendRow(w.row...); err != nil {
 				return 0, 0, fmt.Errorf("append span: %w", err)
 			}
@@ -561,6 +627,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			}
 			lr := logRow{LogRecord: *l}
 			w.row = sch.logs.row(w.row, &lr, &w.sc)
+			w.used[appLogs] = true
 			if err := w.apps.logs.AppendRow(w.row...); err != nil {
 				return 0, 0, fmt.Errorf("append log: %w", err)
 			}
@@ -575,6 +642,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 				continue
 			}
 			w.row = sch.invocations.row(w.row, inv, &w.sc)
+			w.used[appInvocations] = true
 			if err := w.apps.invocations.AppendRow(w.row...); err != nil {
 				return 0, 0, fmt.Errorf("append invocation: %w", err)
 			}
@@ -589,6 +657,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 				continue
 			}
 			w.row = sch.refs.row(w.row, m, &w.sc)
+			w.used[appRefs] = true
 			if err := w.apps.refs.AppendRow(w.row...); err != nil {
 				return 0, 0, fmt.Errorf("append message ref: %w", err)
 			}
@@ -605,6 +674,7 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			w.added.total += int64(x.SpanCount)
 		}
 		w.row = sch.index.row(w.row, x, &w.sc)
+		w.used[appIndex] = true
 		if err := w.apps.index.AppendRow(w.row...); err != nil {
 			return 0, 0, fmt.Errorf("append trace index: %w", err)
 		}
