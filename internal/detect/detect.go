@@ -72,7 +72,7 @@ type Detector interface {
 func Detectors() []Detector {
 	return []Detector{errorsDetector{}, timeoutDetector{}, statusDetector{kind: KindOOM}, statusDetector{kind: KindCrash},
 		statusDetector{kind: KindThrottle}, retryDetector{}, deadLetterDetector{}, silentDetector{}, batchDetector{},
-		coldDetector{period: coldPeriod}, dupDetector{}}
+		coldDetector{period: coldPeriod}, dupDetector{}, contractDetector{}}
 }
 
 // Settings configure a Runner. Zero fields take their defaults.

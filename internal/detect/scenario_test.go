@@ -109,8 +109,13 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			fn("sink", "sink", 5*time.Second, app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10, ReportBatchItemFailures: true}),
 			fn("limited", "api", 5*time.Second),
 			fn("cold", "api", 5*time.Second),
+			fn("orders-v1", "api", 5*time.Second),
+			fn("orders-v2", "api", 5*time.Second),
 		},
 	}
+	// One service deployed in two versions: 2.0 renames "amount".
+	desc.Functions[6].Env["ARIADNE_SERVICE"], desc.Functions[6].Env["ARIADNE_SERVICE_VERSION"] = "orders-api", "1.0"
+	desc.Functions[7].Env["ARIADNE_SERVICE"], desc.Functions[7].Env["ARIADNE_SERVICE_VERSION"] = "orders-api", "2.0"
 	desc.Functions[5].Env["INIT_MS"] = "600"
 	desc.Functions[4].ReservedConcurrency = &one
 	desc.Functions[4].Async = &app.AsyncSpec{MaxRetryAttempts: &zero}
@@ -273,6 +278,7 @@ func TestScenarios(t *testing.T) {
 	for range 3 {
 		s.invoke("cold", `{"action":"ok"}`)
 	}
+	s.invoke("orders-v1", `{"action":"order","body":{"orderId":"o-1","amount":42}}`)
 	if res := s.invoke("checkout", `{"action":"invoke","target":"limited"}`); res.FunctionError != "" {
 		t.Fatalf("clean run: checkout could not invoke limited: %s %s", res.Payload, res.LogTail)
 	}
@@ -316,6 +322,8 @@ func TestScenarios(t *testing.T) {
 	s.invoke("checkout", `{"action":"enqueue","kind":"poison"}`)
 	s.send(`{"kind":"flaky"}`)
 	s.send(`{"kind":"charge","id":"o-555"}`)
+	s.invoke("orders-v1", `{"action":"order","body":{"orderId":"o-2","amount":42}}`)
+	s.invoke("orders-v2", `{"action":"order","body":{"orderId":"o-3","total":42}}`)
 	s.invokeAsync("payments", `{"action":"fail","id":"p-77","code":51}`)
 	for i, id := range []string{"o-1001", "o-2002", "o-3003"} {
 		s.invoke("checkout", fmt.Sprintf(`{"action":"fail","id":%q,"code":%d}`, id, 4000+i))
@@ -347,6 +355,7 @@ func TestScenarios(t *testing.T) {
 		{detect.KindRetry, "payments", "", []string{"retried"}},
 		{detect.KindDeadLetter, "worker", "jobs", []string{"dead-lettered to jobs-dlq"}},
 		{detect.KindThrottle, "limited", "", []string{"limited was throttled"}},
+		{detect.KindContractDrift, "worker", "jobs", []string{"contract drift on jobs: orders-api 2.0 renamed \"amount\" to \"total\""}},
 		{detect.KindDuplicateWrite, "worker", "jobs", []string{"worker repeated DynamoDB.PutItem charges when an event was retried"}},
 		{detect.KindColdStart, "cold", "", []string{"cold starts dominate cold's p95", "of 30 invocations"}},
 		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},
@@ -377,10 +386,10 @@ func TestScenarios(t *testing.T) {
 		}
 		t.Logf("%-22s %-9s %-5s ×%d  %s\n    %s", is.Kind, is.Function, is.Channel, is.Count, is.Title, is.Explanation)
 	}
-	// poison, flaky and charge were each received twice: three
-	// redeliveries (the explanation tells the latest window's outcome).
-	if is := find(list, detect.KindRetry, "worker", "jobs", nil); is != nil && (is.Count != 3 || !strings.Contains(is.Explanation, "succeeded")) {
-		t.Errorf("SQS redeliveries: count %d, %q; want 3 and their outcome", is.Count, is.Explanation)
+	// poison, flaky, charge and the v2 order were each received twice:
+	// four redeliveries (the explanation tells the latest window's outcome).
+	if is := find(list, detect.KindRetry, "worker", "jobs", nil); is != nil && (is.Count != 4 || !strings.Contains(is.Explanation, "succeeded")) {
+		t.Errorf("SQS redeliveries: count %d, %q; want 4 and their outcome", is.Count, is.Explanation)
 	}
 	if is := find(list, detect.KindDuplicateWrite, "worker", "jobs", nil); is != nil && !strings.Contains(is.Explanation, "in 2 attempts") {
 		t.Errorf("the charge ran twice, not %q", is.Explanation)

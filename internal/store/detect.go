@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -61,6 +63,9 @@ type DetectSpanFilter struct {
 	// AttrAtLeast selects spans whose integer attribute Key is at least
 	// Min (a receive count above 1, say).
 	AttrAtLeast []AttrBound
+	// Producers selects spans that sent messages: kind PRODUCER, or a
+	// messaging operation publish, send or create.
+	Producers bool
 }
 
 // AttrBound is a lower bound on an integer attribute.
@@ -247,4 +252,48 @@ type AlertStore interface {
 func IssueID(kind, fingerprint string) string {
 	h := sha256.Sum256([]byte(kind + "\x00" + fingerprint))
 	return hex.EncodeToString(h[:8])
+}
+
+// Contract is the inferred shape of the payloads one producer (service and
+// version) sent on one channel: every field path seen ("a", "a.b",
+// "items[]") with its JSON type ("string", "number", "bool", "object",
+// "array", "null"; "number|string" when it varied).
+type Contract struct {
+	Channel   string
+	Service   string
+	Version   string
+	Fields    map[string]string
+	FirstSeen int64
+	LastSeen  int64
+}
+
+// ContractStore keeps inferred payload contracts (DESIGN.md §2 contracts).
+type ContractStore interface {
+	// ObserveContracts merges observations into the stored contracts of
+	// the same (channel, service, version): fields are united (types of a
+	// field seen differently are joined), first/last seen widen. Merging
+	// the same observation twice changes nothing, so detector runs that
+	// lose their commit race may have observed already.
+	ObserveContracts(ctx context.Context, cs []Contract) error
+	// Contracts returns the contracts of a channel, oldest first seen first.
+	Contracts(ctx context.Context, channel string) ([]Contract, error)
+}
+
+// JoinTypes unites two type sets written "a|b" (sorted, no repeats), so
+// that every engine merges contracts alike.
+func JoinTypes(a, b string) string {
+	set := map[string]bool{}
+	for _, s := range []string{a, b} {
+		for _, t := range strings.Split(s, "|") {
+			if t != "" {
+				set[t] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return strings.Join(out, "|")
 }

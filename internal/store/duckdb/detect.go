@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,9 +17,10 @@ import (
 )
 
 var (
-	_ store.DetectReader = (*Engine)(nil)
-	_ store.IssueStore   = (*Engine)(nil)
-	_ store.AlertStore   = (*Engine)(nil)
+	_ store.DetectReader  = (*Engine)(nil)
+	_ store.IssueStore    = (*Engine)(nil)
+	_ store.AlertStore    = (*Engine)(nil)
+	_ store.ContractStore = (*Engine)(nil)
 )
 
 // sqlStr is a SQL string literal; used where a list of strings would
@@ -59,6 +61,9 @@ func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.Det
 		// Attribute values are stored in canonical string form; an int
 		// attribute casts back exactly, anything else to NULL.
 		conds = append(conds, fmt.Sprintf("TRY_CAST(attr_values[list_position(attr_keys, %s)] AS BIGINT) >= %d", sqlStr(b.Key), b.Min))
+	}
+	if f.Producers {
+		conds = append(conds, "kind = "+strconv.Itoa(int(model.KindProducer))+" OR messaging_operation IN ('publish', 'send', 'create')")
 	}
 	for _, d := range f.DestinationContains {
 		conds = append(conds, "contains(lower(destination), "+sqlStr(strings.ToLower(d))+")")
@@ -589,6 +594,82 @@ func (e *Engine) AlertEvents(ctx context.Context, ruleID string, limit int) ([]s
 	}
 	if err := rs.Err(); err != nil {
 		return nil, unavailable("list alert events", err)
+	}
+	return out, nil
+}
+
+// ObserveContracts implements store.ContractStore: read, merge in Go,
+// write, per contract, in one transaction.
+func (e *Engine) ObserveContracts(ctx context.Context, cs []store.Contract) (err error) {
+	if len(cs) == 0 {
+		return nil
+	}
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable("observe contracts", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, c := range cs {
+		var (
+			fields      string
+			first, last int64
+		)
+		err := tx.QueryRowContext(ctx, "SELECT fields, first_seen, last_seen FROM contracts WHERE channel = ? AND service = ? AND version = ?",
+			c.Channel, c.Service, c.Version).Scan(&fields, &first, &last)
+		merged := map[string]string{}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			first, last = c.FirstSeen, c.LastSeen
+		case err != nil:
+			return conflict("observe contracts", err)
+		default:
+			if err := json.Unmarshal([]byte(fields), &merged); err != nil {
+				return fmt.Errorf("observe contracts: stored fields of %s: %w", c.Channel, err)
+			}
+			first, last = min(first, c.FirstSeen), max(last, c.LastSeen)
+		}
+		for k, t := range c.Fields {
+			merged[k] = store.JoinTypes(merged[k], t)
+		}
+		b, _ := json.Marshal(merged)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (channel, service, version) DO UPDATE SET fields = excluded.fields, first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
+			c.Channel, c.Service, c.Version, string(b), first, last); err != nil {
+			return conflict("observe contracts", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return conflict("observe contracts", err)
+	}
+	return nil
+}
+
+// Contracts implements store.ContractStore.
+func (e *Engine) Contracts(ctx context.Context, channel string) ([]store.Contract, error) {
+	rs, err := e.db.QueryContext(ctx, "SELECT service, version, fields, first_seen, last_seen FROM contracts WHERE channel = ? ORDER BY first_seen, service, version LIMIT "+
+		strconv.Itoa(store.MaxLimit), channel)
+	if err != nil {
+		return nil, unavailable("read contracts", err)
+	}
+	defer rs.Close()
+	out := []store.Contract{}
+	for rs.Next() {
+		c := store.Contract{Channel: channel}
+		var fields string
+		if err := rs.Scan(&c.Service, &c.Version, &fields, &c.FirstSeen, &c.LastSeen); err != nil {
+			return nil, unavailable("read contracts", err)
+		}
+		if err := json.Unmarshal([]byte(fields), &c.Fields); err != nil {
+			return nil, fmt.Errorf("read contracts of %s: %w", channel, err)
+		}
+		out = append(out, c)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, unavailable("read contracts", err)
 	}
 	return out, nil
 }

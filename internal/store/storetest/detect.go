@@ -20,6 +20,7 @@ func testDetect(t *testing.T, open Opener) {
 		store.DetectReader
 		store.IssueStore
 		store.AlertStore
+		store.ContractStore
 	}
 	ds, ok := s.(detectStore)
 	if !ok {
@@ -139,6 +140,35 @@ func testDetect(t *testing.T, open Opener) {
 	counts, err := ds.IssueCounts(ctx, base)
 	if err != nil || counts[id] != 6 {
 		t.Errorf("issue counts %v, %v; want 6", counts, err)
+	}
+
+	// Contracts: observations merge idempotently.
+	obs := []store.Contract{{Channel: "orders", Service: "api", Version: "1", Fields: map[string]string{"id": "string", "amount": "number"},
+		FirstSeen: base, LastSeen: base + sec}}
+	for range 2 {
+		if err := ds.ObserveContracts(ctx, obs); err != nil {
+			t.Fatalf("observe: %v", err)
+		}
+	}
+	if err := ds.ObserveContracts(ctx, []store.Contract{{Channel: "orders", Service: "api", Version: "1", Fields: map[string]string{"amount": "string"},
+		FirstSeen: base + 5*sec, LastSeen: base + 5*sec}, {Channel: "orders", Service: "api", Version: "2", Fields: map[string]string{"id": "string"},
+		FirstSeen: base + 9*sec, LastSeen: base + 9*sec}}); err != nil {
+		t.Fatalf("observe: %v", err)
+	}
+	cs, err := ds.Contracts(ctx, "orders")
+	if err != nil || len(cs) != 2 || cs[0].Version != "1" || cs[0].Fields["amount"] != "number|string" || cs[0].Fields["id"] != "string" ||
+		cs[0].FirstSeen != base || cs[0].LastSeen != base+5*sec || cs[1].Version != "2" {
+		t.Errorf("contracts %+v, %v", cs, err)
+	}
+	if cs, _ := ds.Contracts(ctx, "nope"); len(cs) != 0 {
+		t.Errorf("contracts of an unknown channel: %+v", cs)
+	}
+	prod := span(9, base+4*sec, sec, model.StatusOK)
+	prod.Kind = model.KindProducer
+	write(t, s, model.Batch{Spans: []model.Span{prod}})
+	spans, _, err = ds.DetectSpans(ctx, w, store.DetectSpanFilter{Producers: true}, 10)
+	if err != nil || len(spans) != 1 || spans[0].TraceID != tid(9) {
+		t.Errorf("producer spans: %d, %v", len(spans), err)
 	}
 
 	// Alerts.

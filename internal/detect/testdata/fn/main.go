@@ -8,10 +8,12 @@
 //	        {"action":"hog"}     touches 400 MB (killed for memory)
 //	        {"action":"crash"}   exits without answering
 //	        {"action":"enqueue","kind":K}  sends {"kind":K} to the SQS queue "jobs"
+//	        {"action":"order","body":{…}}  sends {"kind":"order", …body} to "jobs"
 //	        {"action":"sleep","ms":N}       sleeps
 //	        {"action":"invoke","target":F}  invokes function F synchronously (throttled
 //	                                        when F is at its reserved concurrency)
-//	worker  SQS batch: body {"kind":"poison"} always fails, {"kind":"flaky"}
+//	worker  SQS batch: body {"kind":"order"} without a number "amount" fails,
+//	        {"kind":"poison"} always fails, {"kind":"flaky"}
 //	        fails on its first receive, {"kind":"charge","id":I} writes the
 //	        order item to DynamoDB and then fails on its first receive (the
 //	        charge that runs twice); failures go to batchItemFailures
@@ -40,12 +42,13 @@ import (
 )
 
 type request struct {
-	Action string `json:"action"`
-	ID     string `json:"id"`
-	Code   int    `json:"code"`
-	Kind   string `json:"kind"`
-	MS     int    `json:"ms"`
-	Target string `json:"target"`
+	Action string         `json:"action"`
+	ID     string         `json:"id"`
+	Code   int            `json:"code"`
+	Kind   string         `json:"kind"`
+	MS     int            `json:"ms"`
+	Target string         `json:"target"`
+	Body   map[string]any `json:"body"`
 }
 
 type fn struct {
@@ -90,8 +93,14 @@ func main() {
 	case "worker":
 		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
-				var job struct{ Kind, ID string }
+				var job struct {
+					Kind, ID string
+					Amount   *float64 `json:"amount"`
+				}
 				_ = json.Unmarshal([]byte(m.Body), &job)
+				if job.Kind == "order" && job.Amount == nil {
+					return errors.New("bill order: amount missing")
+				}
 				if job.Kind == "charge" {
 					_, err := f.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("charges"), Item: map[string]types.AttributeValue{
 						"orderId": &types.AttributeValueMemberS{Value: job.ID}, "amount": &types.AttributeValueMemberN{Value: "42"}}})
@@ -137,6 +146,16 @@ func (f *fn) api(ctx context.Context, req request) (map[string]string, error) {
 		body, _ := json.Marshal(map[string]string{"kind": req.Kind})
 		if _, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(body))}); err != nil {
 			return nil, fmt.Errorf("enqueue job: %w", err)
+		}
+	case "order":
+		q, err := f.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("jobs")})
+		if err != nil {
+			return nil, fmt.Errorf("find queue jobs: %w", err)
+		}
+		req.Body["kind"] = "order"
+		body, _ := json.Marshal(req.Body)
+		if _, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(body))}); err != nil {
+			return nil, fmt.Errorf("send order: %w", err)
 		}
 	case "sleep":
 		time.Sleep(time.Duration(req.MS) * time.Millisecond)
