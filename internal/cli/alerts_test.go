@@ -25,8 +25,10 @@ func TestAlertsCommand(t *testing.T) {
 			"--target", "slack", "--url", "https://hooks.example/T1"}, 0, `^added alert rule [0-9a-f]{16}\n$`, ""},
 		{"add threshold", []string{"alerts", "add", "--server", srv.URL, "--function", "checkout", "--threshold", "5", "--window", "10m",
 			"--target", "email", "--to", "ops@example.com"}, 0, `^added alert rule [0-9a-f]{16}\n$`, ""},
-		{"list", []string{"alerts", "list", "--server", srv.URL}, 0,
-			`(?s)ID +NAME +WHEN +KIND +FUNCTION +TARGET\n[0-9a-f]{16} +timeouts +any new issue +timeout +any +slack https://hooks.example/T1\n[0-9a-f]{16} +- +≥ 5 in 10m0s +any +checkout +email ops@example.com\n$`, ""},
+		// Both rules were created at the API's fixed clock: any order.
+		{"list", []string{"alerts", "list", "--server", srv.URL}, 0, `^ID +NAME +WHEN +KIND +FUNCTION +TARGET\n([0-9a-f]{16} .*\n){2}$`, ""},
+		{"list timeouts", []string{"alerts", "list", "--server", srv.URL}, 0, `(?m)^[0-9a-f]{16} +timeouts +any new issue +timeout +any +slack https://hooks.example/T1$`, ""},
+		{"list threshold", []string{"alerts", "list", "--server", srv.URL}, 0, `(?m)^[0-9a-f]{16} +- +≥ 5 in 10m0s +any +checkout +email ops@example.com$`, ""},
 		{"invalid", []string{"alerts", "add", "--server", srv.URL, "--target", "pager", "--any-new"}, 1, ``, `target: "pager"`},
 		{"rm unknown", []string{"alerts", "rm", "--server", srv.URL, "nope"}, 1, ``, "404 not_found"},
 		{"no subcommand", []string{"alerts"}, 2, ``, "want a subcommand"},
