@@ -8,15 +8,32 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/localcloudtest"
 	"github.com/ariadnehq/ariadne/demo/shop"
 	"github.com/ariadnehq/ariadne/internal/api"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
 	"github.com/ariadnehq/ariadne/internal/config"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		// The shop, the cloud, the card processor and the server must be
+		// gone once closed; idle keep-alive connections may stay.
+		if err := goleak.Find(localcloudtest.LeakOptions()...); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 func startAriadne(t *testing.T) *ariadneapp.App {
 	t.Helper()
@@ -152,9 +169,10 @@ func TestShop(t *testing.T) {
 		{fault: shop.FaultPoison, kind: "error", function: "payment", title: "is not a number"},
 		{fault: shop.FaultPartial, kind: "partial_batch_failure", function: "inventory", channel: "inventory", title: "stock row locked"},
 		{fault: shop.FaultPartial, kind: "retry", function: "inventory", channel: "inventory"},
-		{fault: shop.FaultDuplicate, kind: "error", function: "payment", title: "Client.Timeout"},
-		// Contract drift: no contract detector yet; the consumer's failure
-		// and the producer's silently failed transactions are found.
+		{fault: shop.FaultDuplicate, kind: "error", function: "payment", title: "Post <str>"},
+		{fault: shop.FaultDuplicate, kind: "duplicate_side_effect", function: "payment", channel: "payments", title: "/v1/charges"},
+		// Contract drift: no contract detector on main yet; the consumer's
+		// failure and the producer's silently failed transactions are found.
 		{fault: shop.FaultDrift, kind: "error", function: "payment", title: "no amount"},
 		{fault: shop.FaultDrift, kind: "silent_async_failure", function: "checkout-api-v2", channel: "orders"},
 	}
@@ -181,6 +199,9 @@ func TestShop(t *testing.T) {
 		t.Errorf("fault %s: no %s issue on %s %s %q", w.fault, w.kind, w.function, w.channel, w.title)
 	}
 	for _, is := range list {
+		if is.Kind == "contract_drift" && is.Function != "payment" {
+			t.Errorf("contract drift found on %s, want payment: %s", is.Function, is.Title)
+		}
 		t.Logf("issue %-22s %-16s %-14s ×%-3d %s", is.Kind, is.Function, is.Channel, is.Count, is.Title)
 	}
 
@@ -194,6 +215,12 @@ func TestShop(t *testing.T) {
 	// second payment attempt of the order are the evidence.
 	if id := sent[shop.FaultDuplicate][0]; s.Charges(id) < 2 {
 		t.Errorf("order %s charged %d times, want a duplicate charge", id, s.Charges(id))
+	} else {
+		var tr api.SearchResponse
+		c.get("/api/v1/traces?service=payment&limit=20&q="+url.QueryEscape(id), &tr)
+		if len(tr.Traces) < 2 {
+			t.Errorf("order %s: %d payment traces, want the failed attempt and the retry that charged again", id, len(tr.Traces))
+		}
 	}
 	// Cold-start burst: the cold-start detector judges whole 10-minute
 	// periods, so the evidence is many cold invocations of checkout-api.
