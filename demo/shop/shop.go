@@ -3,8 +3,8 @@
 // SDK and Lambda extension, with a traffic generator that can make it fail
 // in the ways real serverless applications fail.
 //
-//	checkout-api ──► SNS orders ──► SQS payments ──► payment ──► card processor (HTTP)
-//	                             └► SQS inventory ─► inventory ─► S3 receipts ─► receipt ─► email (async)
+//	checkout-api ─┬► SQS payments ──► payment ──► card processor (HTTP)
+//	              └► SNS orders ──► SQS inventory ─► inventory ─► S3 receipts ─► receipt ─► email (async)
 //	SQS payments-dlq ─► ops-alerts
 //
 // The package owns the application's description (app.json), building its

@@ -27,7 +27,7 @@ const (
 	FaultOOM       Fault = "oom"       // receipt: a wholesale basket rendered line by line exceeds 128 MB
 	FaultCrash     Fault = "crash"     // email (no SDK): a customer of a domain without template kills the process
 	FaultRetry     Fault = "retry"     // payment: the processor answers 503 once; SQS delivers again and it succeeds
-	FaultPoison    Fault = "poison"    // payment: an amount "12,50" fails three receives and lands in payments-dlq
+	FaultPoison    Fault = "poison"    // payment: a negative amount fails three receives and lands in payments-dlq
 	FaultPartial   Fault = "partial"   // inventory: one message of a batch loses a row lock and is redelivered
 	FaultDuplicate Fault = "duplicate" // payment: the charge answer comes after the client gave up; the retry charges again
 	FaultDrift     Fault = "drift"     // checkout-api 2.0.0 is deployed, sends total instead of amount; payment breaks
@@ -51,7 +51,7 @@ func (f Fault) Describe() string {
 	case FaultRetry:
 		return "payment: the card processor answers 503 once; SQS redelivers and it succeeds"
 	case FaultPoison:
-		return "payment: amount \"12,50\" fails three receives and is dead-lettered to payments-dlq"
+		return "payment: a negative amount (a refund sent as an order) fails three receives and is dead-lettered to payments-dlq"
 	case FaultPartial:
 		return "inventory: one message of a batch loses a stock-row lock (batchItemFailures) and is redelivered"
 	case FaultDuplicate:
@@ -235,8 +235,7 @@ func (t *traffic) inject(_ context.Context, f Fault) ([]string, error) {
 		orders = append(orders, o)
 	case FaultPoison:
 		o := t.order()
-		o["amount"] = fmt.Sprintf("%.2f", o["amount"].(float64))
-		o["amount"] = strings.Replace(o["amount"].(string), ".", ",", 1) // a localised client
+		o["amount"] = -o["amount"].(float64) // a client bug: a refund sent as an order
 		orders = append(orders, o)
 	case FaultOOM:
 		o := t.order()

@@ -1,7 +1,8 @@
 // Command checkout-api is the shop's front door: an HTTP API (API Gateway
-// HTTP API event) that accepts an order and publishes it on the SNS topic
-// "orders". ORDER_SCHEMA=2 is the "new release" that renames amount to
-// total — the producer deploy that breaks the payment consumer.
+// HTTP API event) that accepts an order, sends the charge command to the
+// SQS queue "payments" and publishes the order-placed event on the SNS
+// topic "orders". ORDER_SCHEMA=2 is the "new release" that renames amount
+// to total — the producer deploy that breaks the payment consumer.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ariadnehq/ariadne/demo/shop/internal/order"
@@ -24,10 +26,13 @@ import (
 )
 
 type handler struct {
-	sns    *sns.Client
-	topic  string
-	schema string
-	log    *slog.Logger
+	sns      *sns.Client
+	sqs      *sqs.Client
+	topic    string
+	queue    string // name of the payments queue
+	queueURL string // resolved on the first order
+	schema   string
+	log      *slog.Logger
 }
 
 func main() {
@@ -42,7 +47,8 @@ func main() {
 		os.Exit(1)
 	}
 	awsv2.Instrument(&cfg, sdk)
-	h := &handler{sns: sns.NewFromConfig(cfg), topic: os.Getenv("ORDERS_TOPIC_ARN"), schema: os.Getenv("ORDER_SCHEMA"),
+	h := &handler{sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), topic: os.Getenv("ORDERS_TOPIC_ARN"),
+		queue: os.Getenv("PAYMENTS_QUEUE"), schema: os.Getenv("ORDER_SCHEMA"),
 		log: slog.New(sdk.SlogHandler(slog.NewJSONHandler(os.Stdout, nil), slog.LevelInfo))}
 	lambda.Start(sdk.Wrap(h.handle))
 }
@@ -68,6 +74,16 @@ func (h *handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	body, err := json.Marshal(o)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("encode order %s: %w", o.OrderID, err)
+	}
+	if h.queueURL == "" {
+		q, err := h.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(h.queue)})
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("find queue %s: %w", h.queue, err)
+		}
+		h.queueURL = aws.ToString(q.QueueUrl)
+	}
+	if _, err := h.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(h.queueURL), MessageBody: aws.String(string(body))}); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("request payment of order %s: %w", o.OrderID, err)
 	}
 	if _, err := h.sns.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(h.topic), Message: aws.String(string(body))}); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("publish order %s: %w", o.OrderID, err)

@@ -1,5 +1,5 @@
-// Command payment takes orders from the SQS queue "payments" (SNS
-// envelopes from the topic "orders"), asks the card processor for a risk
+// Command payment takes charge commands (orders) from the SQS queue
+// "payments", asks the card processor for a risk
 // score and charges the card. Its two flaws are the ordinary ones: the
 // risk call has no timeout of its own (a slow processor runs the function
 // into its Lambda timeout), and the charge is retried by SQS without an
@@ -61,12 +61,8 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) error {
 }
 
 func (h *handler) pay(ctx context.Context, m events.SQSMessage) error {
-	var env events.SNSEntity
-	if err := json.Unmarshal([]byte(m.Body), &env); err != nil {
-		return fmt.Errorf("decode notification %s: %w", m.MessageId, err)
-	}
 	var o order.Order
-	if err := json.Unmarshal([]byte(env.Message), &o); err != nil {
+	if err := json.Unmarshal([]byte(m.Body), &o); err != nil {
 		return fmt.Errorf("decode order: %w", err)
 	}
 	var amount float64
@@ -74,6 +70,9 @@ func (h *handler) pay(ctx context.Context, m events.SQSMessage) error {
 	case nil:
 		return fmt.Errorf("charge order %s: no amount in the order", o.OrderID)
 	case float64:
+		if v <= 0 {
+			return fmt.Errorf("charge order %s: amount %.2f is not positive", o.OrderID, v)
+		}
 		amount = v
 	default:
 		return fmt.Errorf("charge order %s: amount %v is not a number", o.OrderID, v)
