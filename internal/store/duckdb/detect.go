@@ -252,7 +252,10 @@ func (e *Engine) DetectorWatermark(ctx context.Context, name string) (int64, err
 // CommitDetection implements store.IssueStore in one transaction; the
 // watermark row is the compare-and-set that makes a window count once.
 func (e *Engine) CommitDetection(ctx context.Context, name string, from, to int64, occ []store.IssueOccurrence, now int64) (err error) {
-	tx, err := e.db.BeginTx(ctx, nil)
+	// Not ctx: database/sql rolls a transaction back asynchronously when
+	// its context ends, which could leave it open past Close; the defer
+	// below rolls back synchronously instead.
+	tx, err := e.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return unavailable("commit detection", err)
 	}
@@ -604,7 +607,10 @@ func (e *Engine) ObserveContracts(ctx context.Context, cs []store.Contract) (err
 	if len(cs) == 0 {
 		return nil
 	}
-	tx, err := e.db.BeginTx(ctx, nil)
+	// Not ctx: database/sql rolls a transaction back asynchronously when
+	// its context ends, which could leave it open past Close; the defer
+	// below rolls back synchronously instead.
+	tx, err := e.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return unavailable("observe contracts", err)
 	}
