@@ -436,6 +436,19 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 		})
 		gr.extra["max"] = max(gr.extra["max"], int64(inv.MaxMemoryMB))
 		gr.extra["size"] = max(gr.extra["size"], int64(inv.MemoryMB))
+		if d.kind == KindOOM && gr.extra["first"] == 0 {
+			gr.extra["first"] = inv.Start
+		}
+	}
+	trends := map[string]string{}
+	if d.kind == KindOOM {
+		for _, fp := range g.order {
+			t, err := memoryTrend(ctx, r, fp, g.byFP[fp].extra["first"], w.Now)
+			if err != nil {
+				return nil, err
+			}
+			trends[fp] = t
+		}
 	}
 	return g.list(func(gr *group) {
 		o := &gr.occ
@@ -447,8 +460,8 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 				o.Title += fmt.Sprintf(" (%d MB used of %d MB)", gr.extra["max"], gr.extra["size"])
 				mem = fmt.Sprintf(" It used %d MB of its %d MB.", gr.extra["max"], gr.extra["size"])
 			}
-			o.Explanation = fmt.Sprintf("%s was killed for exceeding its memory size (last at %s).%s The invocation's work was lost; give the function more memory or find what grows (a large payload read whole, a cache without a bound).",
-				o.Function, when(o.Last), mem)
+			o.Explanation = fmt.Sprintf("%s was killed for exceeding its memory size (last at %s).%s%s The invocation's work was lost; give the function more memory or find what grows (a large payload read whole, a cache without a bound).",
+				o.Function, when(o.Last), mem, trends[o.Fingerprint])
 		case KindCrash:
 			et := strings.Split(o.Fingerprint, "\x1f")[1]
 			if et == "" {
@@ -473,6 +486,36 @@ func (d statusDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			}
 		}
 	}), nil
+}
+
+// trendInvocations is how many invocations before an OOM kill the trend
+// looks at.
+const trendInvocations = 50
+
+// memoryTrend describes the max memory used by the function's last
+// invocations before t: rising (a leak across warm invocations) or flat
+// (one invocation's input was too big).
+func memoryTrend(ctx context.Context, r store.DetectReader, fn string, t, now int64) (string, error) {
+	invs, _, err := r.Invocations(ctx, store.InvocationQuery{TimeRange: store.TimeRange{Start: t - int64(time.Hour), End: t},
+		Function: fn, Limit: trendInvocations, Now: now})
+	if err != nil {
+		return "", fmt.Errorf("read invocations before the kill: %w", err)
+	}
+	var mems []int32 // oldest first
+	for i := len(invs) - 1; i >= 0; i-- {
+		if invs[i].MaxMemoryMB > 0 && invs[i].Status != model.InvocationOOM {
+			mems = append(mems, invs[i].MaxMemoryMB)
+		}
+	}
+	if len(mems) < 2 {
+		return "", nil
+	}
+	lo, hi := slices.Min(mems), slices.Max(mems)
+	first, last := mems[0], mems[len(mems)-1]
+	if last > first && hi-lo >= max(8, lo/5) {
+		return fmt.Sprintf(" Before it, max memory used rose from %d MB to %d MB over %d invocations: memory kept across warm invocations grows (a leak).", first, last, len(mems)), nil
+	}
+	return fmt.Sprintf(" The %d invocations before it used %d–%d MB: not a slow leak, one invocation's work needed more than the memory size.", len(mems), lo, hi), nil
 }
 
 // ---- retries ----

@@ -397,6 +397,9 @@ func TestScenarios(t *testing.T) {
 	if is := find(list, detect.KindError, "checkout", "", []string{"card declined"}); is != nil && is.Count != 3 {
 		t.Errorf("three declined orders with different ids and codes: one issue of 3, got %d", is.Count)
 	}
+	if is := find(list, detect.KindOOM, "checkout", "", nil); is != nil && !strings.Contains(is.Explanation, "not a slow leak") {
+		t.Errorf("OOM explanation without the memory trend before it: %q", is.Explanation)
+	}
 	for _, is := range list {
 		if is.Kind == detect.KindError && is.Function == "worker" {
 			t.Errorf("a partial batch failure also raised an error issue: %q", is.Title)
