@@ -19,7 +19,7 @@ import (
 // distinct messages), 0.5% timeouts with an in-flight call, 0.2% OOM kills,
 // and every fourth invocation an SQS batch of 4 messages, one in ten
 // received a second time and one in twenty reported failed.
-func benchData(b *testing.B, e *duckdb.Engine, n int, base int64) (spans int) {
+func benchData(b testing.TB, e *duckdb.Engine, n int, base int64) (spans int) {
 	b.Helper()
 	ctx := context.Background()
 	step := int64(10*time.Minute) / int64(n)

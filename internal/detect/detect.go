@@ -224,6 +224,15 @@ func (r *Runner) catchUp(ctx context.Context, d Detector, res *Result) error {
 			return nil
 		}
 		occ, w, err := r.detect(ctx, d, from, end, now.UnixNano())
+		if errors.Is(err, store.ErrConflict) {
+			// A write of the detector's own (contract observations) met
+			// another node's: redo the window.
+			res.Conflicts++
+			if res.Conflicts > 1000 {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -34,8 +34,12 @@ func conflict(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	// Two nodes inserting the same new row (a detector's first watermark,
+	// a new issue) meet a key violation rather than a write conflict:
+	// the same race, the same answer.
 	msg := err.Error()
-	if strings.Contains(msg, "Conflict") || strings.Contains(msg, "conflict") {
+	if strings.Contains(msg, "Conflict") || strings.Contains(msg, "conflict") || strings.Contains(msg, "Constraint Error") ||
+		strings.Contains(msg, "constraint violation") {
 		return fmt.Errorf("%s: %w: %v", op, store.ErrConflict, err)
 	}
 	return unavailable(op, err)
