@@ -518,7 +518,11 @@ func (e *Engine) EnqueueAlert(ctx context.Context, ev store.AlertEvent) (bool, e
 		SELECT $1, $2, $3, $4, $5, 'pending', 0, $6, NULL, 0, NULL, $6, 0 WHERE `+cond+` ON CONFLICT DO NOTHING`,
 		ev.ID, ev.RuleID, ev.IssueID, ev.Type, ev.Episode, ev.Created)
 	if err != nil {
-		return false, conflict("enqueue alert", err)
+		err = conflict("enqueue alert", err)
+		if errors.Is(err, store.ErrConflict) {
+			return false, nil // another node inserted it at the same moment
+		}
+		return false, err
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil

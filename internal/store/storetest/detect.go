@@ -191,7 +191,11 @@ func testDetect(t *testing.T, open Opener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if ok, _ := ds.EnqueueAlert(ctx, ev); ok {
+			ok, err := ds.EnqueueAlert(ctx, ev)
+			if err != nil {
+				t.Errorf("concurrent enqueue: %v", err)
+			}
+			if ok {
 				mu.Lock()
 				inserted++
 				mu.Unlock()
