@@ -16,10 +16,11 @@ func (a *App) newDetector() *detect.Runner {
 		lag = detect.NoLag
 	}
 	return detect.New(a.store, detect.Settings{
-		Logger:   a.log.With("component", "detect"),
-		Now:      a.now,
-		Interval: a.cfg.DetectInterval,
-		Lag:      lag,
+		Logger:       a.log.With("component", "detect"),
+		Now:          a.now,
+		Interval:     a.cfg.DetectInterval,
+		Lag:          lag,
+		ResolveAfter: a.cfg.ResolveAfter,
 	})
 }
 

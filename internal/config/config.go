@@ -49,6 +49,9 @@ type Config struct {
 	// telemetry (platform reports) is stored before its window is read.
 	DetectInterval time.Duration
 	DetectLag      time.Duration
+	// ResolveAfter resolves issues not seen for that long (0: only people
+	// resolve issues).
+	ResolveAfter time.Duration
 	// AlertInterval is how often alert rules are evaluated and due
 	// notifications delivered (0 disables alerting on this node).
 	AlertInterval time.Duration
@@ -134,8 +137,8 @@ func (c Config) Validate() error {
 	if c.PricePerMillionRequests < 0 {
 		bad("price-per-million-requests", "must not be negative, got %g", c.PricePerMillionRequests)
 	}
-	if c.DetectInterval < 0 || c.DetectLag < 0 || c.AlertInterval < 0 {
-		bad("detect-interval, detect-lag, alert-interval", "must not be negative")
+	if c.DetectInterval < 0 || c.DetectLag < 0 || c.AlertInterval < 0 || c.ResolveAfter < 0 {
+		bad("detect-interval, detect-lag, alert-interval, resolve-after", "must not be negative")
 	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {

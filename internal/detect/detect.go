@@ -94,6 +94,10 @@ type Settings struct {
 	// hits it is halved (down to one second) before it is processed.
 	// Default 20 000.
 	Limit int
+	// ResolveAfter resolves open issues not seen for this long (after each
+	// run), which sends the alerts' "resolved" notifications; 0 leaves
+	// resolving to people.
+	ResolveAfter time.Duration
 	// Detectors to run; default Detectors().
 	Detectors []Detector
 	// OnCommit, when set, is called after a committed window (for alerts
@@ -184,6 +188,7 @@ type Result struct {
 	Windows     int // windows committed
 	Occurrences int
 	Conflicts   int // windows another node committed first
+	Resolved    int // stale issues resolved
 }
 
 // RunOnce brings every detector up to now − Lag.
@@ -196,6 +201,16 @@ func (r *Runner) RunOnce(ctx context.Context) (Result, error) {
 		if err := r.catchUp(ctx, d, &res); err != nil {
 			errs = append(errs, fmt.Errorf("run detector %s: %w", d.Name(), err))
 		}
+	}
+	if r.set.ResolveAfter > 0 && len(errs) == 0 {
+		// Only after a complete run: an issue is stale when the windows up
+		// to now − lag were all read and it was in none of them.
+		now := r.set.Now()
+		n, err := r.st.ResolveStale(ctx, now.Add(-r.set.Lag-r.set.ResolveAfter).UnixNano(), now.UnixNano())
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			errs = append(errs, fmt.Errorf("resolve stale issues: %w", err))
+		}
+		res.Resolved = n
 	}
 	return res, errors.Join(errs...)
 }

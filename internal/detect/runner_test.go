@@ -83,3 +83,29 @@ func TestSeveralNodes(t *testing.T) {
 	}
 	t.Logf("three nodes committed %d windows between them; %d windows lost the race and were redone from the new watermark", windows, conflicts)
 }
+
+// TestResolveAfter: issues not seen for ResolveAfter are resolved after a
+// complete run; a later occurrence reopens them as a regression.
+func TestResolveAfter(t *testing.T) {
+	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano()
+	e, err := duckdb.Open(context.Background(), duckdb.Settings{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	benchData(t, e, 500, base)
+	now := time.Unix(0, base).Add(11 * time.Minute)
+	set := detect.Settings{Now: func() time.Time { return now }, Lag: detect.NoLag, Lookback: 12 * time.Minute, ResolveAfter: time.Hour}
+	if res, err := detect.New(e, set).RunOnce(t.Context()); err != nil || res.Resolved != 0 {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	now = now.Add(2 * time.Hour)
+	res, err := detect.New(e, set).RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := e.Issues(t.Context(), store.IssueQuery{Status: store.IssueOpen})
+	if res.Resolved == 0 || len(open) != 0 {
+		t.Errorf("two hours later: %d resolved, %d still open", res.Resolved, len(open))
+	}
+}

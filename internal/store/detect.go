@@ -175,6 +175,9 @@ type IssueStore interface {
 	// SetIssueStatus changes an issue's status (stamping ResolvedAt when it
 	// becomes resolved) and returns it; ErrNotFound when unknown.
 	SetIssueStatus(ctx context.Context, id string, s IssueStatus, now int64) (Issue, error)
+	// ResolveStale resolves the open issues last seen before `before`
+	// (stamping ResolvedAt = now) and returns how many. Idempotent.
+	ResolveStale(ctx context.Context, before, now int64) (int, error)
 	// IssueCounts returns, per issue id, the occurrences counted in
 	// [since, now) (at one-minute resolution: an occurrence is counted in
 	// the minute of its Last), for issues seen since then.

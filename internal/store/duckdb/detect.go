@@ -395,6 +395,17 @@ func (e *Engine) SetIssueStatus(ctx context.Context, id string, s store.IssueSta
 	return e.Issue(ctx, id)
 }
 
+// ResolveStale implements store.IssueStore.
+func (e *Engine) ResolveStale(ctx context.Context, before, now int64) (int, error) {
+	res, err := e.db.ExecContext(ctx, "UPDATE issues SET status = 'resolved', resolved_at = ?, updated_at = ? WHERE status = 'open' AND last_seen < ?",
+		now, now, before)
+	if err != nil {
+		return 0, conflict("resolve stale issues", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // IssueCounts implements store.IssueStore.
 func (e *Engine) IssueCounts(ctx context.Context, since int64) (map[string]int64, error) {
 	rs, err := e.db.QueryContext(ctx, "SELECT issue_id, sum(count)::BIGINT FROM issue_counts WHERE bucket >= ? GROUP BY issue_id",

@@ -137,6 +137,18 @@ func testDetect(t *testing.T, open Opener) {
 	if list, _ := ds.Issues(ctx, store.IssueQuery{Kind: "timeout"}); len(list) != 0 {
 		t.Errorf("issues of another kind: %d", len(list))
 	}
+	if n, err := ds.ResolveStale(ctx, base+20*sec, base+30*sec); err != nil || n != 0 {
+		t.Errorf("resolve stale, issue seen at the bound: %d, %v", n, err)
+	}
+	if n, err := ds.ResolveStale(ctx, base+22*sec, base+30*sec); err != nil || n != 1 {
+		t.Errorf("resolve stale: %d, %v; want 1", n, err)
+	}
+	if is, _ := ds.Issue(ctx, id); is.Status != store.IssueResolved || is.ResolvedAt != base+30*sec {
+		t.Errorf("stale issue: %s at %d", is.Status, is.ResolvedAt)
+	}
+	if _, err := ds.SetIssueStatus(ctx, id, store.IssueOpen, base+31*sec); err != nil {
+		t.Fatal(err)
+	}
 	counts, err := ds.IssueCounts(ctx, base)
 	if err != nil || counts[id] != 6 {
 		t.Errorf("issue counts %v, %v; want 6", counts, err)
