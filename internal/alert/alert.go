@@ -83,8 +83,9 @@ type Settings struct {
 	// Lease bounds how long one delivery attempt may hold an event.
 	// Default 1m.
 	Lease time.Duration
-	// Lookback is how far back evaluation looks at issues (by last seen).
-	// Default 24h.
+	// Lookback is how far back evaluation looks at open issues (by last
+	// seen). Default 24h. Resolved issues are looked at whenever seen (the
+	// newest store.MaxLimit).
 	Lookback time.Duration
 	// BaseURL, when set, links notifications to the UI (BaseURL/issues/ID).
 	BaseURL string
@@ -209,10 +210,17 @@ func (a *Alerter) Evaluate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := a.set.Now().UnixNano()
-	issues, err := a.st.Issues(ctx, store.IssueQuery{TimeRange: store.TimeRange{Start: now - int64(a.set.Lookback)}})
+	issues, err := a.st.Issues(ctx, store.IssueQuery{TimeRange: store.TimeRange{Start: now - int64(a.set.Lookback)}, Status: store.IssueOpen})
 	if err != nil {
 		return 0, fmt.Errorf("evaluate alerts: %w", err)
 	}
+	// Resolved issues whatever their last occurrence: one resolved a week
+	// after it was last seen still owes its "resolved" notification.
+	resolved, err := a.st.Issues(ctx, store.IssueQuery{Status: store.IssueResolved})
+	if err != nil {
+		return 0, fmt.Errorf("evaluate alerts: %w", err)
+	}
+	issues = append(issues, resolved...)
 	counts := map[int64]map[string]int64{} // by window
 	n := 0
 	for ri := range rules {
