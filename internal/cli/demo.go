@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -112,7 +113,10 @@ func runShop(ctx context.Context, env Env, cfg config.Config, f demoFlags, fault
 	}
 	root, err := shop.FindRoot(cwd)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (or run ariadne demo --app=synthetic, which needs no source)", err)
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return fmt.Errorf("the shop demo builds its functions with the Go toolchain, which is not in PATH (or run ariadne demo --app=synthetic): %w", err)
 	}
 
 	step(1, "starting the server (embedded storage in "+cfg.DataDir+")")
@@ -147,7 +151,9 @@ func runShop(ctx context.Context, env Env, cfg config.Config, f demoFlags, fault
 	}()
 
 	step(3, fmt.Sprintf("sending orders (%g/s) to checkout-api", rate))
-	fmt.Fprintf(env.Stdout, "\nAriadne is watching a serverless shop: checkout-api → SNS orders → SQS payments/inventory → payment, inventory → S3 receipts → receipt → email.\n\n")
+	fmt.Fprintf(env.Stdout, "\nAriadne is watching a serverless shop:\n"+
+		"  checkout-api ─┬► SQS payments ─► payment ─► card processor\n"+
+		"                └► SNS orders ─► SQS inventory ─► inventory ─► S3 receipts ─► receipt ─► email\n\n")
 	fmt.Fprintf(env.Stdout, "  UI         http://%s\n", a.HTTPAddr())
 	fmt.Fprintf(env.Stdout, "  Issues     http://%s/issues   (detection every %s)\n", a.HTTPAddr(), cfg.DetectInterval)
 	fmt.Fprintf(env.Stdout, "  API        http://%s/api/v1/issues\n\n", a.HTTPAddr())
