@@ -3,9 +3,11 @@
 // one definition of the wire form (wire.go: the JSON types, which encode.go
 // writes directly from the model for large trace answers).
 //
-// The package only reads. It must not write to the store, import an engine,
-// or know how the server is wired: internal/app mounts Handler() on the UI
-// port next to the UI and the health endpoints.
+// The package reads telemetry and never writes it: the only writes are the
+// user's own state (issue status, alert rules) through the detect and alert
+// stores. It must not import an engine or know how the server is wired:
+// internal/app mounts Handler() on the UI port next to the UI and the health
+// endpoints.
 //
 // Conventions of every endpoint: ids are lowercase hex, times are Unix
 // nanoseconds and durations nanoseconds, both as JSON integers. Query
