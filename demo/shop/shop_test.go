@@ -145,6 +145,12 @@ func TestShop(t *testing.T) {
 	}
 	time.Sleep(3 * time.Second) // past the detection lag
 	for _, is := range c.issues() {
+		// Every function's first invocations are cold; whether they
+		// dominate its p95 depends on whether a 10-minute period happened
+		// to end during these seconds, not on the traffic.
+		if is.Kind == "cold_start" {
+			continue
+		}
 		t.Errorf("clean traffic raised %s on %s (%s): %s", is.Kind, is.Function, is.Channel, is.Title)
 	}
 	if t.Failed() {
