@@ -106,6 +106,7 @@ func joinFaults(fs []Fault) string {
 // are reached; a slow shop gets fewer orders, not an unbounded backlog).
 const (
 	maxInFlight  = 16
+	maxFaulty    = 64 // fault orders in flight; on-demand injection beyond it is refused
 	burstSize    = 12
 	driftFor     = 10 * time.Second
 	invokeBudget = 30 * time.Second
@@ -137,6 +138,7 @@ type traffic struct {
 	wg       sync.WaitGroup
 	inflight chan struct{}
 	seq      atomic.Int64
+	faulty   atomic.Int64 // fault orders in flight
 	driftTil atomic.Int64 // unix ns until which checkout-api-v2 takes the traffic
 
 	mu       sync.Mutex
@@ -261,11 +263,19 @@ func (t *traffic) inject(_ context.Context, f Fault) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("inject fault: unknown fault %q", f)
 	}
+	if t.faulty.Add(int64(len(orders))) > maxFaulty {
+		t.faulty.Add(-int64(len(orders)))
+		return nil, fmt.Errorf("inject fault %s: %d fault orders are still in flight", f, maxFaulty)
+	}
 	ids := make([]string, len(orders))
 	for i, o := range orders {
 		ids[i] = o["orderId"].(string)
-		// Fault orders do not wait for a slot: a burst is the point.
-		t.wg.Go(func() { t.send("checkout-api", o) })
+		// Fault orders do not wait for a clean-traffic slot: a burst is
+		// the point.
+		t.wg.Go(func() {
+			defer t.faulty.Add(-1)
+			t.send("checkout-api", o)
+		})
 	}
 	return ids, nil
 }
