@@ -209,7 +209,11 @@ func run() error {
 		{"service", "service=" + tracegen.Service(3)},
 		{"service + operation", "service=" + tracegen.Service(3) + "&operation=" + tracegen.Operation(7)},
 		{"min duration 45ms", "minDuration=45ms"},
+		// The requests repeat one template of 100 traces, which most likely
+		// holds no k42=v317: that search finds nothing and reads every window.
 		{"attribute k42=v317", "attr.k42=v317"},
+		{"attribute " + tpl.SampleAttr[0] + "=" + tpl.SampleAttr[1] + " (in every request)",
+			"attr." + tpl.SampleAttr[0] + "=" + tpl.SampleAttr[1]},
 		{"errors only", "error=true"},
 		{"free text 'timeout'", "q=timeout"},
 	}

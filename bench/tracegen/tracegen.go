@@ -36,6 +36,9 @@ type Template struct {
 	timeOffs   []int // offset of every fixed64 timestamp
 	baseTimeNs uint64
 	traceIDs   [][16]byte // as encoded, batch part zero
+	// SampleAttr is the first attribute (key, value) of the first span: a
+	// pair every request holds, since every request repeats the template.
+	SampleAttr [2]string
 }
 
 // Service returns the name of service i, as the generator writes it.
@@ -57,6 +60,7 @@ func New(seed uint64, traces int) (*Template, error) {
 	// One ResourceSpans per service present in the batch.
 	bySvc := map[int]ptrace.SpanSlice{}
 	var ids [][16]byte
+	var sample [2]string
 	for ti := 0; ti < traces; ti++ {
 		var tid [16]byte
 		copy(tid[:4], []byte{0xA7, 0x1A, 0xD3, 0x5E})
@@ -95,7 +99,11 @@ func New(seed uint64, traces int) (*Template, error) {
 				s.Status().SetMessage("upstream timeout")
 			}
 			for a := 0; a < AttrsPerSpan; a++ {
-				s.Attributes().PutStr(AttrKey(r.IntN(AttrKeys)), AttrValue(r.IntN(AttrValues)))
+				k, v := AttrKey(r.IntN(AttrKeys)), AttrValue(r.IntN(AttrValues))
+				if sample[0] == "" {
+					sample = [2]string{k, v}
+				}
+				s.Attributes().PutStr(k, v)
 			}
 		}
 	}
@@ -103,7 +111,7 @@ func New(seed uint64, traces int) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	t := &Template{Body: body, Spans: traces * SpansPerTrace, Traces: traces, baseTimeNs: base, traceIDs: ids}
+	t := &Template{Body: body, Spans: traces * SpansPerTrace, Traces: traces, baseTimeNs: base, traceIDs: ids, SampleAttr: sample}
 	marker := []byte{0xA7, 0x1A, 0xD3, 0x5E}
 	for off := 0; ; {
 		i := bytes.Index(body[off:], marker)
