@@ -234,8 +234,9 @@ func TestScenarios(t *testing.T) {
 	// issues runs the detectors and lists the issues through the API, as
 	// the UI and the CLI do.
 	// Cold starts are judged over whole periods; the server's period is
-	// ten minutes, so a second runner judges periods of 15 s.
-	const coldPeriod = 15 * time.Second
+	// ten minutes, so a second runner judges periods of 30 s: long enough
+	// that the 30 calls below fit in one period on a loaded machine.
+	const coldPeriod = 30 * time.Second
 	coldRunner := detect.New(s.st, detect.Settings{Lag: 2 * time.Second, Lookback: time.Minute,
 		Detectors: []detect.Detector{detect.ColdStarts(coldPeriod)}})
 	issues := func() []store.Issue {
@@ -298,7 +299,7 @@ func TestScenarios(t *testing.T) {
 	}
 
 	// The faults. Cold starts: 6 at once (6 new environments, each 600 ms
-	// of initialisation) then 24 warm calls, all within one 15 s period.
+	// of initialisation) then 24 warm calls, all within one 30 s period.
 	coldDone := make(chan struct{})
 	go func() {
 		defer close(coldDone)
@@ -360,7 +361,8 @@ func TestScenarios(t *testing.T) {
 		{detect.KindColdStart, "cold", "", []string{"cold starts dominate cold's p95", "of 30 invocations"}},
 		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	// Up to a period to wait for its start, one for the calls, then the lag.
+	deadline := time.Now().Add(90 * time.Second)
 	var list []store.Issue
 	for {
 		list = issues()
