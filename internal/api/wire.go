@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/ariadnehq/ariadne/internal/ingest/otlp/anyvalue"
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 )
@@ -413,56 +413,7 @@ func appendValue(dst []byte, v model.Value) []byte {
 
 func quote(s string) json.RawMessage { return appendString(nil, s) }
 
-// appendString appends s as a JSON string. It is the hot path of trace
-// encoding (every attribute key and string value), where json.Marshal's
-// reflection cost half the time. Like encoding/json it replaces invalid
-// UTF-8 with U+FFFD and escapes U+2028/U+2029; unlike it, it leaves <, >
-// and & alone, which is valid JSON served as application/json.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string: the hot path of trace encoding
+// (every attribute key and string value), shared with the stored form of
+// arrays and maps so that both escape alike.
+func appendString(dst []byte, s string) []byte { return anyvalue.AppendJSONString(dst, s) }

@@ -148,7 +148,7 @@ func (e *protoEncoder) oneof(o *Oneof, depth int) error {
 		e.buf = append(e.buf, "{}"...)
 	case fieldString:
 		e.buf = append(e.buf, `{"stringValue":`...)
-		e.buf = appendString(e.buf, unsafe.String(unsafe.SliceData(o.Data), len(o.Data)))
+		e.buf = AppendJSONString(e.buf, unsafe.String(unsafe.SliceData(o.Data), len(o.Data)))
 		e.buf = append(e.buf, '}')
 	case fieldBool:
 		e.buf = append(e.buf, `{"boolValue":`...)
@@ -264,7 +264,7 @@ func (e *protoEncoder) kvlist(b []byte, depth int) error {
 		}
 		n++
 		e.buf = append(e.buf, `{"key":`...)
-		e.buf = appendString(e.buf, unsafe.String(unsafe.SliceData(key), len(key)))
+		e.buf = AppendJSONString(e.buf, unsafe.String(unsafe.SliceData(key), len(key)))
 		e.buf = append(e.buf, `,"value":`...)
 		if err := e.oneof(&o, depth+1); err != nil {
 			return err
