@@ -237,7 +237,9 @@ func TestScenarios(t *testing.T) {
 	// ten minutes, so a second runner judges periods of 30 s: long enough
 	// that the 30 calls below fit in one period on a loaded machine.
 	const coldPeriod = 30 * time.Second
-	coldRunner := detect.New(s.st, detect.Settings{Lag: 2 * time.Second, Lookback: time.Minute,
+	// A period is judged once, when its end is older than the lag: the lag
+	// must cover the slowest telemetry of a loaded machine.
+	coldRunner := detect.New(s.st, detect.Settings{Lag: 10 * time.Second, Lookback: 2 * time.Minute,
 		Detectors: []detect.Detector{detect.ColdStarts(coldPeriod)}})
 	issues := func() []store.Issue {
 		if _, err := coldRunner.RunOnce(t.Context()); err != nil {
@@ -362,7 +364,7 @@ func TestScenarios(t *testing.T) {
 		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},
 	}
 	// Up to a period to wait for its start, one for the calls, then the lag.
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(100 * time.Second)
 	var list []store.Issue
 	for {
 		list = issues()
