@@ -1,11 +1,9 @@
 package shop_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +17,7 @@ import (
 	"github.com/ariadnehq/ariadne/demo/shop"
 	"github.com/ariadnehq/ariadne/internal/api"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/app/apptest"
 	"github.com/ariadnehq/ariadne/internal/config"
 )
 
@@ -36,25 +35,8 @@ func TestMain(m *testing.M) {
 }
 
 func startAriadne(t *testing.T) *ariadneapp.App {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.MemoryLimit = "1GB"
 	// The test runs the detectors through the API when it wants a verdict.
-	cfg.DetectInterval, cfg.DetectLag = time.Hour, 2*time.Second
-	a, err := ariadneapp.Start(context.Background(), cfg, ariadneapp.Settings{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("start ariadne: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown ariadne: %v", err)
-		}
-	})
-	return a
+	return apptest.Start(t, func(c *config.Config) { c.OTLPGRPCAddr = "" }, apptest.DetectOnDemand(2*time.Second))
 }
 
 type client struct {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/app/apptest"
 	"github.com/ariadnehq/ariadne/internal/cli"
 	"github.com/ariadnehq/ariadne/internal/config"
 )
@@ -29,26 +28,7 @@ func TestMain(m *testing.M) {
 
 // startApp runs a server on ephemeral ports in a temporary directory.
 func startApp(t *testing.T, mutate ...func(*config.Config)) *app.App {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.MemoryLimit = "1GB"
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	a, err := app.Start(context.Background(), cfg, app.Settings{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return a
+	return apptest.Start(t, mutate...)
 }
 
 func TestHealthReadyMetrics(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +23,7 @@ import (
 	"github.com/ariadnehq/ariadne/demo/localcloud/lambda"
 	"github.com/ariadnehq/ariadne/internal/api"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/app/apptest"
 	"github.com/ariadnehq/ariadne/internal/config"
 	"github.com/ariadnehq/ariadne/internal/detect"
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -63,26 +63,8 @@ func buildAndRun(m *testing.M) int {
 }
 
 func startAriadne(t *testing.T) *ariadneapp.App {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.MemoryLimit = "1GB"
-	// The test asks for detection runs through the API; the background
-	// run happens once at start.
-	cfg.DetectInterval, cfg.DetectLag = time.Hour, 2*time.Second
-	a, err := ariadneapp.Start(context.Background(), cfg, ariadneapp.Settings{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("start ariadne: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown ariadne: %v", err)
-		}
-	})
-	return a
+	// The test asks for detection runs through the API.
+	return apptest.Start(t, func(c *config.Config) { c.OTLPGRPCAddr = "" }, apptest.DetectOnDemand(2*time.Second))
 }
 
 // startCloud runs checkout (sync API calls), payments (async, one retry)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"github.com/ariadnehq/ariadne/demo/localcloud/localcloudtest"
 	"github.com/ariadnehq/ariadne/internal/api"
 	ariadneapp "github.com/ariadnehq/ariadne/internal/app"
+	"github.com/ariadnehq/ariadne/internal/app/apptest"
 	"github.com/ariadnehq/ariadne/internal/config"
 )
 
@@ -61,23 +61,7 @@ func TestMain(m *testing.M) {
 
 // startAriadne runs a real Ariadne server on 127.0.0.1:0 ports.
 func startAriadne(t *testing.T) *ariadneapp.App {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.OTLPGRPCAddr, cfg.OTLPHTTPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0"
-	cfg.MemoryLimit = "1GB"
-	a, err := ariadneapp.Start(context.Background(), cfg, ariadneapp.Settings{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("start ariadne: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown ariadne: %v", err)
-		}
-	})
-	return a
+	return apptest.Start(t, func(c *config.Config) { c.OTLPGRPCAddr = "" })
 }
 
 // startCloud runs the application: api → SNS orders → SQS billing-q and
