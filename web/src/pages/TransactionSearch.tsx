@@ -27,6 +27,10 @@ export function TransactionSearch() {
   const range = useMemo(() => parseTimeRange(params), [urlKey]); // eslint-disable-line react-hooks/exhaustive-deps
   const [draft, setDraft] = useState({ channel, messageId });
   useEffect(() => setDraft({ channel, messageId }), [channel, messageId]);
+  // The box follows the click at once; the URL (and so the search) follows
+  // after the router's navigation, which may be deferred.
+  const [failedBox, setFailedBox] = useState(failed);
+  useEffect(() => setFailedBox(failed), [failed]);
 
   const res = useApi(urlKey + "#" + tick, (signal) => {
     const r = toApiRange(range);
@@ -61,8 +65,11 @@ export function TransactionSearch() {
           <input
             type="checkbox"
             data-testid="tx-failed"
-            checked={failed}
-            onChange={(e) => set({ failed: e.target.checked ? "true" : "" })}
+            checked={failedBox}
+            onChange={(e) => {
+              setFailedBox(e.target.checked);
+              set({ failed: e.target.checked ? "true" : "" });
+            }}
           />
           Failed only
         </label>
