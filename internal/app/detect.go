@@ -21,6 +21,7 @@ func (a *App) newDetector() *detect.Runner {
 		Interval:     a.cfg.DetectInterval,
 		Lag:          lag,
 		ResolveAfter: a.cfg.ResolveAfter,
+		Detectors:    detect.DetectorsWith(a.cfg.ColdStartPeriod),
 	})
 }
 

@@ -79,7 +79,7 @@ func (demoCmd) Run(ctx context.Context, env Env, args []string) error {
 
 // shopDefaults adapts settings still at their defaults to the shop: its own
 // data directory, and detection soon after the fact so that a new user sees
-// issues within a minute. (A value given equal to the default is treated
+// issues within a minute, cold starts judged per minute. (A value given equal to the default is treated
 // as not given.)
 func shopDefaults(cfg *config.Config) {
 	def := config.Default()
@@ -91,6 +91,11 @@ func shopDefaults(cfg *config.Config) {
 	}
 	if cfg.DetectLag == def.DetectLag {
 		cfg.DetectLag = 5 * time.Second
+	}
+	// The cold-start burst is a few seconds of a minute: judged over ten
+	// minutes of traffic it would not show.
+	if cfg.ColdStartPeriod == def.ColdStartPeriod {
+		cfg.ColdStartPeriod = time.Minute
 	}
 }
 

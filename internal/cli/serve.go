@@ -99,6 +99,7 @@ func configSettings(c *config.Config) []setting {
 		{"price-per-million-requests", "Lambda price per million requests, USD", &c.PricePerMillionRequests},
 		{"detect-interval", "how often the issue detectors run (0 disables them on this node)", &c.DetectInterval},
 		{"detect-lag", "how far behind now detection windows end, for late telemetry", &c.DetectLag},
+		{"cold-start-period", "length of the periods in which the cold-start detector compares cold starts with the p95", &c.ColdStartPeriod},
 		{"resolve-after", "resolve issues not seen for this long, sending resolved alerts (0: only by hand)", &c.ResolveAfter},
 		{"alert-interval", "how often alert rules are evaluated and notifications sent (0 disables)", &c.AlertInterval},
 		{"smtp-addr", "SMTP server (host:port) for e-mail alerts", &c.SMTPAddr},

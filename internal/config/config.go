@@ -49,6 +49,9 @@ type Config struct {
 	// telemetry (platform reports) is stored before its window is read.
 	DetectInterval time.Duration
 	DetectLag      time.Duration
+	// ColdStartPeriod is the length of the periods the cold-start detector
+	// judges one at a time (its p95 and cold-start share are per period).
+	ColdStartPeriod time.Duration
 	// ResolveAfter resolves issues not seen for that long (0: only people
 	// resolve issues).
 	ResolveAfter time.Duration
@@ -86,6 +89,7 @@ func Default() Config {
 		PricePerMillionRequests: 0.20,
 		DetectInterval:          30 * time.Second,
 		DetectLag:               30 * time.Second,
+		ColdStartPeriod:         10 * time.Minute,
 		AlertInterval:           10 * time.Second,
 		ShutdownTimeout:         30 * time.Second,
 		LogLevel:                "info",
@@ -139,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.DetectInterval < 0 || c.DetectLag < 0 || c.AlertInterval < 0 || c.ResolveAfter < 0 {
 		bad("detect-interval, detect-lag, alert-interval, resolve-after", "must not be negative")
+	}
+	if c.ColdStartPeriod < time.Second {
+		bad("cold-start-period", "must be at least 1s, got %s", c.ColdStartPeriod)
 	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {

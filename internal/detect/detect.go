@@ -69,10 +69,17 @@ type Detector interface {
 }
 
 // Detectors returns every detector of the package, in priority order.
-func Detectors() []Detector {
+func Detectors() []Detector { return DetectorsWith(coldPeriod) }
+
+// DetectorsWith is Detectors with the cold-start detector judging periods
+// of coldStartPeriod (0: the default 10 minutes).
+func DetectorsWith(coldStartPeriod time.Duration) []Detector {
+	if coldStartPeriod <= 0 {
+		coldStartPeriod = coldPeriod
+	}
 	return []Detector{errorsDetector{}, timeoutDetector{}, statusDetector{kind: KindOOM}, statusDetector{kind: KindCrash},
 		statusDetector{kind: KindThrottle}, retryDetector{}, deadLetterDetector{}, silentDetector{}, batchDetector{},
-		coldDetector{period: coldPeriod}, dupDetector{}, contractDetector{}}
+		coldDetector{period: coldStartPeriod}, dupDetector{}, contractDetector{}}
 }
 
 // Settings configure a Runner. Zero fields take their defaults.
