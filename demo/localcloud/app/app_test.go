@@ -256,6 +256,9 @@ func TestSNSFanOut(t *testing.T) {
 	if ev.Records[0].SNS.MessageID != msgID || ev.Records[0].EventSource != "aws:sns" {
 		t.Errorf("function got %+v", ev.Records[0])
 	}
+	// The function wrote its event while running; the invocation's record
+	// comes when it has ended.
+	localcloudtest.Eventually(t, 5*time.Second, "the invocation's record", func() bool { return len(e.requestIDs("notify")) == 1 })
 	ids := e.requestIDs("notify")
 	localcloudtest.Eventually(t, 5*time.Second, "the extension's platform.report", func() bool { return len(e.reports(t, "notify")[ids[0]]) == 1 })
 }
@@ -280,6 +283,9 @@ func TestS3PutObjectInvokesFunction(t *testing.T) {
 	if reqID == "" || r.ResponseElements["x-amz-request-id"] != reqID || r.S3.Object.Key != "cat.png" || r.EventName != "ObjectCreated:Put" {
 		t.Errorf("S3 event record = %+v, PutObject request id %s", r, reqID)
 	}
+	// The function wrote its event while running; the invocation's record
+	// comes when it has ended.
+	localcloudtest.Eventually(t, 5*time.Second, "the invocation's record", func() bool { return len(e.requestIDs("thumbnail")) == 1 })
 	ids := e.requestIDs("thumbnail")
 	localcloudtest.Eventually(t, 5*time.Second, "the extension's platform.report", func() bool { return len(e.reports(t, "thumbnail")[ids[0]]) == 1 })
 }
@@ -317,16 +323,20 @@ func TestAsyncRetriesThenFailureDestination(t *testing.T) {
 	if rec.RequestContext.RequestID != reqID || rec.RequestContext.Condition != "RetriesExhausted" || rec.RequestContext.ApproximateInvokeCount != 3 {
 		t.Errorf("on-failure record = %s", aws.ToString(msgs[0].Body))
 	}
-	e.mu.Lock()
-	attempts := 0
-	for _, r := range e.records {
-		if r.Function == "flaky" && r.RequestID == reqID {
-			attempts++
+	attempts := func() int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		n := 0
+		for _, r := range e.records {
+			if r.Function == "flaky" && r.RequestID == reqID {
+				n++
+			}
 		}
+		return n
 	}
-	e.mu.Unlock()
-	if attempts != 3 {
-		t.Errorf("%d attempts, want 3", attempts)
+	localcloudtest.Eventually(t, 5*time.Second, "three attempts' records", func() bool { return attempts() >= 3 })
+	if n := attempts(); n != 3 {
+		t.Errorf("%d attempts, want 3", n)
 	}
 	// Every attempt ran with the same request id; the extension saw three
 	// failed reports for it.
