@@ -153,6 +153,18 @@ func (silentDetector) Detect(ctx context.Context, r store.DetectReader, w Window
 // package correlate recognises them.
 var dlqMarkers = []string{"dlq", "dead-letter", "deadletter", "dead_letter"}
 
+// isDeadLetterQueue says whether a destination is named as a dead-letter
+// queue.
+func isDeadLetterQueue(destination string) bool {
+	d := strings.ToLower(destination)
+	for _, m := range dlqMarkers {
+		if strings.Contains(d, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // deadLetterDetector finds messages that reached a dead-letter queue: a
 // delivery seen on a DLQ-named destination whose message's life (package
 // correlate) says dead_lettered. The issue names the source channel, the

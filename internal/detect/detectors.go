@@ -526,9 +526,21 @@ func memoryTrend(ctx context.Context, r store.DetectReader, fn string, t, now in
 // succeeded.
 type retryDetector struct{}
 
+// redeliveryLookback is how far before a window the retry detector looks
+// for the SQS spans of an invocation that ended in it.
+const redeliveryLookback = int64(time.Minute)
+
 func (retryDetector) Name() string { return "retries.v1" }
 
 func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window) ([]store.IssueOccurrence, error) {
+	redeliveries := store.DetectSpanFilter{AttrAtLeast: []store.AttrBound{{Key: attrReceiveCount, Min: 2}}}
+	spans, trunc, err := r.DetectSpans(ctx, w.TimeRange, redeliveries, w.limit())
+	if err != nil {
+		return nil, err
+	}
+	if err := truncated(w, trunc); err != nil {
+		return nil, err
+	}
 	invs, trunc, err := r.DetectInvocations(ctx, store.DetectInvocationQuery{TimeRange: w.TimeRange, MinAttempt: 2, Now: w.Now}, w.limit())
 	if err != nil {
 		return nil, err
@@ -536,9 +548,27 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 	if err := truncated(w, trunc); err != nil {
 		return nil, err
 	}
+	// An invocation for one SQS message carries the message's receive
+	// count as its attempt: that is a redelivery (counted below, by
+	// message), not Lambda retrying an asynchronous event. The platform's
+	// record of an invocation ends after the SDK's spans, so the spans may
+	// lie in the window before.
+	redelivered := map[model.TraceID]bool{}
+	if len(invs) > 0 {
+		before, _, err := r.DetectSpans(ctx, store.TimeRange{Start: w.Start - redeliveryLookback, End: w.Start}, redeliveries, w.limit())
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range slices.Concat(spans, before) {
+			redelivered[s.TraceID] = true
+		}
+	}
 	g := newGroups()
 	for i := range invs {
 		inv := &invs[i]
+		if redelivered[inv.TraceID] {
+			continue
+		}
 		gr := g.add(KindRetry, inv.Function+"\x1fasync", inv.Start+inv.DurationNs, inv.TraceID, func(o *store.IssueOccurrence) {
 			o.Function = inv.Function
 		})
@@ -546,13 +576,6 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 		if inv.Status == model.InvocationOK {
 			gr.extra["succeeded"]++
 		}
-	}
-	spans, trunc, err := r.DetectSpans(ctx, w.TimeRange, store.DetectSpanFilter{AttrAtLeast: []store.AttrBound{{Key: attrReceiveCount, Min: 2}}}, w.limit())
-	if err != nil {
-		return nil, err
-	}
-	if err := truncated(w, trunc); err != nil {
-		return nil, err
 	}
 	// The SDK puts the receive count on the per-message processing span
 	// and, for a one-message batch, on the invocation span too: count each
@@ -580,6 +603,12 @@ func (retryDetector) Detect(ctx context.Context, r store.DetectReader, w Window)
 				continue
 			}
 			seen[k] = true
+		}
+		if isDeadLetterQueue(s.Destination) {
+			// A message moved to a dead-letter queue keeps the receive
+			// count of its source queue: its first receive there is no
+			// retry (the dead-letter detector reports how it got there).
+			continue
 		}
 		fn := functionOf(s)
 		gr := g.add(KindRetry, fn+"\x1fsqs\x1f"+s.Destination, s.EndTime(), s.TraceID, func(o *store.IssueOccurrence) {
