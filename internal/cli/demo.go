@@ -99,6 +99,16 @@ func shopDefaults(cfg *config.Config) {
 	}
 }
 
+// demoLogger logs warnings and errors only, so that the demo's own output
+// (addresses, progress) stays readable, unless --log-level asks otherwise.
+func demoLogger(env Env, cfg config.Config) *slog.Logger {
+	level := slog.LevelWarn
+	if cfg.LogLevel != config.Default().LogLevel {
+		_ = level.UnmarshalText([]byte(cfg.LogLevel)) // Validate accepted it
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
 func faultNames() string {
 	var s []string
 	for _, f := range shop.Faults() {
@@ -110,7 +120,7 @@ func faultNames() string {
 // runShop builds and runs the shop on the local cloud against an in-process
 // server until ctx ends.
 func runShop(ctx context.Context, env Env, cfg config.Config, f demoFlags, faults []shop.Fault) error {
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := demoLogger(env, cfg)
 	step := func(n int, msg string) { fmt.Fprintf(env.Stdout, "[%d/3] %s\n", n, msg) }
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -178,7 +188,7 @@ func runShop(ctx context.Context, env Env, cfg config.Config, f demoFlags, fault
 // runSynthetic is the original demo: generated OTLP traffic of a shop, with
 // history, and no build step (the web UI's end-to-end tests depend on it).
 func runSynthetic(ctx context.Context, env Env, cfg config.Config, f demoFlags) error {
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := demoLogger(env, cfg)
 	step := func(n int, msg string) { fmt.Fprintf(env.Stdout, "[%d/3] %s\n", n, msg) }
 
 	step(1, "starting the server (embedded storage in "+cfg.DataDir+")")
