@@ -12,9 +12,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +24,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/internal/httpsvc"
 )
 
 // Settings configures the service.
@@ -53,48 +53,25 @@ type Service struct {
 	set      Settings
 	backend  *s3mem.Backend
 	faker    http.Handler
-	ln       net.Listener
-	srv      *http.Server
+	srv      *httpsvc.Server
 	endpoint string
 	seq      atomic.Uint64
 
 	mu    sync.Mutex
 	rules []Notification
-
-	wg        sync.WaitGroup
-	closeOnce sync.Once
 }
 
 // New starts the service.
 func New(ctx context.Context, set Settings) (*Service, error) {
-	if set.Region == "" {
-		set.Region = "us-east-1"
-	}
-	if set.AccountID == "" {
-		set.AccountID = "000000000000"
-	}
-	if set.Addr == "" {
-		set.Addr = "127.0.0.1:0"
-	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	ln, err := net.Listen("tcp", set.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen s3: %w", err)
-	}
+	httpsvc.Defaults(&set.Region, &set.AccountID, &set.Addr, &set.Logger)
 	backend := s3mem.New()
 	faker := gofakes3.New(backend, gofakes3.WithRequestID(uint64(time.Now().UnixNano())))
-	s := &Service{set: set, backend: backend, faker: faker.Server(), ln: ln, endpoint: "http://" + ln.Addr().String()}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.set.Logger.Error("s3 server stopped", "err", err)
-		}
-	}()
+	s := &Service{set: set, backend: backend, faker: faker.Server()}
+	srv, err := httpsvc.Start(ctx, "s3", set.Addr, http.HandlerFunc(s.serveHTTP), set.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.srv, s.endpoint = srv, srv.Endpoint
 	return s, nil
 }
 
@@ -103,12 +80,7 @@ func (s *Service) Endpoint() string { return s.endpoint }
 
 // Close stops the listener. Idempotent.
 func (s *Service) Close() error {
-	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.srv.Shutdown(ctx)
-		s.wg.Wait()
-	})
+	s.srv.Close()
 	return nil
 }
 

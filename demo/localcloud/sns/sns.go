@@ -15,9 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -25,6 +23,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/internal/httpsvc"
 )
 
 // Attribute is an SNS message attribute.
@@ -65,45 +65,22 @@ type topic struct {
 // Service is a running local SNS.
 type Service struct {
 	set      Settings
-	ln       net.Listener
-	srv      *http.Server
+	srv      *httpsvc.Server
 	endpoint string
 
 	mu     sync.Mutex
 	topics map[string]*topic // by ARN
-
-	wg        sync.WaitGroup
-	closeOnce sync.Once
 }
 
 // New starts the service.
 func New(ctx context.Context, set Settings) (*Service, error) {
-	if set.Region == "" {
-		set.Region = "us-east-1"
-	}
-	if set.AccountID == "" {
-		set.AccountID = "000000000000"
-	}
-	if set.Addr == "" {
-		set.Addr = "127.0.0.1:0"
-	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	ln, err := net.Listen("tcp", set.Addr)
+	httpsvc.Defaults(&set.Region, &set.AccountID, &set.Addr, &set.Logger)
+	s := &Service{set: set, topics: map[string]*topic{}}
+	srv, err := httpsvc.Start(ctx, "sns", set.Addr, http.HandlerFunc(s.serveHTTP), set.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("listen sns: %w", err)
+		return nil, err
 	}
-	s := &Service{set: set, ln: ln, endpoint: "http://" + ln.Addr().String(), topics: map[string]*topic{}}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.set.Logger.Error("sns server stopped", "err", err)
-		}
-	}()
+	s.srv, s.endpoint = srv, srv.Endpoint
 	return s, nil
 }
 
@@ -117,12 +94,7 @@ func (s *Service) TopicARN(name string) string {
 
 // Close stops the listener. Idempotent.
 func (s *Service) Close() error {
-	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.srv.Shutdown(ctx)
-		s.wg.Wait()
-	})
+	s.srv.Close()
 	return nil
 }
 

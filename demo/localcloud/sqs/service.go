@@ -2,17 +2,16 @@ package sqs
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ariadnehq/ariadne/demo/localcloud/internal/httpsvc"
 )
 
 // Limits of the service, as on SQS.
@@ -35,8 +34,7 @@ type Settings struct {
 // Service is a running local SQS. Create it with New, stop it with Close.
 type Service struct {
 	set      Settings
-	ln       net.Listener
-	srv      *http.Server
+	srv      *httpsvc.Server
 	endpoint string
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -50,32 +48,15 @@ type Service struct {
 
 // New starts the service's HTTP listener.
 func New(ctx context.Context, set Settings) (*Service, error) {
-	if set.Region == "" {
-		set.Region = "us-east-1"
-	}
-	if set.AccountID == "" {
-		set.AccountID = "000000000000"
-	}
-	if set.Addr == "" {
-		set.Addr = "127.0.0.1:0"
-	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	ln, err := net.Listen("tcp", set.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen sqs: %w", err)
-	}
+	httpsvc.Defaults(&set.Region, &set.AccountID, &set.Addr, &set.Logger)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Service{set: set, ln: ln, endpoint: "http://" + ln.Addr().String(), queues: map[string]*queue{}, ctx: ctx, cancel: cancel}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.set.Logger.Error("sqs server stopped", "err", err)
-		}
-	}()
+	s := &Service{set: set, queues: map[string]*queue{}, ctx: ctx, cancel: cancel}
+	srv, err := httpsvc.Start(ctx, "sqs", set.Addr, http.HandlerFunc(s.serveHTTP), set.Logger)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.srv, s.endpoint = srv, srv.Endpoint
 	return s, nil
 }
 
@@ -96,10 +77,7 @@ func (s *Service) QueueURL(name string) string {
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.srv.Shutdown(ctx)
-		_ = s.srv.Close()
+		s.srv.Close()
 		s.mu.Lock()
 		for _, q := range s.queues {
 			q.changed() // wake long polls
