@@ -117,6 +117,8 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/api/v1/messages", a.get(a.searchMessages))
 	mux.Handle("/api/v1/invocations", a.get(a.listInvocations))
 	mux.Handle("/api/v1/invocations/{requestId}", a.get(a.getInvocation))
+	mux.Handle("/api/v1/logs", a.get(a.searchLogs))
+	mux.Handle("/api/v1/contracts", a.get(a.listContracts))
 	mux.Handle("/api/v1/servicemap", a.get(a.getServiceMap))
 	mux.Handle("/api/v1/metrics/red", a.get(a.getRED))
 	mux.Handle("/api/v1/cost", a.get(a.getCost))

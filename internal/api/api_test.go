@@ -61,6 +61,13 @@ func TestAPIGolden(t *testing.T) {
 		{"attribute_values", "/api/v1/attributes/http.route/values", 200},
 		{"attribute_values_prefix", "/api/v1/attributes/http.route/values?prefix=%2Fr", 200},
 		{"attribute_values_escaped_key", "/api/v1/attributes/a%2Fb%20c/values", 200},
+
+		{"logs_function", "/api/v1/logs?function=payments", 200},
+		{"logs_severity_text", "/api/v1/logs?severity=warn&q=CHARGE", 200},
+		{"logs_structured_body", "/api/v1/logs?q=o-1001&limit=1", 200},
+		{"logs_none", "/api/v1/logs?function=nope", 200},
+		{"logs_bad_severity", "/api/v1/logs?severity=loud", 400},
+		{"logs_bad_cursor", "/api/v1/logs?cursor=x", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

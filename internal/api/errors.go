@@ -97,7 +97,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // writeJSON encodes v fully before writing anything, so that an encoding
-// failure can still become a clean 500 instead of a truncated 200.
+// failure can still become a clean 500 instead of a truncated 200, and
+// gzips it when it is large and the client accepts gzip.
 func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	body, ok := v.(encodedJSON)
 	if !ok {
@@ -113,6 +114,15 @@ func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if len(body) >= minGzip {
+		// Large answers (a 20,000-span trace is 15 MiB) go compressed to
+		// clients that take it.
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			body = gzipBody(body)
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -31,8 +31,26 @@ func issueServer(t *testing.T) string {
 		{Kind: "timeout", Fingerprint: "inventory-sync\x1fDynamoDB.Scan", Title: "inventory-sync timed out waiting on DynamoDB Scan (2.9 s)",
 			Function: "inventory-sync", Severity: "error", Explanation: "inventory-sync ran into its timeout.", First: base + 30*sec, Last: base + 30*sec,
 			Count: 1, Traces: []model.TraceID{apitest.Timeout}},
+		{Kind: "contract_drift", Fingerprint: strings.Join([]string{"orders-queue", "orders-api", "2.0.0", "fulfilment", "amount"}, "\x1f"),
+			Title: `contract drift on orders-queue: orders-api 2.0.0 renamed "amount" to "total"`, Function: "fulfilment", Channel: "orders-queue",
+			Severity: "error", Explanation: "fulfilment fails on the messages of orders-api 2.0.0.", First: base + 40*sec, Last: base + 50*sec,
+			Count: 2, Traces: []model.TraceID{apitest.Fulfil}},
+	}
+	if err := e.ObserveContracts(ctx, []store.Contract{
+		{Channel: "orders-queue", Service: "orders-api", Version: "1.4.2", FirstSeen: base - 600*sec, LastSeen: base,
+			Fields: map[string]string{"orderId": "string", "amount": "number", "items": "array", "items[]": "object", "items[].sku": "string"}},
+		{Channel: "orders-queue", Service: "orders-api", Version: "2.0.0", FirstSeen: base + 30*sec, LastSeen: base + 50*sec,
+			Fields: map[string]string{"orderId": "string", "total": "number", "items": "array", "items[]": "object", "items[].sku": "number", "currency": "string"}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := e.CommitDetection(ctx, "test", 0, base+time.Minute.Nanoseconds(), occ, base+time.Minute.Nanoseconds()); err != nil {
+		t.Fatal(err)
+	}
+	// A later window: the error again, three minutes on.
+	more := []store.IssueOccurrence{occ[0]}
+	more[0].First, more[0].Last, more[0].Count = base+200*sec, base+200*sec, 5
+	if err := e.CommitDetection(ctx, "test", base+time.Minute.Nanoseconds(), base+5*time.Minute.Nanoseconds(), more, base+5*time.Minute.Nanoseconds()); err != nil {
 		t.Fatal(err)
 	}
 	rule := store.AlertRule{ID: "0123456789abcdef", Name: "payments errors", Kind: "error", Function: "payments", AnyNew: true,
@@ -77,6 +95,15 @@ func TestIssuesGolden(t *testing.T) {
 		{"issues_bad_status", "GET", "/api/v1/issues?status=closed", "", 400},
 		{"issues_bad_param", "GET", "/api/v1/issues?fn=x", "", 400},
 		{"issue_one", "GET", "/api/v1/issues/" + errID, "", 200},
+		{"issues_series", "GET", "/api/v1/issues?start=2026-11-25T22:29:30Z&end=2026-11-25T22:36:00Z&buckets=3", "", 200},
+		{"issues_series_default_range", "GET", "/api/v1/issues?kind=error&buckets=24", "", 200},
+		{"issues_bad_buckets", "GET", "/api/v1/issues?buckets=0", "", 400},
+		{"issue_one_series", "GET", "/api/v1/issues/" + errID + "?start=-1h&buckets=6", "", 200},
+		{"issue_bad_param", "GET", "/api/v1/issues/" + errID + "?kind=error", "", 400},
+		{"issue_contract_drift", "GET", "/api/v1/issues/" + store.IssueID("contract_drift", strings.Join([]string{"orders-queue", "orders-api", "2.0.0", "fulfilment", "amount"}, "\x1f")), "", 200},
+		{"contracts", "GET", "/api/v1/contracts?channel=orders-queue", "", 200},
+		{"contracts_unknown_channel", "GET", "/api/v1/contracts?channel=nope", "", 200},
+		{"contracts_no_channel", "GET", "/api/v1/contracts", "", 400},
 		{"issue_not_found", "GET", "/api/v1/issues/nope", "", 404},
 		{"issue_bad_update", "PATCH", "/api/v1/issues/" + errID, `{"status":"closed"}`, 400},
 		{"issue_unknown_field", "PATCH", "/api/v1/issues/" + errID, `{"state":"resolved"}`, 400},

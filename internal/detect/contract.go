@@ -279,24 +279,8 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			}
 			contracts[channel] = cs
 		}
-		// The producer's contract and the one the channel carried before it.
-		var cur, base *store.Contract
-		for i := range cs {
-			if cs[i].Service == service && cs[i].Version == version {
-				cur = &cs[i]
-			}
-		}
-		if cur == nil {
-			continue
-		}
-		for i := range cs {
-			c := &cs[i]
-			if c != cur && c.FirstSeen < cur.FirstSeen && (base == nil || c.FirstSeen > base.FirstSeen) &&
-				(c.Service == service || base == nil || base.Service != service) {
-				base = c
-			}
-		}
-		if base == nil {
+		base, cur := contractPair(cs, service, version)
+		if cur == nil || base == nil {
 			continue
 		}
 		words, fields := diff(base.Fields, cur.Fields)
@@ -327,4 +311,146 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			gr.occ.Explanation += fmt.Sprintf(" Last error: %q.", truncate(e.msg, 300))
 		}
 	}), nil
+}
+
+// contractPair finds, among the contracts of one channel, the producer's
+// (service, version) and the one the channel carried before it: the latest
+// first seen earlier, preferring an earlier version of the same service.
+// Either is nil when there is none.
+func contractPair(cs []store.Contract, service, version string) (base, cur *store.Contract) {
+	for i := range cs {
+		if cs[i].Service == service && cs[i].Version == version {
+			cur = &cs[i]
+		}
+	}
+	if cur == nil {
+		return nil, nil
+	}
+	for i := range cs {
+		c := &cs[i]
+		if c != cur && c.FirstSeen < cur.FirstSeen && (base == nil || c.FirstSeen > base.FirstSeen) &&
+			(c.Service == service || base == nil || base.Service != service) {
+			base = c
+		}
+	}
+	return base, cur
+}
+
+// DriftSource is what a contract drift issue's fingerprint names: the
+// channel, the producer that changed its shape, and the failing consumer.
+type DriftSource struct {
+	Channel, Service, Version, Consumer string
+}
+
+// ParseDriftFingerprint reads the fingerprint of a KindContractDrift issue.
+func ParseDriftFingerprint(fp string) (DriftSource, bool) {
+	p := strings.Split(fp, "\x1f")
+	if len(p) != 5 || p[0] == "" {
+		return DriftSource{}, false
+	}
+	return DriftSource{Channel: p[0], Service: p[1], Version: p[2], Consumer: p[3]}, true
+}
+
+// DriftContracts returns the two contracts a drift compares, chosen as
+// the detector chose them: the producer's, and the one the channel carried
+// before it. ok is false when either is no longer stored.
+func DriftContracts(src DriftSource, cs []store.Contract) (before, after store.Contract, ok bool) {
+	base, cur := contractPair(cs, src.Service, src.Version)
+	if base == nil || cur == nil {
+		return before, after, false
+	}
+	return *base, *cur, true
+}
+
+// Field changes of a SchemaDiff.
+const (
+	FieldSame    = "same"
+	FieldAdded   = "added"
+	FieldRemoved = "removed"
+	FieldChanged = "changed" // the type changed
+)
+
+// FieldDiff is one field path of two payload shapes side by side.
+type FieldDiff struct {
+	Path   string
+	Change string // FieldSame, FieldAdded, FieldRemoved or FieldChanged
+	Before string // the type before; "" when added
+	After  string // the type after; "" when removed
+	// RenamedTo (on a removed field) and RenamedFrom (on an added one)
+	// pair a top-level field that went with one of the same type that
+	// came, as the drift's title says.
+	RenamedTo, RenamedFrom string
+}
+
+// SchemaDiff lines up every field path of two shapes in tree order (a
+// parent before its children, siblings by name), saying how each changed.
+func SchemaDiff(before, after map[string]string) []FieldDiff {
+	paths := make([]string, 0, len(before)+len(after))
+	for p := range before {
+		paths = append(paths, p)
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			paths = append(paths, p)
+		}
+	}
+	slices.SortFunc(paths, comparePaths)
+	out := make([]FieldDiff, 0, len(paths))
+	at := map[string]int{}
+	for _, p := range paths {
+		b, inB := before[p]
+		a, inA := after[p]
+		d := FieldDiff{Path: p, Before: b, After: a}
+		switch {
+		case !inA:
+			d.Change = FieldRemoved
+		case !inB:
+			d.Change = FieldAdded
+		case a != b:
+			d.Change = FieldChanged
+		default:
+			d.Change = FieldSame
+		}
+		at[p] = len(out)
+		out = append(out, d)
+	}
+	// Renames, as the detector names them (diff): top-level fields only.
+	words, _ := diff(before, after)
+	for _, w := range words {
+		var from, to string
+		if n, _ := fmt.Sscanf(w, "renamed %q to %q", &from, &to); n == 2 {
+			if i, ok := at[from]; ok {
+				out[i].RenamedTo = to
+			}
+			if i, ok := at[to]; ok {
+				out[i].RenamedFrom = from
+			}
+		}
+	}
+	return out
+}
+
+// comparePaths orders field paths as a tree: "a" < "a.b" < "a[]" < "a[].c" < "b".
+func comparePaths(x, y string) int {
+	sx, sy := splitPath(x), splitPath(y)
+	for i := 0; i < len(sx) && i < len(sy); i++ {
+		if c := strings.Compare(sx[i], sy[i]); c != 0 {
+			return c
+		}
+	}
+	return len(sx) - len(sy)
+}
+
+// splitPath cuts "a.b[].c" into its steps "a", ".b", "[]", ".c" so that a
+// field's own steps sort before its siblings'.
+func splitPath(p string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' || (p[i] == '[' && strings.HasPrefix(p[i:], "[]")) {
+			out = append(out, p[start:i])
+			start = i
+		}
+	}
+	return append(out, p[start:])
 }

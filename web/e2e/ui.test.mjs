@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bigTrace, send } from "./bigtrace.mjs";
 import { launch } from "./browser.mjs";
+import { contractDrift } from "./drift.mjs";
 import { REPO, startDemo } from "./server.mjs";
 
 const OUT = resolve(process.env.ARIADNE_UI_OUT ?? join(REPO, "bin/web-e2e"));
@@ -22,6 +23,7 @@ let srv;
 let browser;
 let page;
 let big;
+let drift;
 const timings = {};
 const errors = [];
 
@@ -50,6 +52,10 @@ before(async () => {
   if (!index.includes('<div id="root">')) {
     throw new Error("the server does not serve the UI at / : internal/app must mount ui.Handler() there");
   }
+  // A contract drift, ending 26–29 s ago: after the detectors' watermark
+  // (30 s behind now), so that the next run reads it.
+  drift = contractDrift({ startNs: (Date.now() - 29_000) * 1e6 });
+  await send(srv.otlpHttp, drift.requests);
   big = bigTrace({ spans: BIG_SPANS, startNs: (Date.now() - 120_000) * 1e6 });
   await send(srv.otlpHttp, big.requests);
   // Ingest acknowledges only committed data, but poll in case of a lagging reader.
@@ -312,17 +318,30 @@ describe("trace view", () => {
 });
 
 describe("issues", () => {
-  it("lists detected issues; one leads to the transaction that shows the failing hop", async () => {
-    timings.issues = await load("/issues", '[data-testid="run-detect"]');
-    await page.getByTestId("run-detect").click();
+  it("lists detected issues with their occurrences over the range; one leads to the transaction that shows the failing hop", async () => {
+    // The last 15 minutes: the demo's few minutes of history in one-minute bars.
+    timings.issues = await load("/issues?range=15m", '[data-testid="run-detect"]');
     const row = page.locator('[data-testid="issue-row"]', { hasText: "payment failed later" }).first();
-    await row.waitFor({ timeout: 20_000 });
-    await page.waitForFunction(() => /occurrences in/.test(document.body.textContent ?? ""));
+    const driftRow = page.locator('[data-testid="issue-row"]', { hasText: "contract drift on payments" }).first();
+    // Detection runs in the background too; "Detect now" until both are found.
+    for (let i = 0; !((await row.count()) > 0 && (await driftRow.count()) > 0); i++) {
+      assert.ok(i < 30, "detection never found the silent failure and the contract drift");
+      await page.getByTestId("run-detect").click();
+      await page.waitForFunction(() => /occurrences in|failed:/.test(document.body.textContent ?? ""));
+      await page.waitForTimeout(1000);
+    }
+    // Each row charts its occurrences over the range.
+    const spark = row.getByTestId("issue-spark");
+    assert.ok(Number(await spark.getAttribute("data-total")) > 0, "the sparkline counts the occurrences");
+    assert.ok((await spark.locator("rect").count()) >= 1, "bars drawn");
+    assert.match(await spark.getAttribute("aria-label"), /payment failed later.*: \d+ in the range/);
     await shot("issues");
     await row.click();
     await page.waitForURL(/\/issues\/[^/]+$/);
     assert.match(await page.getByTestId("issue-title").textContent(), /payment failed later/);
     assert.ok((await page.getByTestId("issue-explanation").textContent()).length > 20, "explained");
+    await page.getByTestId("issue-chart").locator("rect").first().waitFor();
+    assert.match(await page.getByTestId("issue-in-range").textContent(), /^[1-9][\d,]* in the last 15 minutes$/);
     await page.getByTestId("issue-sample-transaction").first().click();
     await page.waitForURL(/\/transaction\/[0-9a-f]{32}/);
     await page.getByTestId("waterfall-row").first().waitFor();
@@ -338,6 +357,93 @@ describe("issues", () => {
     await page.goBack();
     await page.getByTestId("issue-resolve").click();
     await page.waitForFunction(() => document.body.textContent?.includes("resolved"));
+  });
+
+  it("shows a contract drift as the diff of the producer's message shapes", async () => {
+    await load("/issues?kind=contract_drift", '[data-testid="issue-row"]');
+    assert.equal(await page.getByTestId("issue-kind").inputValue(), "contract_drift");
+    const t0 = Date.now();
+    await page.locator('[data-testid="issue-row"]', { hasText: "contract drift on payments" }).first().click();
+    await page.getByTestId("schema-diff").waitFor();
+    timings.drift = Date.now() - t0;
+    assert.match(await page.getByTestId("issue-title").textContent(), /checkout-api 2\.0\.0 renamed "amount" to "total"/);
+    const lines = await page.getByTestId("schema-line").evaluateAll((ls) =>
+      ls.map((l) => `${l.dataset.change} ${l.dataset.path} ${l.textContent.replace(/\s+/g, " ").trim()}`),
+    );
+    // The rename reads as a pair, the new field is added, nested fields keep their depth.
+    const at = (p) => lines.findIndex((l) => l.split(" ")[1] === p);
+    assert.match(lines[at("amount")], /^removed amount − amount: number renamed to total$/);
+    assert.match(lines[at("amount") + 1], /^added total \+ total: number renamed from amount$/);
+    assert.match(lines[at("channel")], /^added channel \+ channel: string$/);
+    assert.match(lines[at("customer.email")], /^same customer\.email email: string$/);
+    assert.ok(at("customer") < at("customer.email"), "a parent comes before its fields");
+    assert.equal(lines.filter((l) => !l.startsWith("same")).length, 3, lines.join("\n"));
+    assert.equal(await page.getByTestId("schema-summary").textContent(), "1 renamed · 1 added");
+    const head = await page.getByTestId("schema-diff").locator(".schema-head").textContent();
+    assert.match(head, /checkout-api 1\.4\.2.*checkout-api 2\.0\.0.*on payments, read by payment/);
+    assert.equal(await page.getByTestId("issue-chart").getAttribute("data-total"), String(drift.orders.length - 1));
+    await shot("issue-contract-drift");
+    assert.ok(timings.drift < PAGE_BUDGET_MS, `drift issue took ${timings.drift} ms`);
+  });
+});
+
+describe("function logs", () => {
+  it("lists a function's logs, filters them by level and text in the URL, and opens a line's trace and invocation", async () => {
+    timings.logs = await load("/functions?function=payment&view=logs", '[data-testid="log-row"]');
+    assert.equal(await page.getByTestId("tab-logs").getAttribute("class"), "tab active");
+    const level = page.getByTestId("log-level");
+    await level.selectOption("error");
+    assert.equal(await level.inputValue(), "error");
+    await page.waitForFunction(() => new URLSearchParams(location.search).get("level") === "error");
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="log-row"]')];
+      return rows.length > 0 && rows.every((r) => Number(r.dataset.severity) >= 17);
+    });
+    await shot("function-logs");
+    const text = page.getByTestId("log-text");
+    await text.fill("amount");
+    await page.waitForFunction(() => new URLSearchParams(location.search).get("logq") === "amount");
+    await page.waitForFunction(
+      (n) => {
+        const bodies = [...document.querySelectorAll('[data-testid="log-body"]')].map((b) => b.textContent);
+        return bodies.length === n && bodies.every((b) => b.includes('"amount" is missing'));
+      },
+      drift.requestIds.length,
+    );
+    // The URL is the query: opened elsewhere, the same filters and lines.
+    const other = await browser.context.newPage();
+    await other.goto(page.url());
+    await other.getByTestId("log-row").first().waitFor();
+    assert.equal(await other.getByTestId("log-level").inputValue(), "error");
+    assert.equal(await other.getByTestId("log-text").inputValue(), "amount");
+    assert.equal(await other.getByTestId("log-row").count(), drift.requestIds.length);
+    await other.close();
+
+    // A line opens its trace at the span that logged it…
+    await page.getByTestId("log-trace").first().click();
+    await page.waitForURL(/\/trace\/[0-9a-f]{32}\?span=[0-9a-f]{16}/);
+    await page.getByTestId("span-panel").waitFor();
+    assert.match(await page.getByTestId("panel-error").textContent(), /"amount" is missing/);
+    // …and its invocation, with the record and every line it logged.
+    await page.goBack();
+    await page.getByTestId("log-row").first().waitFor();
+    const t0 = Date.now();
+    await page.getByTestId("log-invocation").first().click();
+    await page.waitForURL(/\/invocations\/[0-9a-f-]{36}$/);
+    await page.getByTestId("invocation-logs").waitFor();
+    timings.invocation = Date.now() - t0;
+    const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+    assert.ok(drift.requestIds.includes(id), `${id} is one of the failed payments`);
+    assert.match(await page.getByTestId("invocation-title").textContent(), /payment/);
+    assert.match(await page.getByTestId("invocation-status").textContent(), /error/);
+    const lines = await page.getByTestId("invocation-logs").getByTestId("log-body").allTextContents();
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^charging ord-drift-/);
+    assert.match(lines[1], /^rejected order ord-drift-\d+: field "amount" is missing/);
+    await page.getByTestId("invocation-trace").click();
+    await page.waitForURL(/\/trace\/[0-9a-f]{32}/);
+    await page.getByTestId("waterfall-row").first().waitFor();
+    assert.ok(timings.logs < PAGE_BUDGET_MS, `function logs took ${timings.logs} ms`);
   });
 });
 
@@ -467,7 +573,8 @@ describe("20,000-span trace", () => {
       const wall = Date.now() - t0;
       const m = await page.evaluate(() => {
         const mark = performance.getEntriesByName("ariadne:trace-rendered")[0];
-        return { ...window.__ariadneTrace, renderedAt: mark?.startTime };
+        const res = performance.getEntriesByType("resource").find((e) => e.name.includes("/api/v1/traces/"));
+        return { ...window.__ariadneTrace, renderedAt: mark?.startTime, encoded: res?.encodedBodySize, decoded: res?.decodedBodySize };
       });
       runs.push({ wall, ...m });
     }
@@ -475,6 +582,9 @@ describe("20,000-span trace", () => {
     const span = (k) => [Math.min(...runs.map((r) => r[k])), Math.max(...runs.map((r) => r[k]))];
     const firstRenderWall = median("wall");
     const m = { fetchMs: median("fetchMs"), buildMs: median("buildMs"), renderedAt: median("renderedAt"), rows: runs[0].rows };
+    // The browser asks for gzip and gets it: the answer crosses the wire compressed.
+    const { encoded, decoded } = runs[0];
+    assert.ok(decoded > 10 * 2 ** 20 && encoded > 0 && encoded < decoded / 4, `trace answer ${encoded} bytes on the wire for ${decoded}`);
     assert.equal(await page.getByTestId("trace-span-count").textContent(), "20,000");
     const domRows = await page.locator(".wf-row").count();
     assert.ok(domRows < 200, `${domRows} rows in the DOM: not virtualised`);
@@ -519,7 +629,25 @@ describe("20,000-span trace", () => {
     await page.getByTestId("reset-zoom").click();
     await page.getByTestId("reset-zoom").waitFor({ state: "detached" });
 
+    // The same answer over loopback from Node, without and with gzip: on
+    // loopback compressing costs time that a real network gives back many times.
+    const fetchMs = async (encoding) => {
+      const ms = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        const res = await fetch(`${srv.base}/api/v1/traces/${big.traceId}`, { headers: { "Accept-Encoding": encoding } });
+        assert.equal(res.headers.get("content-encoding") ?? "identity", encoding);
+        await res.arrayBuffer();
+        ms.push(performance.now() - t);
+      }
+      return ms.sort((a, b) => a - b)[2];
+    };
+    const identityMs = await fetchMs("identity");
+    const gzipMs = await fetchMs("gzip");
+
     timings.big = {
+      identityMs,
+      gzipMs,
       firstRenderWall,
       wallRange: span("wall"),
       fetchRange: span("fetchMs"),
@@ -535,6 +663,8 @@ describe("20,000-span trace", () => {
       longFrames: frames.deltas.filter((d) => d > 50).length,
       frames: frames.deltas.length,
       findMs,
+      encoded,
+      decoded,
     };
     assert.ok(firstRenderWall < 15_000, `first render took ${firstRenderWall} ms`);
     // 60 fps is ~17 ms a frame. The median is what a busy shared machine
@@ -575,8 +705,11 @@ shared machine treat the numbers as upper bounds.
 | trace view (click in results → waterfall) | ${timings.trace ?? "–"} |
 | transaction view (link in a trace → waterfall of every trace) | ${timings.transaction ?? "–"} |
 | functions (invocations) | ${timings.functions ?? "–"} |
+| function logs | ${timings.logs ?? "–"} |
+| invocation (link in a log line → record and its logs) | ${timings.invocation ?? "–"} |
 | service map | ${timings.map ?? "–"} |
-| issues | ${timings.issues ?? "–"} |
+| issues (with a sparkline per issue) | ${timings.issues ?? "–"} |
+| issue: contract drift (click in the list → schema diff) | ${timings.drift ?? "–"} |
 | alerts | ${timings.alerts ?? "–"} |
 
 ## 20,000-span trace
@@ -587,7 +720,8 @@ shared machine treat the numbers as upper bounds.
 | of which: API fetch + JSON parse (server query and encoding dominate) | ${f(b.fetchMs)} ms (${f(b.fetchRange[0])}–${f(b.fetchRange[1])}) |
 | of which: tree + layout build (once) | ${f(b.buildMs)} ms |
 | first render mark (since navigation start) | ${f(b.renderedAt)} ms |
-| the API answer (GET /api/v1/traces/{id}) | ${(big.bytes / 2 ** 20).toFixed(1)} MiB of JSON |
+| the API answer (GET /api/v1/traces/{id}) | ${(b.decoded / 2 ** 20).toFixed(1)} MiB of JSON, ${(b.encoded / 2 ** 20).toFixed(2)} MiB gzipped on the wire |
+| the same GET over loopback from Node, identity / gzip (median of 5; compressing costs on loopback what it saves many times over a network) | ${f(b.identityMs)} / ${f(b.gzipMs)} ms |
 | rows (spans + logs) / rows in the DOM | ${b.rows} / ${b.domRows} |
 | scroll, 10 rows per frame, ${b.frames} frames: mean frame | ${f(b.frameMean)} ms |
 | p50 / p95 / max frame | ${f(b.frameP50)} / ${f(b.frameP95)} / ${f(b.frameMax)} ms |

@@ -7,6 +7,7 @@ import { useTheme } from "./lib/theme";
 import { rangeOnly } from "./lib/timeRange";
 import { AlertsPage } from "./pages/Alerts";
 import { FunctionsPage } from "./pages/Functions";
+import { InvocationPage } from "./pages/Invocation";
 import { IssuePage, IssuesPage } from "./pages/Issues";
 import { NotFoundPage } from "./pages/NotAvailable";
 import { OverviewPage } from "./pages/Overview";
@@ -31,7 +32,7 @@ const PAGES: PageDef[] = [
   { path: "/", label: "Overview", ranged: true, element: <OverviewPage /> },
   { path: "/search", label: "Search", ranged: true, element: <SearchPage /> },
   { path: "/map", label: "Service map", ranged: true, element: <ServiceMapPage /> },
-  { path: "/issues", label: "Issues", ranged: false, element: <IssuesPage /> },
+  { path: "/issues", label: "Issues", ranged: true, element: <IssuesPage /> },
   { path: "/functions", label: "Functions", ranged: true, element: <FunctionsPage /> },
   { path: "/alerts", label: "Alerts", ranged: false, element: <AlertsPage /> },
 ];
@@ -41,6 +42,8 @@ export function App() {
   const loc = useLocation();
   const range = rangeOnly(new URLSearchParams(loc.search)).toString();
   const current = PAGES.find((p) => p.path === loc.pathname);
+  // An issue's page charts its occurrences over the range, like the list.
+  const ranged = current?.ranged || loc.pathname.startsWith("/issues/");
   const [tick, setTick] = useState(0);
   return (
     <RefreshContext.Provider value={tick}>
@@ -60,8 +63,8 @@ export function App() {
           </nav>
           <span className="spacer" />
           <GotoTrace />
-          {current?.ranged && <TimeRangePicker />}
-          {current?.ranged && (
+          {ranged && <TimeRangePicker />}
+          {ranged && (
             <button onClick={() => setTick((t) => t + 1)} title="Load fresh data" aria-label="Refresh" data-testid="refresh">
               ⟳
             </button>
@@ -84,6 +87,7 @@ export function App() {
               <Route path="/trace/:traceId" element={<TraceViewPage />} />
               <Route path="/transaction/:traceId" element={<TransactionPage />} />
               <Route path="/issues/:id" element={<IssuePage />} />
+              <Route path="/invocations/:requestId" element={<InvocationPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </ErrorBoundary>

@@ -66,6 +66,8 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"Invocations", testInvocations},
 		{"ServiceMap", testServiceMap},
 		{"Detect", testDetect},
+		{"IssueSeries", testIssueSeries},
+		{"LogSearch", testLogSearch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -2,8 +2,12 @@ import type {
   AlertEvent,
   AlertRule,
   CostResponse,
+  InvocationResponse,
   InvocationsResponse,
   Issue,
+  IssueResponse,
+  IssuesResponse,
+  LogsResponse,
   REDResponse,
   SearchResponse,
   ServiceMapResponse,
@@ -84,11 +88,20 @@ export const api = {
   transactions(params: URLSearchParams, signal?: AbortSignal) {
     return getJSON<{ transactions: TransactionSummary[] }>("/api/v1/transactions", params, signal);
   },
+  /** params are the API's parameters of GET /api/v1/issues (buckets adds each issue's series). */
   issues(params: URLSearchParams, signal?: AbortSignal) {
-    return getJSON<{ issues: Issue[] }>("/api/v1/issues", params, signal);
+    return getJSON<IssuesResponse>("/api/v1/issues", params, signal);
   },
-  issue(id: string, signal?: AbortSignal) {
-    return getJSON<{ issue: Issue }>(`/api/v1/issues/${encodeURIComponent(id)}`, undefined, signal);
+  /** params: start, end and buckets of the issue's series. */
+  issue(id: string, params?: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<IssueResponse>(`/api/v1/issues/${encodeURIComponent(id)}`, params, signal);
+  },
+  /** params are the API's parameters of GET /api/v1/logs. */
+  logs(params: URLSearchParams, signal?: AbortSignal) {
+    return getJSON<LogsResponse>("/api/v1/logs", params, signal);
+  },
+  invocation(requestId: string, signal?: AbortSignal) {
+    return getJSON<InvocationResponse>(`/api/v1/invocations/${encodeURIComponent(requestId)}`, undefined, signal);
   },
   setIssueStatus(id: string, status: string) {
     return getJSON<{ issue: Issue }>(`/api/v1/issues/${encodeURIComponent(id)}`, undefined, undefined, {

@@ -287,6 +287,65 @@ export interface Issue {
   resolvedAt: number;
   regressions: number;
   updatedAt: number;
+  /** Occurrences per bucket of the answer's series range ([] unless buckets were asked). */
+  series: number[];
+}
+
+/** What an issue's series count: bucket i covers [seriesStart + i·seriesStepNs, …). */
+export interface IssueSeriesRange {
+  seriesStart: number;
+  seriesStepNs: number;
+}
+
+export interface IssuesResponse extends IssueSeriesRange {
+  issues: Issue[];
+}
+
+export interface IssueResponse extends IssueSeriesRange {
+  issue: Issue;
+  /** The schema diff of a contract drift; null for other kinds. */
+  contract: ContractDrift | null;
+}
+
+/** The inferred shape of what one producer (service, version) sent on a channel. */
+export interface Contract {
+  channel: string;
+  service: string;
+  version: string;
+  /** Field path ("a", "a.b", "items[]") → JSON type ("string", "number|string", …). */
+  fields: Record<string, string>;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface FieldDiff {
+  path: string;
+  change: "same" | "added" | "removed" | "changed" | string;
+  before: string;
+  after: string;
+  renamedTo: string;
+  renamedFrom: string;
+}
+
+export interface ContractDrift {
+  channel: string;
+  consumer: string;
+  before: Contract;
+  after: Contract;
+  fields: FieldDiff[];
+}
+
+/** GET /api/v1/logs */
+export interface LogsResponse {
+  logs: LogRecord[];
+  nextCursor: string;
+}
+
+/** GET /api/v1/invocations/{requestId} */
+export interface InvocationResponse {
+  invocation: InvocationRecord;
+  traceId: string;
+  logs: LogRecord[];
 }
 
 /** /api/v1/alerts/rules */

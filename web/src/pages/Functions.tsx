@@ -1,5 +1,5 @@
-import { useMemo } from "react";
-import { useLocation, useNavigate, useSearchParams } from "react-router";
+import { useEffect, useMemo, useState } from "react";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { Combobox } from "../components/Combobox";
 import { Sparkline } from "../components/Sparkline";
 import { api } from "../lib/api";
@@ -9,14 +9,16 @@ import { useRefreshTick } from "../lib/refresh";
 import { parseTimeRange, toApiRange } from "../lib/timeRange";
 import type { InvocationRecord } from "../lib/types";
 import { useApi } from "../lib/useApi";
+import { FunctionLogs, LogFilters } from "./FunctionLogs";
 
 const STATUSES = ["ok", "error", "timeout", "oom", "crash", "throttled", "started"];
 const LIMIT = 100;
 
 /**
- * Function invocations (GET /api/v1/invocations): one row per request id,
- * merged from every source that reported it. The filters are the API's
- * parameters, kept in the URL like the search page's.
+ * Functions: the invocations (GET /api/v1/invocations: one row per request
+ * id, merged from every source that reported it) or the logs
+ * (view=logs) of one function or all, with its RED charts. The filters are
+ * the API's parameters, kept in the URL like the search page's.
  */
 export function FunctionsPage() {
   const [params, setParams] = useSearchParams();
@@ -28,10 +30,18 @@ export function FunctionsPage() {
   const status = params.get("status") ?? "";
   const cold = params.get("coldStart") ?? "";
   const cursor = params.get("cursor") ?? "";
+  const view = params.get("view") === "logs" ? "logs" : "invocations";
+  // The selects follow the user at once; the URL (and the list) follows
+  // after the router's navigation, which may be deferred.
+  const [box, setBox] = useState({ status, coldStart: cold });
+  useEffect(() => setBox({ status, coldStart: cold }), [status, cold]);
   const range = useMemo(() => parseTimeRange(params), [urlKey]); // eslint-disable-line react-hooks/exhaustive-deps
   const apiRange = toApiRange(range);
 
-  const res = useApi(urlKey + "#" + tick, (signal) => {
+  // The invocations' own key, so that log filters do not reload them.
+  const invKey = [fn, status, cold, cursor, apiRange.start, apiRange.end ?? "", view, tick].join("|");
+  const res = useApi(invKey, (signal) => {
+    if (view !== "invocations") return Promise.resolve(null);
     const p = new URLSearchParams({ start: apiRange.start, limit: String(LIMIT) });
     if (apiRange.end) p.set("end", apiRange.end);
     if (fn) p.set("function", fn);
@@ -41,7 +51,8 @@ export function FunctionsPage() {
     return api.invocations(p, signal);
   });
   // Typing a function name replaces the history entry rather than adding one per key.
-  const set = (k: string, v: string, replace = false) =>
+  const set = (k: string, v: string, replace = false) => {
+    if (k in box) setBox((b) => ({ ...b, [k]: v }));
     setParams(
       (p) => {
         const n = new URLSearchParams(p);
@@ -52,7 +63,8 @@ export function FunctionsPage() {
       },
       { replace },
     );
-  const red = useApi(`red|${fn}|${urlKey}#${tick}`, (signal) =>
+  };
+  const red = useApi(`red|${fn}|${apiRange.start}|${apiRange.end ?? ""}#${tick}`, (signal) =>
     fn ? api.red("function", fn, apiRange, signal) : Promise.resolve(null),
   );
   const points = red.data?.series[0]?.points ?? [];
@@ -60,15 +72,33 @@ export function FunctionsPage() {
   const failed = list.filter((v) => v.status !== "ok" && v.status !== "started").length;
   const colds = list.filter((v) => v.coldStart).length;
   const cost = list.reduce((a, v) => a + v.costUsd, 0);
+  const from = { from: location.pathname + location.search };
   const open = (v: InvocationRecord) =>
-    v.traceId &&
-    navigate(`/trace/${v.traceId}${v.spanId ? "?span=" + v.spanId : ""}`, {
-      state: { from: location.pathname + location.search },
-    });
+    navigate(
+      v.traceId
+        ? `/trace/${v.traceId}${v.spanId ? "?span=" + v.spanId : ""}`
+        : `/invocations/${encodeURIComponent(v.requestId)}`,
+      { state: from },
+    );
+  const tab = (m: string, label: string) => {
+    const p = new URLSearchParams(params);
+    for (const k of ["cursor", "logCursor"]) p.delete(k);
+    if (m === "logs") p.set("view", "logs");
+    else p.delete("view");
+    return (
+      <Link to={{ search: p.toString() }} className={"tab" + (view === m ? " active" : "")} data-testid={"tab-" + m}>
+        {label}
+      </Link>
+    );
+  };
 
   return (
     <div className="page">
-      <h1>Functions</h1>
+      <div className="tabs">
+        <h1>Functions</h1>
+        {tab("invocations", "Invocations")}
+        {tab("logs", "Logs")}
+      </div>
       <div className="filters card">
         <label className="field">
           <span>Function</span>
@@ -81,26 +111,31 @@ export function FunctionsPage() {
             placeholder="any function"
           />
         </label>
-        <label className="field">
-          <span>Status</span>
-          <select data-testid="filter-status" value={status} onChange={(e) => set("status", e.target.value)}>
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-            <option value="error,timeout,oom,crash,throttled">any failure</option>
-          </select>
-        </label>
-        <label className="field">
-          <span>Cold start</span>
-          <select data-testid="filter-cold" value={cold} onChange={(e) => set("coldStart", e.target.value)}>
-            <option value="">any</option>
-            <option value="true">cold starts only</option>
-            <option value="false">warm only</option>
-          </select>
-        </label>
+        {view === "invocations" && (
+          <>
+            <label className="field">
+              <span>Status</span>
+              <select data-testid="filter-status" value={box.status} onChange={(e) => set("status", e.target.value)}>
+                <option value="">any</option>
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+                <option value="error,timeout,oom,crash,throttled">any failure</option>
+              </select>
+            </label>
+            <label className="field">
+              <span>Cold start</span>
+              <select data-testid="filter-cold" value={box.coldStart} onChange={(e) => set("coldStart", e.target.value)}>
+                <option value="">any</option>
+                <option value="true">cold starts only</option>
+                <option value="false">warm only</option>
+              </select>
+            </label>
+          </>
+        )}
+        {view === "logs" && <LogFilters />}
       </div>
       {fn && points.length > 0 && (
         <div className="grid cols-3 card" style={{ marginBottom: 12 }} data-testid="function-red">
@@ -109,9 +144,10 @@ export function FunctionsPage() {
           <Sparkline label="p95 duration" values={points.map((p) => p.p95Ns)} color="var(--warn)" format={formatDuration} />
         </div>
       )}
-      {res.error && <div className="banner error">Could not load invocations: {res.error.message}</div>}
-      {!res.data && res.loading && <div className="loading">Loading…</div>}
-      {res.data && (
+      {view === "logs" && <FunctionLogs fn={fn} range={apiRange} />}
+      {view === "invocations" && res.error && <div className="banner error">Could not load invocations: {res.error.message}</div>}
+      {view === "invocations" && !res.data && res.loading && <div className="loading">Loading…</div>}
+      {view === "invocations" && res.data && (
         <>
           <div className="results-head">
             <h2 style={{ margin: 0 }} data-testid="invocation-count">
@@ -145,10 +181,10 @@ export function FunctionsPage() {
                   {list.map((v) => (
                     <tr
                       key={v.requestId}
-                      className={v.traceId ? "clickable" : ""}
+                      className="clickable"
                       data-testid="invocation-row"
                       onClick={() => open(v)}
-                      title={v.traceId ? "Open its trace" : "No trace is known for this invocation"}
+                      title={v.traceId ? "Open its trace" : "Open the invocation (no trace is known for it)"}
                     >
                       <td>
                         <span className="svc-dot" style={{ background: serviceColor(v.function) }} />
@@ -169,7 +205,17 @@ export function FunctionsPage() {
                       </td>
                       <td className="num">{v.costUsd ? "$" + v.costUsd.toFixed(7) : "–"}</td>
                       <td className="num">{v.attempt || ""}</td>
-                      <td className="mono muted">{v.requestId.slice(0, 13)}…</td>
+                      <td className="mono">
+                        <Link
+                          to={`/invocations/${encodeURIComponent(v.requestId)}`}
+                          state={from}
+                          onClick={(e) => e.stopPropagation()}
+                          title="The invocation: its record and its logs"
+                          data-testid="invocation-link"
+                        >
+                          {v.requestId.slice(0, 13)}…
+                        </Link>
+                      </td>
                       <td className="muted">{v.source}</td>
                     </tr>
                   ))}

@@ -1,8 +1,11 @@
-import { useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from "react-router";
+import { CountBars } from "../components/CountBars";
+import { SchemaDiff } from "../components/SchemaDiff";
 import { api } from "../lib/api";
 import { formatAge, formatDateTime } from "../lib/format";
 import { useRefreshTick } from "../lib/refresh";
+import { describeRange, parseTimeRange, rangeOnly, toApiRange, type TimeRange } from "../lib/timeRange";
 import type { Issue } from "../lib/types";
 import { useApi } from "../lib/useApi";
 
@@ -10,13 +13,28 @@ const KIND_LABEL: Record<string, string> = {
   error: "error",
   timeout: "timeout",
   oom: "out of memory",
+  crash: "crash",
+  throttle: "throttled",
   retry: "retries",
-  dlq: "dead-lettered",
-  contract: "contract drift",
+  dead_letter: "dead-lettered",
+  partial_batch_failure: "partial batch failure",
+  contract_drift: "contract drift",
   silent_async_failure: "silent async failure",
   cold_start: "cold starts",
+  duplicate_side_effect: "duplicate side effect",
 };
 const kindLabel = (k: string) => KIND_LABEL[k] ?? k.replace(/_/g, " ");
+
+/** Buckets of the list's sparklines and of an issue's chart. */
+const LIST_BUCKETS = 30;
+const CHART_BUCKETS = 60;
+
+const severe = (i: Issue) => i.severity === "error" || i.severity === "critical";
+
+/** "in the last hour", or "from … to …" for absolute bounds. */
+function inRangeWords(tr: TimeRange): string {
+  return tr.kind === "relative" ? "in the " + describeRange(tr).toLowerCase() : "from " + describeRange(tr).replace(" – ", " to ");
+}
 
 function StatusPill({ status }: { status: string }) {
   return <span className={"pill" + (status === "open" ? " error" : status === "resolved" ? " ok" : "")}>{status}</span>;
@@ -32,21 +50,32 @@ export function IssuesPage() {
   const tick = useRefreshTick();
   const [runTick, setRunTick] = useState(0);
   const [running, setRunning] = useState("");
+  const urlKey = params.toString();
   const status = params.get("status") ?? "";
   const kind = params.get("kind") ?? "";
-  const res = useApi(`${params.toString()}#${tick}#${runTick}`, (signal) => {
-    const p = new URLSearchParams({ limit: "200" });
+  const range = useMemo(() => parseTimeRange(params), [urlKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The selects follow the user at once; the URL (and the list) follows
+  // after the router's navigation, which may be deferred.
+  const [box, setBox] = useState({ status, kind });
+  useEffect(() => setBox({ status, kind }), [status, kind]);
+  const res = useApi(`${urlKey}#${tick}#${runTick}`, (signal) => {
+    const r = toApiRange(range);
+    const p = new URLSearchParams({ limit: "200", start: r.start, buckets: String(LIST_BUCKETS) });
+    if (r.end) p.set("end", r.end);
     if (status) p.set("status", status);
     if (kind) p.set("kind", kind);
     return api.issues(p, signal);
   });
-  const set = (k: string, v: string) =>
+  const rangeSearch = rangeOnly(params).toString();
+  const set = (k: string, v: string) => {
+    setBox((b) => ({ ...b, [k]: v }));
     setParams((p) => {
       const n = new URLSearchParams(p);
       if (v) n.set(k, v);
       else n.delete(k);
       return n;
     });
+  };
   const list = res.data?.issues ?? [];
   const kinds = [...new Set([...list.map((i) => i.kind), ...(kind ? [kind] : [])])].sort();
 
@@ -56,7 +85,7 @@ export function IssuesPage() {
       <div className="filters card">
         <label className="field">
           <span>Status</span>
-          <select data-testid="issue-status" value={status} onChange={(e) => set("status", e.target.value)}>
+          <select data-testid="issue-status" value={box.status} onChange={(e) => set("status", e.target.value)}>
             <option value="">any</option>
             <option value="open">open</option>
             <option value="resolved">resolved</option>
@@ -65,7 +94,7 @@ export function IssuesPage() {
         </label>
         <label className="field">
           <span>Kind</span>
-          <select value={kind} onChange={(e) => set("kind", e.target.value)}>
+          <select data-testid="issue-kind" value={box.kind} onChange={(e) => set("kind", e.target.value)}>
             <option value="">any</option>
             {kinds.map((k) => (
               <option key={k} value={k}>
@@ -96,7 +125,10 @@ export function IssuesPage() {
       {res.error && <div className="banner error">Could not load issues: {res.error.message}</div>}
       {!res.data && res.loading && <div className="loading">Loading…</div>}
       {res.data && list.length === 0 && (
-        <div className="banner">No issue matches. Detection runs in the background; new ones appear as they are found.</div>
+        <div className="banner">
+          No issue seen {inRangeWords(range)} matches. Detection runs in the background; new ones
+          appear as they are found.
+        </div>
       )}
       {list.length > 0 && (
         <div className="card" style={{ padding: 0 }}>
@@ -106,7 +138,8 @@ export function IssuesPage() {
                 <th>Issue</th>
                 <th>Kind</th>
                 <th>Function / channel</th>
-                <th className="num">Count</th>
+                <th className="num" title="Occurrences since the issue was first seen">Total</th>
+                <th title={`Occurrences ${inRangeWords(range)}`}>Over the range</th>
                 <th>First seen</th>
                 <th>Last seen</th>
                 <th>Status</th>
@@ -114,9 +147,14 @@ export function IssuesPage() {
             </thead>
             <tbody>
               {list.map((i) => (
-                <tr key={i.id} className="clickable" data-testid="issue-row" onClick={() => navigate(`/issues/${i.id}`)}>
+                <tr
+                  key={i.id}
+                  className="clickable"
+                  data-testid="issue-row"
+                  onClick={() => navigate({ pathname: `/issues/${i.id}`, search: rangeSearch })}
+                >
                   <td>
-                    {i.severity === "error" || i.severity === "critical" ? <span className="err-mark">!</span> : null}
+                    {severe(i) ? <span className="err-mark">!</span> : null}
                     {i.title}
                   </td>
                   <td>{kindLabel(i.kind)}</td>
@@ -125,6 +163,16 @@ export function IssuesPage() {
                     {i.channel && <span className="muted"> via {i.channel}</span>}
                   </td>
                   <td className="num">{i.count.toLocaleString()}</td>
+                  <td>
+                    <CountBars
+                      counts={i.series}
+                      start={res.data!.seriesStart}
+                      stepNs={res.data!.seriesStepNs}
+                      color={severe(i) ? "var(--error)" : "var(--warn)"}
+                      label={`Occurrences of ${i.title}`}
+                      testId="issue-spark"
+                    />
+                  </td>
                   <td title={formatDateTime(i.firstSeen)}>{formatAge(i.firstSeen)}</td>
                   <td title={formatDateTime(i.lastSeen)}>{formatAge(i.lastSeen)}</td>
                   <td>
@@ -145,10 +193,20 @@ export function IssuesPage() {
 export function IssuePage() {
   const { id = "" } = useParams();
   const location = useLocation();
+  const [params] = useSearchParams();
+  const tick = useRefreshTick();
+  const urlKey = params.toString();
+  const range = useMemo(() => parseTimeRange(params), [urlKey]); // eslint-disable-line react-hooks/exhaustive-deps
   const [version, setVersion] = useState(0);
-  const res = useApi(`${id}#${version}`, (signal) => api.issue(id, signal));
+  const res = useApi(`${id}#${version}#${urlKey}#${tick}`, (signal) => {
+    const r = toApiRange(range);
+    const p = new URLSearchParams({ start: r.start, buckets: String(CHART_BUCKETS) });
+    if (r.end) p.set("end", r.end);
+    return api.issue(id, p, signal);
+  });
   const [err, setErr] = useState("");
   const is: Issue | undefined = res.data?.issue;
+  const inRange = is ? is.series.reduce((a, b) => a + b, 0) : 0;
   const setStatus = (s: string) =>
     api.setIssueStatus(id, s).then(
       () => setVersion((v) => v + 1),
@@ -157,7 +215,7 @@ export function IssuePage() {
   return (
     <div className="page">
       <div style={{ marginBottom: 6 }}>
-        <Link to="/issues">← Issues</Link>
+        <Link to={{ pathname: "/issues", search: rangeOnly(params).toString() }}>← Issues</Link>
       </div>
       {res.error && <div className="banner error">Could not load issue {id}: {res.error.message}</div>}
       {!is && res.loading && <div className="loading">Loading…</div>}
@@ -190,6 +248,39 @@ export function IssuePage() {
             <p data-testid="issue-explanation" style={{ margin: 0, whiteSpace: "pre-wrap" }}>
               {is.explanation}
             </p>
+          </div>
+          {is.kind === "contract_drift" && (
+            <div className="card" style={{ marginBottom: 14 }}>
+              <h2>What changed in the message</h2>
+              {res.data?.contract ? (
+                <SchemaDiff drift={res.data.contract} />
+              ) : (
+                <div className="muted">The shapes this drift compared are no longer stored.</div>
+              )}
+            </div>
+          )}
+          <div className="card" style={{ marginBottom: 14 }}>
+            <div className="results-head" style={{ marginTop: 0 }}>
+              <h2 style={{ margin: 0 }}>Occurrences</h2>
+              <span className="muted" data-testid="issue-in-range">
+                {inRange.toLocaleString()} {inRangeWords(range)}
+              </span>
+            </div>
+            <CountBars
+              counts={is.series}
+              start={res.data!.seriesStart}
+              stepNs={res.data!.seriesStepNs}
+              width={1200}
+              height={64}
+              fluid
+              color={severe(is) ? "var(--error)" : "var(--warn)"}
+              label={`Occurrences of ${is.title}`}
+              testId="issue-chart"
+            />
+            <div className="chart-axis muted">
+              <span>{formatDateTime(res.data!.seriesStart)}</span>
+              <span>{range.kind === "absolute" ? formatDateTime(range.endMs * 1e6) : "now"}</span>
+            </div>
           </div>
           <div className="toolbar">
             {is.status !== "resolved" && (
