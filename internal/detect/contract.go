@@ -217,22 +217,40 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 		consumer, msg string
 		at            int64
 		trace         model.TraceID
+		span          model.SpanID
+	}
+	var consumers []*model.Span
+	var ctraces []model.TraceID
+	for i := range failed {
+		s := &failed[i]
+		if s.Kind != model.KindConsumer || s.Destination == "" || len(s.MessageIDs) == 0 || len(consumers) >= maxWalks {
+			continue
+		}
+		consumers = append(consumers, s)
+		if !slices.Contains(ctraces, s.TraceID) {
+			ctraces = append(ctraces, s.TraceID)
+		}
+	}
+	if len(consumers) == 0 {
+		return nil, nil
+	}
+	// The keys a failed message is known by: its SQS id, and the keys its
+	// span or, for a one-message invocation, the invocation's span recorded
+	// (the SNS message a subscription delivered, an EventBridge event).
+	crefs, _, err := cr.RefsOfTraces(ctx, ctraces, 20*maxWalks)
+	if err != nil {
+		return nil, fmt.Errorf("read keys of failed messages: %w", err)
 	}
 	byKey := map[string]failure{}
 	var keys []string
-	for i := range failed {
-		s := &failed[i]
-		if s.Kind != model.KindConsumer || s.Destination == "" || len(s.MessageIDs) == 0 || len(keys) >= maxWalks {
-			continue
+	for _, s := range consumers {
+		f := failure{functionOf(s), s.ErrorMessage, s.EndTime(), s.TraceID, s.SpanID}
+		for _, k := range messageKeys(s, crefs) {
+			if _, ok := byKey[k]; !ok {
+				keys = append(keys, k)
+			}
+			byKey[k] = f
 		}
-		k := "sqs:" + s.MessageIDs[0]
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
-		}
-		byKey[k] = failure{functionOf(s), s.ErrorMessage, s.EndTime(), s.TraceID}
-	}
-	if len(keys) == 0 {
-		return nil, nil
 	}
 	refs, _, err := cr.RefsByKeys(ctx, keys, 20*maxWalks)
 	if err != nil {
@@ -260,6 +278,7 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 		spanOf[pspans[i].SpanID] = &pspans[i]
 	}
 	contracts := map[string][]store.Contract{}
+	judged := map[model.SpanID]bool{}
 	g := newGroups()
 	examples := map[string]failure{}
 	for _, k := range keys {
@@ -288,6 +307,10 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			continue // the shape did not change: the failure is another issue
 		}
 		f := byKey[k]
+		if judged[f.span] {
+			continue // the message is known by another key already judged
+		}
+		judged[f.span] = true
 		fp := strings.Join([]string{channel, service, version, f.consumer, strings.Join(fields, ",")}, "\x1f")
 		from := service
 		if version != "" {
@@ -311,6 +334,46 @@ func (contractDetector) Detect(ctx context.Context, r store.DetectReader, w Wind
 			gr.occ.Explanation += fmt.Sprintf(" Last error: %q.", truncate(e.msg, 300))
 		}
 	}), nil
+}
+
+// messageKeys returns the keys of the message a failed consumer span
+// processed: "sqs:" and its message id, the consumer keys recorded on the
+// span itself, and those on its parent (the invocation's span) when the
+// parent recorded one key of each kind, that is, received one message. A
+// batch's invocation span holds every message's keys, which can't be told
+// apart.
+func messageKeys(s *model.Span, refs []model.MessageRef) []string {
+	keys := []string{"sqs:" + s.MessageIDs[0]}
+	var parent []string
+	kinds := map[string]int{}
+	for _, r := range refs {
+		if r.Role != model.RoleConsumer || r.TraceID != s.TraceID {
+			continue
+		}
+		switch r.SpanID {
+		case s.SpanID:
+			if !slices.Contains(keys, r.Key) {
+				keys = append(keys, r.Key)
+			}
+		case s.ParentSpanID:
+			if !slices.Contains(parent, r.Key) {
+				parent = append(parent, r.Key)
+				kind, _, _ := strings.Cut(r.Key, ":")
+				kinds[kind]++
+			}
+		}
+	}
+	for _, n := range kinds {
+		if n > 1 {
+			return keys
+		}
+	}
+	for _, k := range parent {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // contractPair finds, among the contracts of one channel, the producer's

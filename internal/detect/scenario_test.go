@@ -83,7 +83,9 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 		Queues: []app.QueueSpec{
 			{Name: "jobs", VisibilityTimeout: app.Duration(4 * time.Second), DeadLetter: &app.DeadLetterSpec{Queue: "jobs-dlq", MaxReceiveCount: 2}},
 			{Name: "jobs-dlq"},
+			{Name: "billing"},
 		},
+		Topics: []app.TopicSpec{{Name: "order-events", Subscriptions: []app.QueueSubscription{{Queue: "billing"}}}},
 		Functions: []app.FunctionSpec{
 			fn("checkout", "api", 2*time.Second),
 			fn("payments", "api", 5*time.Second),
@@ -93,7 +95,13 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			fn("cold", "api", 5*time.Second),
 			fn("orders-v1", "api", 5*time.Second),
 			fn("orders-v2", "api", 5*time.Second),
+			// One message per invocation: a batch's invocation span holds
+			// every message's SNS id, and drift needs the failed one's.
+			fn("biller", "subscriber", 5*time.Second, app.TriggerSpec{Queue: "billing", BatchSize: 1}),
 		},
+	}
+	for _, i := range []int{6, 7} {
+		desc.Functions[i].Env["ORDER_EVENTS_TOPIC"] = "arn:aws:sns:us-east-1:000000000000:order-events"
 	}
 	// One service deployed in two versions: 2.0 renames "amount".
 	desc.Functions[6].Env["ARIADNE_SERVICE"], desc.Functions[6].Env["ARIADNE_SERVICE_VERSION"] = "orders-api", "1.0"
@@ -264,6 +272,7 @@ func TestScenarios(t *testing.T) {
 		s.invoke("cold", `{"action":"ok"}`)
 	}
 	s.invoke("orders-v1", `{"action":"order","body":{"orderId":"o-1","amount":42}}`)
+	s.invoke("orders-v1", `{"action":"publish","body":{"orderId":"o-1","amount":42}}`)
 	if res := s.invoke("checkout", `{"action":"invoke","target":"limited"}`); res.FunctionError != "" {
 		t.Fatalf("clean run: checkout could not invoke limited: %s %s", res.Payload, res.LogTail)
 	}
@@ -275,6 +284,7 @@ func TestScenarios(t *testing.T) {
 	s.waitInvocations("checkout", start, 4)
 	s.waitInvocations("limited", start, 1)
 	s.waitInvocations("worker", start, 1)
+	s.waitInvocations("biller", start, 1)
 	time.Sleep(2500 * time.Millisecond) // past the runner's lag
 	if list := issues(); len(list) != 0 {
 		for _, is := range list {
@@ -309,6 +319,8 @@ func TestScenarios(t *testing.T) {
 	s.send(`{"kind":"charge","id":"o-555"}`)
 	s.invoke("orders-v1", `{"action":"order","body":{"orderId":"o-2","amount":42}}`)
 	s.invoke("orders-v2", `{"action":"order","body":{"orderId":"o-3","total":42}}`)
+	s.invoke("orders-v1", `{"action":"publish","body":{"orderId":"o-4","amount":42}}`)
+	s.invoke("orders-v2", `{"action":"publish","body":{"orderId":"o-5","total":42}}`)
 	s.invokeAsync("payments", `{"action":"fail","id":"p-77","code":51}`)
 	for i, id := range []string{"o-1001", "o-2002", "o-3003"} {
 		s.invoke("checkout", fmt.Sprintf(`{"action":"fail","id":%q,"code":%d}`, id, 4000+i))
@@ -341,6 +353,7 @@ func TestScenarios(t *testing.T) {
 		{detect.KindDeadLetter, "worker", "jobs", []string{"dead-lettered to jobs-dlq"}},
 		{detect.KindThrottle, "limited", "", []string{"limited was throttled"}},
 		{detect.KindContractDrift, "worker", "jobs", []string{"contract drift on jobs: orders-api 2.0 renamed \"amount\" to \"total\""}},
+		{detect.KindContractDrift, "biller", "order-events", []string{"contract drift on order-events: orders-api 2.0 renamed \"amount\" to \"total\""}},
 		{detect.KindDuplicateWrite, "worker", "jobs", []string{"worker repeated DynamoDB.PutItem charges when an event was retried"}},
 		{detect.KindColdStart, "cold", "", []string{"cold starts dominate cold's p95", "of 30 invocations"}},
 		{detect.KindSilentFailure, "checkout", "jobs", []string{"checkout succeeded but worker failed later"}},

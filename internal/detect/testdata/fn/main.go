@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	ariadne "github.com/ariadnehq/ariadne/sdk"
@@ -54,6 +55,7 @@ type request struct {
 type fn struct {
 	ddb *dynamodb.Client
 	sqs *sqs.Client
+	sns *sns.Client
 	lam *awslambda.Client
 }
 
@@ -81,6 +83,7 @@ func main() {
 			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
 		}),
 		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_SQS")) }),
+		sns: sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_SNS")) }),
 		lam: awslambda.NewFromConfig(cfg, func(o *awslambda.Options) {
 			o.BaseEndpoint = aws.String(os.Getenv("AWS_ENDPOINT_URL_LAMBDA"))
 		}),
@@ -89,6 +92,24 @@ func main() {
 	case "sink":
 		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			return ariadne.ProcessSQS(ctx, ev, func(context.Context, events.SQSMessage) error { return nil }), nil
+		}))
+	case "subscriber":
+		// Orders published on a topic, delivered through a queue in SNS's
+		// envelope; an order without an amount can't be billed.
+		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return ariadne.ProcessSQS(ctx, ev, func(ctx context.Context, m events.SQSMessage) error {
+				var env struct{ Message string }
+				var order struct {
+					Amount *float64 `json:"amount"`
+				}
+				if json.Unmarshal([]byte(m.Body), &env) != nil || json.Unmarshal([]byte(env.Message), &order) != nil {
+					return fmt.Errorf("message %s is not an SNS notification of an order", m.MessageId)
+				}
+				if order.Amount == nil {
+					return errors.New("bill order: amount missing")
+				}
+				return nil
+			}), nil
 		}))
 	case "worker":
 		lambda.Start(sdk.Wrap(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -156,6 +177,11 @@ func (f *fn) api(ctx context.Context, req request) (map[string]string, error) {
 		body, _ := json.Marshal(req.Body)
 		if _, err := f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(string(body))}); err != nil {
 			return nil, fmt.Errorf("send order: %w", err)
+		}
+	case "publish":
+		body, _ := json.Marshal(req.Body)
+		if _, err := f.sns.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(os.Getenv("ORDER_EVENTS_TOPIC")), Message: aws.String(string(body))}); err != nil {
+			return nil, fmt.Errorf("publish order: %w", err)
 		}
 	case "sleep":
 		time.Sleep(time.Duration(req.MS) * time.Millisecond)
