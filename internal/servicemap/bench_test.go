@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +20,9 @@ import (
 	"github.com/ariadnehq/ariadne/internal/store/duckdb"
 )
 
-// Service map and RED benchmarks over the real DuckDB engine, on one hour
-// of serverless-shaped data: every order is two traces of five spans —
+// Service map and RED benchmarks over the real DuckDB engine and its
+// per-minute rollups, on one hour of serverless-shaped data: every order
+// is two traces of five spans —
 //
 //	gw-K (service) GET /orders → client → fn-K-api (function, cold 1%)
 //	fn-K-api → postgresql (db client span) and → SQS queue-K (producer, ref)
@@ -34,7 +37,8 @@ import (
 //	ARIADNE_BENCH_SPANS=10000000 go test -run '^$' -bench . -benchtime 5x ./internal/servicemap
 //
 // With ARIADNE_BENCH_DIR set the store is kept there and reused by later
-// runs of the same size.
+// runs of the same size. ARIADNE_BENCH_ROLLUPS=off answers from raw data
+// only, for comparison.
 
 const benchChains = 20
 
@@ -120,9 +124,12 @@ func benchOrder(b *model.Batch, i, orders int, rng *rand.Rand) {
 	)
 }
 
+// benchNow pins the rollup job's clock (Unix ns); 0 is the real time.
+var benchNow atomic.Int64
+
 // benchStore opens (and fills, unless ARIADNE_BENCH_DIR already holds a
-// store of this size) the benchmark store.
-func benchStore(b *testing.B) *duckdb.Engine {
+// store of this size) the benchmark store; fresh when it was filled now.
+func benchStore(b *testing.B) (*duckdb.Engine, bool) {
 	b.Helper()
 	spans := benchSpans()
 	orders := max(1, spans/10)
@@ -134,15 +141,28 @@ func benchStore(b *testing.B) *duckdb.Engine {
 		reuse = err == nil
 	}
 	ctx := context.Background()
-	e, err := duckdb.Open(ctx, duckdb.Settings{Dir: dir})
+	minSpans := int64(0)
+	if os.Getenv("ARIADNE_BENCH_ROLLUPS") == "off" {
+		minSpans = -1 // read raw data only, for comparison
+	}
+	e, err := duckdb.Open(ctx, duckdb.Settings{Dir: dir, Rollups: duckdb.RollupSettings{
+		MinSpans: minSpans,
+		Interval: -1, // the benchmark runs the job
+		Now: func() time.Time {
+			if n := benchNow.Load(); n != 0 {
+				return time.Unix(0, n)
+			}
+			return time.Now()
+		},
+	}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = e.Close() })
 	if reuse {
-		return e
+		return e, false
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	const perBatch = 1000 // orders, 10k spans
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -187,18 +207,85 @@ func benchStore(b *testing.B) *duckdb.Engine {
 	if err := e.Checkpoint(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("wrote %d spans in %s", orders*10, time.Since(start).Round(time.Millisecond))
+	b.Logf("wrote %d spans in %s, %s CPU (the generator's included)", orders*10,
+		time.Since(start).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond))
 	_ = os.WriteFile(filepath.Join(dir, "complete"), nil, 0o644)
-	return e
+	return e, true
+}
+
+// cpuTime is the process's CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rollup runs the rollup job to the end and reports its cost.
+func rollup(b *testing.B, e *duckdb.Engine, what string) {
+	cpu0, wall0 := cpuTime(), time.Now()
+	if err := e.RollupNow(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("rollup job (%s): %s wall, %s CPU", what, time.Since(wall0).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond))
 }
 
 // BenchmarkMapAndRED is the acceptance figure: the whole map of the hour
-// and the RED series (one-minute step) of one function, from raw data.
+// and the RED series (one-minute step) of one function. The store's
+// rollup job (driven by the benchmark, not a timer) has rolled up every
+// minute first; on a freshly built store the live/* cases run before
+// that, with the job's clock just after the data's hour, so that the last
+// minutes are still open and read raw, as for a range ending now.
 func BenchmarkMapAndRED(b *testing.B) {
-	e := benchStore(b)
+	e, fresh := benchStore(b)
 	m := servicemap.New(e, servicemap.Settings{})
 	end := benchStart + int64(time.Hour)
 	ctx := context.Background()
+	mapRED := func() error {
+		if _, err := m.Build(ctx, servicemap.Query{Start: benchStart, End: end}); err != nil {
+			return err
+		}
+		_, err := m.RED(ctx, servicemap.REDQuery{Start: benchStart, End: end, Step: int64(time.Minute), Function: "fn-3-api"})
+		return err
+	}
+	// A range as the UI asks for it: "the last hour" from a time inside
+	// a minute.
+	mapREDMid := func() error {
+		s, e := benchStart+int64(17*time.Second), end-int64(23*time.Second)
+		if _, err := m.Build(ctx, servicemap.Query{Start: s, End: e}); err != nil {
+			return err
+		}
+		_, err := m.RED(ctx, servicemap.REDQuery{Start: s, End: e, Step: int64(time.Minute), Function: "fn-3-api"})
+		return err
+	}
+	if fresh {
+		// "Now" is the end of the data: the job seals up to two minutes
+		// before it (the calls slack and the grace), as it would live.
+		benchNow.Store(end)
+		rollup(b, e, "live: all but the open tail")
+		st, err := e.RollupStats(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("live: sealed up to %s, the hour ends %s", time.Unix(0, st.Sealed).UTC(), time.Unix(0, end).UTC())
+		b.Run("live/map+red", func(b *testing.B) {
+			for b.Loop() {
+				if err := mapRED(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("live/map+red-midminute", func(b *testing.B) {
+			for b.Loop() {
+				if err := mapREDMid(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	benchNow.Store(0)
+	rollup(b, e, "the rest")
 	for _, bc := range []struct {
 		name string
 		run  func() error
@@ -222,13 +309,8 @@ func BenchmarkMapAndRED(b *testing.B) {
 			_, err := m.RED(ctx, servicemap.REDQuery{Start: benchStart, End: end, Step: int64(time.Minute), GroupBy: "service"})
 			return err
 		}},
-		{"map+red", func() error {
-			if _, err := m.Build(ctx, servicemap.Query{Start: benchStart, End: end}); err != nil {
-				return err
-			}
-			_, err := m.RED(ctx, servicemap.REDQuery{Start: benchStart, End: end, Step: int64(time.Minute), Function: "fn-3-api"})
-			return err
-		}},
+		{"map+red", mapRED},
+		{"map+red-midminute", mapREDMid},
 		{"cost", func() error {
 			_, err := m.Cost(ctx, servicemap.CostQuery{Start: benchStart, End: end})
 			return err

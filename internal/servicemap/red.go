@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
 )
@@ -29,6 +30,12 @@ type REDQuery struct {
 
 // Series is one RED time series: a point per step from Start, zeros
 // where nothing happened, so charts need no gap logic.
+//
+// A step of whole minutes starts on a multiple of itself (Unix time):
+// RED.Start is the query's Start moved back to that boundary, so points
+// fall on round times, stay put as a chart refreshes, and each covers
+// whole minutes, which the store can answer from its per-minute rollups
+// (docs/servicemap.md "Rollups"). Other steps start at Start.
 type Series struct {
 	// Group is the service, function or operation of the series ("" when
 	// not grouped).
@@ -64,6 +71,10 @@ func (m *Mapper) RED(ctx context.Context, q REDQuery) (*RED, error) {
 	n := (q.End - q.Start + q.Step - 1) / q.Step
 	if n > MaxPoints {
 		return nil, fmt.Errorf("read RED: %d points, at most %d; widen the step: %w", n, MaxPoints, store.ErrInvalid)
+	}
+	if q.Step%int64(time.Minute) == 0 && q.Start > 0 {
+		q.Start -= q.Start % q.Step
+		n = (q.End - q.Start + q.Step - 1) / q.Step
 	}
 	rows, truncated, err := m.st.RED(ctx, store.REDQuery{
 		TimeRange: store.TimeRange{Start: q.Start, End: q.End}, Service: q.Service, Function: q.Function,

@@ -7,11 +7,14 @@
 // functions and transactions cost.
 //
 // Everything is derived at request time from aggregate queries of
-// store.ServiceMapReader, so the package keeps no state, runs unchanged on
-// every node of a scale-out deployment and never disagrees with the raw
-// data. It owns how rows become nodes and edges (the same for every
-// engine); it must not write to the store, import an engine, or run
-// per-span work in Go.
+// store.ServiceMapReader, so the package keeps no state and runs unchanged
+// on every node of a scale-out deployment. The store answers them from
+// raw data or, for settled minutes, from per-minute rollups of the same
+// queries that agree with the raw data on every count (percentiles within
+// store.MaxPercentileError; docs/servicemap.md "Rollups"). The package
+// owns how rows become nodes and edges (the same for every engine); it
+// must not write to the store, import an engine, or run per-span work in
+// Go.
 package servicemap
 
 import (
@@ -19,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -191,17 +195,24 @@ func (m *Mapper) Build(ctx context.Context, q Query) (*Map, error) {
 		return nil, fmt.Errorf("build map: %d traces, at most %d: %w", len(q.TraceIDs), store.MaxMapTraces, store.ErrInvalid)
 	}
 	sq := store.MapQuery{TimeRange: store.TimeRange{Start: q.Start, End: q.End}, Environment: q.Environment, TraceIDs: q.TraceIDs}
-	nodes, tn, err := m.st.MapNodes(ctx, sq)
-	if err != nil {
-		return nil, fmt.Errorf("build map: %w", err)
-	}
-	calls, tc, err := m.st.MapCalls(ctx, sq)
-	if err != nil {
-		return nil, fmt.Errorf("build map: %w", err)
-	}
-	hops, th, err := m.st.MapHops(ctx, sq)
-	if err != nil {
-		return nil, fmt.Errorf("build map: %w", err)
+	// The three queries are independent: run them at once, so that an
+	// engine that answers each on one thread uses the cores it has.
+	var (
+		nodes      []store.NodeRow
+		calls      []store.CallRow
+		hops       []store.HopRow
+		tn, tc, th bool
+		errs       [3]error
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() { nodes, tn, errs[0] = m.st.MapNodes(ctx, sq) })
+	wg.Go(func() { calls, tc, errs[1] = m.st.MapCalls(ctx, sq) })
+	hops, th, errs[2] = m.st.MapHops(ctx, sq)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("build map: %w", err)
+		}
 	}
 	g := newGraph(q.Start, q.End)
 	if len(q.TraceIDs) > 0 {

@@ -317,3 +317,28 @@ func abs(f float64) float64 {
 	}
 	return f
 }
+
+// TestREDAlignsWholeMinuteSteps: a step of whole minutes starts on a
+// multiple of itself, so points fall on round times (and on the store's
+// per-minute rollups); other steps start where asked.
+func TestREDAlignsWholeMinuteSteps(t *testing.T) {
+	st := openStore(t, topology(20))
+	m := servicemap.New(st, servicemap.Settings{})
+	got, err := m.RED(t.Context(), servicemap.REDQuery{Start: at(20 * time.Second), End: at(2 * time.Minute),
+		Step: int64(time.Minute), Function: "checkout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Start != at(0) || len(got.Series) != 1 || len(got.Series[0].Points) != 2 ||
+		got.Series[0].Points[0].Time != at(0) || got.Series[0].Points[0].Count != 20 {
+		t.Errorf("aligned: start %d (want %d), %+v", got.Start, at(0), got.Series)
+	}
+	got, err = m.RED(t.Context(), servicemap.REDQuery{Start: at(20 * time.Second), End: at(2 * time.Minute),
+		Step: int64(30 * time.Second), Function: "checkout"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Start != at(20*time.Second) || got.Series[0].Points[0].Time != at(20*time.Second) {
+		t.Errorf("30 s steps: start %d, want %d", got.Start, at(20*time.Second))
+	}
+}

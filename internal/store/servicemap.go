@@ -18,6 +18,14 @@ import (
 // returns at most q.Limit rows (clamped to MaxMapRows), the rows with the
 // most calls first, and truncated = true when more groups existed. Methods
 // are safe for concurrent use; returned slices belong to the caller.
+//
+// An engine may answer from per-minute rollups of these same queries
+// rather than scanning the raw rows (the DuckDB engine does for sealed
+// minutes: docs/servicemap.md "Rollups"). Groups, counts, errors, cold
+// starts and lag counts must then equal the raw answer exactly;
+// percentiles may come from mergeable histograms, within
+// MaxPercentileError of quantile_cont over the same values. Queries of
+// trace ids are always answered from raw rows.
 type ServiceMapReader interface {
 	// MapCalls groups the client-side spans of the query (kind client or
 	// producer) by the node that made them and by what they reached: the
@@ -51,6 +59,10 @@ type ServiceMapReader interface {
 
 // MaxMapRows caps the rows of one ServiceMapReader call.
 const MaxMapRows = 10_000
+
+// MaxPercentileError bounds the relative error of a percentile that an
+// engine reads from rollups instead of raw rows.
+const MaxPercentileError = 0.05
 
 // MaxMapTraces caps MapQuery.TraceIDs and CostQuery.TraceIDs.
 const MaxMapTraces = 1000

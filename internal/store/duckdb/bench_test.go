@@ -278,7 +278,8 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		e, err := Open(b.Context(), Settings{Dir: dir,
 			MaxBatchRows: envInt("ARIADNE_BENCH_MAX_BATCH_ROWS", 0),
-			QueueSpans:   envInt("ARIADNE_BENCH_QUEUE_ROWS", 0)})
+			QueueSpans:   envInt("ARIADNE_BENCH_QUEUE_ROWS", 0),
+			Rollups:      benchRollups()})
 		if err != nil {
 			b.Fatal(err)
 		}

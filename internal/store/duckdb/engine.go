@@ -54,6 +54,8 @@ type Settings struct {
 	// OnCommit, when set, is called by the writer after every commit
 	// attempt, for metrics. It must be quick and must not call the engine.
 	OnCommit func(store.CommitInfo)
+	// Rollups tune the service map's rollup job (servicemap_rollup.go).
+	Rollups RollupSettings
 }
 
 // Defaults for Settings.
@@ -83,6 +85,7 @@ func (s Settings) withDefaults() Settings {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	s.Rollups = s.Rollups.withDefaults()
 	return s
 }
 
@@ -103,6 +106,7 @@ type Engine struct {
 	db     *sql.DB
 	w      *writer
 	bounds spanBounds
+	roll   *rollupJob
 	// windowSpans sizes the first search window (windowSpans const); tests
 	// shrink it so that small data sets exercise the window logic.
 	windowSpans int64
@@ -153,6 +157,7 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 	}
 	e.w = w
 	go w.run()
+	e.roll = startRollups(e)
 	s.Logger.Info("store opened", "path", path, "memory_limit", s.MemoryLimit, "threads", s.Threads)
 	return e, nil
 }
@@ -162,6 +167,7 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 // replays no WAL, and closes the database. Idempotent.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		e.roll.close()
 		errW := e.w.close()
 		_, errC := e.db.ExecContext(context.Background(), "CHECKPOINT")
 		if errC != nil {

@@ -347,5 +347,5 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 			total += n
 		}
 	}
-	return total, nil
+	return total, e.deleteRollupsBefore(ctx, t)
 }

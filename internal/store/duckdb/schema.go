@@ -557,6 +557,12 @@ func newSchema() *schema {
 				strCol("request_payload", func(r *S) *string { return &r.RequestPayload }),
 				strCol("response_payload", func(r *S) *string { return &r.ResponsePayload }),
 			},
+			// Derived for the service map (servicemap_peer.go); not read back.
+			[]column[S]{{
+				name: "peer", typ: "VARCHAR",
+				get: func(r *S, _ *scratch) any { return nullIfEmpty(spanPeer(&r.Span)) },
+				set: func(*S, any) error { return nil },
+			}},
 		)},
 		logs: table[L]{name: "logs", cols: cat(
 			[]column[L]{

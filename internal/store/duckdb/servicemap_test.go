@@ -23,19 +23,32 @@ func TestServiceMapSQL(t *testing.T) {
 		name  string
 		build func() (string, []any)
 	}{
-		{"calls", func() (string, []any) { return buildMapCalls(d, store.MapQuery{TimeRange: r}, 100) }},
+		{"calls", func() (string, []any) { return buildMapCalls(d, store.MapQuery{TimeRange: r}, 100, modeExact) }},
 		{"calls_environment_traces", func() (string, []any) {
-			return buildMapCalls(d, store.MapQuery{Environment: "prod", TraceIDs: []model.TraceID{tid}}, 100)
+			return buildMapCalls(d, store.MapQuery{Environment: "prod", TraceIDs: []model.TraceID{tid}}, 100, modeExact)
 		}},
-		{"hops", func() (string, []any) { return buildMapHops(d, store.MapQuery{TimeRange: r}, r.Start-60e9, r.End, 100) }},
+		{"hops", func() (string, []any) {
+			return buildMapHops(d, store.MapQuery{TimeRange: r}, r.Start-60e9, r.End, 100, modeExact)
+		}},
 		{"nodes_environment", func() (string, []any) {
-			return buildMapNodes(d, store.MapQuery{TimeRange: r, Environment: "prod"}, 100)
+			return buildMapNodes(d, store.MapQuery{TimeRange: r, Environment: "prod"}, 100, modeExact)
 		}},
 		{"red_function", func() (string, []any) {
-			return buildRED(d, store.REDQuery{TimeRange: r, Function: "checkout", Step: 60e9}, 100)
+			return buildRED(d, store.REDQuery{TimeRange: r, Function: "checkout", Step: 60e9}, r, 100, modeExact)
 		}},
 		{"red_operation_by_service", func() (string, []any) {
-			return buildRED(d, store.REDQuery{TimeRange: r, Operation: "GET /", GroupBy: "service", Step: 60e9}, 100)
+			return buildRED(d, store.REDQuery{TimeRange: r, Operation: "GET /", GroupBy: "service", Step: 60e9}, r, 100, modeExact)
+		}},
+		{"calls_rollup", func() (string, []any) { return buildMapCalls(d, store.MapQuery{TimeRange: r}, 0, modeRollup) }},
+		{"hops_hist", func() (string, []any) {
+			return buildMapHops(d, store.MapQuery{TimeRange: r}, r.Start-60e9, r.End, 0, modeHist)
+		}},
+		{"hops_rollup", func() (string, []any) {
+			return buildMapHops(d, store.MapQuery{TimeRange: r}, r.Start-60e9, r.End, 0, modeRollup)
+		}},
+		{"nodes_rollup", func() (string, []any) { return buildMapNodes(d, store.MapQuery{TimeRange: r}, 0, modeRollup) }},
+		{"red_hist", func() (string, []any) {
+			return buildRED(d, store.REDQuery{TimeRange: r, Service: "web", Step: 60e9}, store.TimeRange{Start: r.Start, End: r.Start + 60e9}, 0, modeHist)
 		}},
 		{"cost_traces", func() (string, []any) {
 			return buildCost(d, store.CostQuery{TimeRange: r, Function: "checkout", TraceIDs: []model.TraceID{tid}}, 100)

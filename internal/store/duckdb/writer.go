@@ -341,6 +341,9 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		}
 	}
 	if err == nil {
+		err = w.markRollups(ctx, reqs) // servicemap_rollup.go
+	}
+	if err == nil {
 		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
 			w.e.bounds.extend(w.added.lo, w.added.hi, w.added.total)
 			w.remember(reqs, false)

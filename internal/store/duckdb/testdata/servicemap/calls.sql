@@ -2,28 +2,14 @@ WITH s AS (
 	SELECT trace_id, parent_span_id, service, "function", status_code, duration_ns
 	FROM spans WHERE start_time >= 940000000000 AND start_time < 1063600000000 AND kind = 2 AND parent_span_id <> 0
 ), c AS (
-	SELECT trace_id, span_id, service, "function", kind, status_code, duration_ns, messaging_system, destination, db_system, attr_keys, attr_values
+	SELECT trace_id, span_id, service, "function", kind, status_code, duration_ns, messaging_system, peer
 	FROM spans WHERE start_time >= 1000000000000 AND start_time < 1003600000000 AND kind IN (3, 4)
 ), cs AS MATERIALIZED (
 	SELECT c.service, c."function", c.trace_id IS NOT NULL AS has_client,
 		s.trace_id AS s_trace, s.parent_span_id AS s_parent, s.service AS s_service, s."function" AS s_function,
 		s.status_code AS s_status, s.duration_ns AS s_dur,
-		CASE WHEN s.trace_id IS NULL THEN CASE
-		WHEN (messaging_system IS NOT NULL OR kind = 4) THEN CASE messaging_system
-			WHEN 'aws_sns' THEN 'topic' WHEN 'kafka' THEN 'topic' WHEN 'gcp_pubsub' THEN 'topic'
-			WHEN 'aws_kinesis' THEN 'stream' WHEN 'aws_eventbridge' THEN 'eventbus' ELSE 'queue' END
-		WHEN db_system IS NOT NULL THEN 'database'
-		WHEN attr_values[list_position(attr_keys, 'aws.s3.bucket')] IS NOT NULL THEN 'bucket'
-		WHEN attr_values[list_position(attr_keys, 'rpc.system')] = 'aws-api' AND attr_values[list_position(attr_keys, 'rpc.service')] IN ('Lambda', 'SFN') THEN NULL
-		WHEN attr_values[list_position(attr_keys, 'rpc.system')] = 'aws-api' THEN 'aws'
-		WHEN coalesce(attr_values[list_position(attr_keys, 'server.address')], attr_values[list_position(attr_keys, 'net.peer.name')], attr_values[list_position(attr_keys, 'http.host')]) IS NOT NULL THEN 'http'
-		ELSE NULL END END AS peer_kind,
-		CASE WHEN s.trace_id IS NULL THEN CASE
-		WHEN (messaging_system IS NOT NULL OR kind = 4) THEN coalesce(destination, messaging_system, 'unknown')
-		WHEN db_system IS NOT NULL THEN db_system
-		WHEN attr_values[list_position(attr_keys, 'aws.s3.bucket')] IS NOT NULL THEN attr_values[list_position(attr_keys, 'aws.s3.bucket')]
-		WHEN attr_values[list_position(attr_keys, 'rpc.system')] = 'aws-api' THEN attr_values[list_position(attr_keys, 'rpc.service')]
-		ELSE coalesce(attr_values[list_position(attr_keys, 'server.address')], attr_values[list_position(attr_keys, 'net.peer.name')], attr_values[list_position(attr_keys, 'http.host')]) END END AS peer,
+		CASE WHEN s.trace_id IS NULL THEN split_part(c.peer, ':', 1) END AS peer_kind,
+		CASE WHEN s.trace_id IS NULL THEN substr(c.peer, strpos(c.peer, ':') + 1) END AS peer,
 		c.kind = 4 OR c.messaging_system IS NOT NULL AS messaging,
 		c.status_code = 2 OR coalesce(s.status_code, 0) = 2 AS err, c.duration_ns AS dur
 	FROM c FULL OUTER JOIN s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id

@@ -10,7 +10,8 @@ WITH c AS (
 	SELECT trace_id, span_id, parent_span_id, service, "function", start_time, duration_ns, status_code, destination, messaging_system
 	FROM spans WHERE start_time >= 1000000000000 AND start_time < 1003600000000 AND span_id IN (SELECT csid FROM pairs)
 ), ps AS (
-	SELECT trace_id, span_id, service, "function", start_time + duration_ns AS end_time, coalesce(destination, attr_values[list_position(attr_keys, 'aws.s3.bucket')]) AS dest
+	SELECT trace_id, span_id, service, "function", start_time + duration_ns AS end_time,
+		coalesce(destination, CASE WHEN split_part(peer, ':', 1) = 'bucket' THEN substr(peer, strpos(peer, ':') + 1) END) AS dest
 	FROM spans WHERE start_time BETWEEN 40000000000 AND 1003600000000 AND span_id IN (SELECT psid FROM pairs)
 ), j AS (
 	SELECT pairs.pt, pairs.psid, pairs.ct, pairs.ch,
