@@ -113,7 +113,7 @@ func binary() (string, error) {
 
 // Main runs a package's tests and removes the built server afterwards;
 // call it from TestMain.
-func Main(m *testing.M) {
+func Main(m interface{ Run() int }) {
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
@@ -146,7 +146,21 @@ func Start(t testing.TB) *Server {
 // the test Keeper, and so KeeperMap tables, live in memory only).
 func StartIn(t testing.TB, dir string) (*Server, error) {
 	t.Helper()
-	lib := Require(t)
+	Require(t)
+	s, err := Launch(dir)
+	if s != nil {
+		t.Cleanup(s.Stop)
+	}
+	return s, err
+}
+
+// Launch runs a chdbserver over dir for a whole test binary (TestMain);
+// the caller stops it.
+func Launch(dir string) (*Server, error) {
+	lib, err := Lib()
+	if err != nil {
+		return nil, err
+	}
 	bin, err := binary()
 	if err != nil {
 		return nil, err
@@ -167,7 +181,6 @@ func StartIn(t testing.TB, dir string) (*Server, error) {
 		return nil, fmt.Errorf("start chdbserver: %w", err)
 	}
 	s := &Server{dir: dir, cmd: cmd, logs: logs}
-	t.Cleanup(s.Stop)
 	line := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)

@@ -297,7 +297,9 @@ func (h *Handler) insert(stmt string, data []byte) error {
 	return err
 }
 
-func quoteIdent(s string) string { return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`" }
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(s) + "`"
+}
 
 func quoteString(s string) string {
 	return "'" + strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(s) + "'"

@@ -152,8 +152,8 @@ func (l Layout) funcs() template.FuncMap {
 }
 
 // Statements renders every migration, in version order, split into
-// statements without their comments. The first statement creates the
-// database.
+// statements without their comments. Version 0 creates the database and
+// schema_migrations.
 func (l Layout) Statements() ([]Statement, error) {
 	if err := l.check(); err != nil {
 		return nil, err
@@ -163,7 +163,10 @@ func (l Layout) Statements() ([]Statement, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	out := []Statement{{Version: 0, File: "", SQL: "CREATE DATABASE IF NOT EXISTS " + QuoteIdent(l.Database) + l.OnCluster()}}
+	out := []Statement{
+		{Version: 0, SQL: "CREATE DATABASE IF NOT EXISTS " + QuoteIdent(l.Database) + l.OnCluster()},
+		{Version: 0, SQL: l.MigrationsTable()},
+	}
 	for i, name := range names {
 		num, _, ok := strings.Cut(name, "_")
 		v, err := strconv.Atoi(num)
@@ -187,6 +190,14 @@ func (l Layout) Statements() ([]Statement, error) {
 		}
 	}
 	return out, nil
+}
+
+// MigrationsTable creates schema_migrations, the versions applied: in
+// Keeper, so that every node of a cluster sees one list.
+func (l Layout) MigrationsTable() string {
+	return "CREATE TABLE IF NOT EXISTS " + l.Table("schema_migrations") + l.OnCluster() +
+		"\n(\n    version             UInt32,\n    name                String,\n    applied_at          Int64\n)\n" +
+		"ENGINE = KeeperMap(" + QuoteString(l.keeperPrefix()+"/schema_migrations") + ")\nPRIMARY KEY version"
 }
 
 // Versions is the number of schema versions (migration files).
