@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/clickhouse/chdbtest"
 	"github.com/ariadnehq/ariadne/internal/store/storetest"
@@ -59,11 +61,34 @@ func server(t testing.TB) *chdbtest.Server {
 	return srv
 }
 
-// dbName is a database name for a test name.
-func dbName(name string) string {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return fmt.Sprintf("t_%x", h.Sum64())
+var (
+	dbMu  sync.Mutex
+	dbs   = map[string]string{}
+	dbSeq int
+)
+
+// dbName is the database of test t (and of prefix, for variants): a fresh
+// one per run of the test (-count), the same one when the test reopens
+// the store; dropped when the test ends.
+func dbName(t testing.TB, prefix string) string {
+	dbMu.Lock()
+	defer dbMu.Unlock()
+	key := prefix + t.Name()
+	if db, ok := dbs[key]; ok {
+		return db
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	dbSeq++
+	db := fmt.Sprintf("t%s_%x_%d", prefix, h.Sum32(), dbSeq)
+	dbs[key] = db
+	t.Cleanup(func() {
+		dbMu.Lock()
+		delete(dbs, key)
+		dbMu.Unlock()
+		dropDatabase(t, db)
+	})
+	return db
 }
 
 // testSettings are the settings of an engine over the test server.
@@ -73,10 +98,10 @@ func testSettings(t testing.TB, db string) Settings {
 
 // openAt returns an opener that gives each test its own database and
 // reopens the same database when a test opens twice.
-func openAt(tune func(*Settings)) func(t *testing.T) store.Store {
+func openAt(tune func(*Settings), variant ...string) func(t *testing.T) store.Store {
 	return func(t *testing.T) store.Store {
 		t.Helper()
-		s := testSettings(t, dbName(t.Name()))
+		s := testSettings(t, dbName(t, strings.Join(variant, "")))
 		if tune != nil {
 			tune(&s)
 		}
@@ -88,6 +113,24 @@ func openAt(tune func(*Settings)) func(t *testing.T) store.Store {
 			t.Fatalf("engine not ready: %v", err)
 		}
 		return e
+	}
+}
+
+// dropDatabase removes a test's database, KeeperMap tables included.
+func dropDatabase(t testing.TB, db string) {
+	opts, err := clickhouse.ParseDSN(server(t).DSN("default"))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer conn.Close()
+	if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+quoteIdent(db)+" SYNC"); err != nil {
+		t.Errorf("drop database %s: %v", db, err)
 	}
 }
 
@@ -104,6 +147,5 @@ func TestConformanceCluster(t *testing.T) {
 	storetest.Run(t, openAt(func(s *Settings) {
 		s.Cluster = "ariadne"
 		s.noOnCluster = true
-		s.Database = dbName("cluster/" + strings.TrimPrefix(s.Database, "t_"))
-	}))
+	}, "c"))
 }

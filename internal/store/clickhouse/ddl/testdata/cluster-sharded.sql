@@ -1,6 +1,16 @@
 -- version 0 
 CREATE DATABASE IF NOT EXISTS `ariadne` ON CLUSTER `ariadne`;
 
+-- version 0 
+CREATE TABLE IF NOT EXISTS `ariadne`.`schema_migrations` ON CLUSTER `ariadne`
+(
+    version             UInt32,
+    name                String,
+    applied_at          Int64
+)
+ENGINE = KeeperMap('/ariadne/ariadne/schema_migrations')
+PRIMARY KEY version;
+
 -- version 1 0001_init.sql
 CREATE TABLE IF NOT EXISTS `ariadne`.`spans_local` ON CLUSTER `ariadne`
 (
