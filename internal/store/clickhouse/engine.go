@@ -80,6 +80,8 @@ type Settings struct {
 	// noOnCluster renders cluster DDL without ON CLUSTER (tests on chDB,
 	// which runs no distributed DDL).
 	noOnCluster bool
+	// record, when set, sees every statement before it runs (golden tests).
+	record func(stmt string)
 }
 
 // Defaults for Settings.
@@ -195,6 +197,9 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ClickHouse store: %w: %w", store.ErrInvalid, err)
 	}
+	if s.record != nil {
+		e.conn = &recConn{Conn: e.conn, rec: s.record}
+	}
 	e.w = newWriter(e)
 	go e.w.run()
 
@@ -225,11 +230,15 @@ func (e *Engine) initSchema(ctx context.Context) error {
 	}
 	o := *e.opts
 	o.Auth.Database = ""
+	var admin driver.Conn
 	admin, err := clickhouse.Open(&o)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
+	if e.set.record != nil {
+		admin = &recConn{Conn: admin, rec: e.set.record}
+	}
 	if err := migrate(ctx, admin, e.layout, e.set.Logger); err != nil {
 		return err
 	}

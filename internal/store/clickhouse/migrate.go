@@ -74,14 +74,18 @@ func keeperHint(err error) error {
 // writer and the readers use.
 func checkSchema(ctx context.Context, conn driver.Conn, l ddl.Layout) error {
 	sch := newSchema()
-	want := map[string][]struct{ name, typ string }{}
-	add := func(table string, cols []struct{ name, typ string }) { want[table] = cols }
-	add(sch.spans.name, pairs(&sch.spans))
-	add(sch.logs.name, pairs(&sch.logs))
-	add(sch.invocations.name, pairs(&sch.invocations))
-	add(sch.refs.name, pairs(&sch.refs))
-	add(sch.index.name, pairs(&sch.index))
-	for table, cols := range want {
+	type spec struct {
+		table string
+		cols  []struct{ name, typ string }
+	}
+	for _, sp := range []spec{
+		{sch.spans.name, pairs(&sch.spans)},
+		{sch.logs.name, pairs(&sch.logs)},
+		{sch.invocations.name, pairs(&sch.invocations)},
+		{sch.refs.name, pairs(&sch.refs)},
+		{sch.index.name, pairs(&sch.index)},
+	} {
+		table, cols := sp.table, sp.cols
 		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = %s AND table = %s ORDER BY position",
 			sqlStr(l.Database), sqlStr(table)))
 		if err != nil {

@@ -596,12 +596,25 @@ func (w *writer) dropStored(ctx context.Context, c *batchSet) error {
 	return nil
 }
 
-func keys[K comparable](m map[K]bool) []K {
+// keys lists a set's members in order, so that statements are
+// deterministic (golden tests).
+func keys[K interface{ ~string | model.TraceID }](m map[K]bool) []K {
 	out := make([]K, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
+	slices.SortFunc(out, func(a, b K) int { return strings.Compare(string(asBytes(a)), string(asBytes(b))) })
 	return out
+}
+
+func asBytes[K interface{ ~string | model.TraceID }](k K) []byte {
+	switch x := any(k).(type) {
+	case model.TraceID:
+		return x[:]
+	case string:
+		return []byte(x)
+	}
+	return []byte(fmt.Sprint(k))
 }
 
 func chunks[T any](s []T, n int) [][]T {
