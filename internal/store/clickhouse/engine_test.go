@@ -71,6 +71,11 @@ var (
 // one per run of the test (-count), the same one when the test reopens
 // the store; dropped when the test ends.
 func dbName(t testing.TB, prefix string) string {
+	return dbNameOn(t, prefix, "")
+}
+
+// dbNameOn is dbName on the server of dsn ("" = the chDB test server).
+func dbNameOn(t testing.TB, prefix, dsn string) string {
 	dbMu.Lock()
 	defer dbMu.Unlock()
 	key := prefix + t.Name()
@@ -86,7 +91,7 @@ func dbName(t testing.TB, prefix string) string {
 		dbMu.Lock()
 		delete(dbs, key)
 		dbMu.Unlock()
-		dropDatabase(t, db)
+		dropDatabaseOn(t, dsn, db)
 	})
 	return db
 }
@@ -117,19 +122,29 @@ func openAt(tune func(*Settings), variant ...string) func(t *testing.T) store.St
 }
 
 // dropDatabase removes a test's database, KeeperMap tables included.
-func dropDatabase(t testing.TB, db string) {
-	opts, err := clickhouse.ParseDSN(server(t).DSN("default"))
+func dropDatabase(t testing.TB, db string) { dropDatabaseOn(t, "", db) }
+
+func dropDatabaseOn(t testing.TB, dsn, db string) {
+	if dsn == "" {
+		dsn = server(t).DSN("default")
+	}
+	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
 		t.Error(err)
 		return
 	}
+	opts.Auth.Database = ""
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		t.Error(err)
 		return
 	}
 	defer conn.Close()
-	if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+quoteIdent(db)+" SYNC"); err != nil {
+	on := ""
+	if c := os.Getenv("ARIADNE_CLICKHOUSE_CLUSTER"); c != "" && dsn == os.Getenv("ARIADNE_CLICKHOUSE_DSN") {
+		on = " ON CLUSTER " + quoteIdent(c)
+	}
+	if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+quoteIdent(db)+on+" SYNC"); err != nil {
 		t.Errorf("drop database %s: %v", db, err)
 	}
 }
@@ -148,4 +163,30 @@ func TestConformanceCluster(t *testing.T) {
 		s.Cluster = "ariadne"
 		s.noOnCluster = true
 	}, "c"))
+}
+
+// TestConformanceServer runs the suite against a real ClickHouse server
+// when ARIADNE_CLICKHOUSE_DSN names one (clickhouse://… or http://…), on
+// the cluster ARIADNE_CLICKHOUSE_CLUSTER when set (replicated, DDL ON
+// CLUSTER). The server needs Keeper and keeper_map_path_prefix
+// (docs/operations.md); every test creates and drops its own database.
+func TestConformanceServer(t *testing.T) {
+	dsn := os.Getenv("ARIADNE_CLICKHOUSE_DSN")
+	if dsn == "" {
+		t.Skip("ARIADNE_CLICKHOUSE_DSN not set: no ClickHouse server to test against (the chDB tests ran)")
+	}
+	cluster := os.Getenv("ARIADNE_CLICKHOUSE_CLUSTER")
+	open := func(t *testing.T, rows int) store.Store {
+		t.Helper()
+		e, err := Open(context.Background(), Settings{DSN: dsn, Database: dbNameOn(t, "s", dsn), Cluster: cluster,
+			Replicated: cluster != "", QueueRows: rows})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if err := e.Status(); err != nil {
+			t.Fatalf("engine not ready: %v", err)
+		}
+		return e
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, 0) }, storetest.WithQueueBound(open))
 }

@@ -21,7 +21,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // calling function api, which queries a database and sends to a queue
 // that function worker consumes; logs, invocation rows, message refs.
 func goldenData(base int64) model.Batch {
-	tr := func(b byte) model.TraceID { return model.TraceID{0xa1, b, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, b} }
+	tr := func(b byte) model.TraceID {
+		return model.TraceID{0xa1, b, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, b}
+	}
 	sp := func(b byte) model.SpanID { return model.SpanID{0xb2, b, 3, 4, 5, 6, 7, b} }
 	res := model.Attributes{{Key: "deployment.environment.name", Value: model.Value{Type: model.TypeString, Str: "prod"}}}
 	web, wrk := tr(1), tr(2)

@@ -13,6 +13,7 @@
 // Distributed tables work. The admin listener takes:
 //
 //	POST /fail?n=N&code=C&match=S  fail the next N statements (containing S)
+//	                               (&after=1: run them, then answer the failure)
 //	POST /delay?d=DURATION         delay every request
 //	POST /down                     close the ClickHouse listener (connections refused)
 //	POST /up                       listen again on the same address
@@ -156,6 +157,10 @@ func main() {
 	mux.HandleFunc("POST /fail", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		if r.URL.Query().Get("after") == "1" {
+			h.Faults.FailAfter(n, code, r.URL.Query().Get("match"))
+			return
+		}
 		h.Faults.FailNext(n, code, r.URL.Query().Get("match"))
 	})
 	mux.HandleFunc("POST /delay", func(w http.ResponseWriter, r *http.Request) {

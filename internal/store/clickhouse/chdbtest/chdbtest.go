@@ -248,6 +248,15 @@ func (s *Server) FailNext(t testing.TB, n, code int, match string) {
 	}
 }
 
+// FailAfter is FailNext for statements that take effect before the
+// failure is answered (a lost response).
+func (s *Server) FailAfter(t testing.TB, n, code int, match string) {
+	t.Helper()
+	if err := s.post("/fail", url.Values{"n": {fmt.Sprint(n)}, "code": {fmt.Sprint(code)}, "match": {match}, "after": {"1"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Delay postpones every request by d (0 stops).
 func (s *Server) Delay(t testing.TB, d time.Duration) {
 	t.Helper()

@@ -91,15 +91,28 @@ type Faults struct {
 	// match, when set, restricts failures to requests whose statement
 	// contains it.
 	match string
+	// after runs the statement before failing (the client's response is
+	// lost, the statement took effect).
+	after bool
 }
 
 // FailNext makes the next n requests (whose statement contains match,
 // when set) fail with an exception of code (status 500, or 503 for code
 // 0: a proxy in front of an unavailable server).
 func (f *Faults) FailNext(n, code int, match string) {
+	f.set(n, code, match, false)
+}
+
+// FailAfter is FailNext for statements that run before the failure is
+// answered: a client that retries must not apply them twice.
+func (f *Faults) FailAfter(n, code int, match string) {
+	f.set(n, code, match, true)
+}
+
+func (f *Faults) set(n, code int, match string, after bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.failNext, f.failCode, f.match = n, code, match
+	f.failNext, f.failCode, f.match, f.after = n, code, match, after
 	f.failStatus = http.StatusInternalServerError
 	if code == 0 {
 		f.failStatus = http.StatusServiceUnavailable
@@ -114,15 +127,15 @@ func (f *Faults) Delay(d time.Duration) {
 }
 
 // take decides the fault of one request.
-func (f *Faults) take(stmt string) (status, code int, delay time.Duration) {
+func (f *Faults) take(stmt string) (status, code int, after bool, delay time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delay = f.delay
 	if f.failNext > 0 && (f.match == "" || strings.Contains(stmt, f.match)) {
 		f.failNext--
-		return f.failStatus, f.failCode, delay
+		return f.failStatus, f.failCode, f.after, delay
 	}
-	return 0, 0, delay
+	return 0, 0, false, delay
 }
 
 // Parameters that are not settings.
@@ -154,15 +167,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(body) > 0:
 		stmt += "\n" + string(body)
 	}
-	if status, code, delay := h.Faults.take(stmt); delay > 0 || status != 0 {
-		time.Sleep(delay)
-		if status != 0 {
-			name := "INJECTED_FAULT"
-			h.fail(w, status, fmt.Errorf("Code: %d. DB::Exception: Injected fault for %.40q. (%s)", code, stmt, name))
-			return
-		}
+	status, code, after, delay := h.Faults.take(stmt)
+	time.Sleep(delay)
+	if status != 0 && !after {
+		h.fail(w, status, fmt.Errorf("Code: %d. DB::Exception: Injected fault before %.40q. (INJECTED_FAULT)", code, stmt))
+		return
 	}
 	out, format, err := h.run(params, stmt, data)
+	if status != 0 && err == nil {
+		h.fail(w, status, fmt.Errorf("Code: %d. DB::Exception: Injected fault after %.40q. (INJECTED_FAULT)", code, stmt))
+		return
+	}
 	if err != nil {
 		h.fail(w, statusOf(err), err)
 		return
