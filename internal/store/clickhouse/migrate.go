@@ -86,7 +86,7 @@ func checkSchema(ctx context.Context, conn driver.Conn, l ddl.Layout) error {
 		{sch.index.name, pairs(&sch.index)},
 	} {
 		table, cols := sp.table, sp.cols
-		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = %s AND table = %s ORDER BY position",
+		rows, err := conn.Query(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = %s AND table = %s AND default_kind != 'ALIAS' ORDER BY position",
 			sqlStr(l.Database), sqlStr(table)))
 		if err != nil {
 			return fmt.Errorf("read columns of %s: %w", table, err)

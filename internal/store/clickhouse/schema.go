@@ -367,9 +367,11 @@ func buildSchema() *schema {
 		index: table[X]{name: "trace_index", cols: []column[X]{
 			{name: "trace_id", typ: fs16, get: func(r *X) any { return tid(r.TraceID) }, dest: func(r *X) any { return new(string) }},
 			plain("start_min", "Int64", func(r *X) *int64 { return &r.StartMin }),
-			plain("end_max", "Int64", func(r *X) *int64 { return &r.EndMax }),
-			plain("span_start", "Int64", func(r *X) *int64 { return &r.SpanStart }),
-			plain("span_end", "Int64", func(r *X) *int64 { return &r.SpanEnd }),
+			{name: "end_offset", typ: "Int64", get: func(r *X) any { return r.EndMax - r.StartMin }, dest: func(r *X) any { return new(int64) }},
+			{name: "span_start_offset", typ: "Int64", get: func(r *X) any { return offset(r.SpanCount, r.SpanStart, r.StartMin) },
+				dest: func(r *X) any { return new(int64) }},
+			{name: "span_end_offset", typ: "Int64", get: func(r *X) any { return offset(r.SpanCount, r.SpanEnd, r.StartMin) },
+				dest: func(r *X) any { return new(int64) }},
 			plain("span_count", "UInt32", func(r *X) *uint32 { return &r.SpanCount }),
 			plain("error_count", "UInt32", func(r *X) *uint32 { return &r.ErrorCount }),
 			plain("log_count", "UInt32", func(r *X) *uint32 { return &r.LogCount }),
@@ -379,6 +381,14 @@ func buildSchema() *schema {
 			lc("root_name", func(r *X) *string { return &r.RootName }),
 		}},
 	}
+}
+
+// offset is t − base for a trace index row with spans, 0 without.
+func offset(spans uint32, t, base int64) int64 {
+	if spans == 0 {
+		return 0
+	}
+	return t - base
 }
 
 func resourceText(a model.Attributes) string {

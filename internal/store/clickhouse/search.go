@@ -12,6 +12,24 @@ import (
 
 const defaultLimit = 20
 
+// Search plan (the embedded engine's): the query runs over windows that
+// grow backwards from the range end, ×4 each time; the first covers about
+// windowRows trace index rows at the store's average density (at least a
+// minute). Each window [ws, end) finds the traces with a matching span
+// that starts in it, merges their index rows into whole-trace summaries
+// and applies the trace-level conditions. Every trace whose start is ≥ ws
+// has all its spans in the window, so the results with start ≥ ws are
+// complete; when there are more than Limit the page is done, otherwise the
+// window grows. The last window reaches the range start and keeps every
+// result. The density comes from part metadata (count, min and max of the
+// partition key column), which ClickHouse answers without reading data;
+// nothing is cached, so every node sees what every other node wrote.
+const (
+	windowRows   = 20_000
+	minWindow    = int64(60e9)
+	windowGrowth = 4
+)
+
 // SearchTraces implements store.Reader. Traces are ordered by their start
 // (first span start), newest first, ties by trace id; the cursor is the
 // (start, trace id) of the last trace returned.
@@ -39,25 +57,58 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		limit = defaultLimit
 	}
 	limit = min(limit, store.MaxLimit)
-	query := e.buildSearch(q, cur, limit+1)
-	var rows []store.TraceSummary
-	err = e.each(ctx, query, func(scan func(...any) error) error {
-		var (
-			t      string
-			s      store.TraceSummary
-			errors uint8
-		)
-		if err := scan(&t, &s.StartTime, &s.DurationNs, &errors, &s.RootService, &s.RootName); err != nil {
-			return err
-		}
-		s.TraceID = asTraceID(t)
-		rows = append(rows, s)
-		return nil
-	})
-	if err != nil {
+	var (
+		count  uint64
+		lo, hi int64
+		res    = &store.TraceResult{Traces: []store.TraceSummary{}}
+		idx    = e.t("trace_index")
+		rows   []store.TraceSummary
+		ws     int64
+	)
+	if err := e.conn.QueryRow(ctx, "SELECT count(), min(start_min), max(start_min) FROM "+idx).Scan(&count, &lo, &hi); err != nil {
 		return nil, e.fail("search traces", err)
 	}
-	res := &store.TraceResult{Traces: []store.TraceSummary{}}
+	if count == 0 {
+		return res, nil
+	}
+	top := hi + 1
+	if q.End != 0 && q.End < top {
+		top = q.End
+	}
+	if cur != nil && cur.Start < top {
+		top = cur.Start + 1
+	}
+	width := minWindow
+	if count > windowRows {
+		width = max(minWindow, int64(float64(hi-lo)*windowRows/float64(count)))
+	}
+	for final := false; !final; width *= windowGrowth {
+		ws = top - width
+		final = ws <= max(q.Start, lo)
+		if final {
+			ws = q.Start
+		}
+		rows = rows[:0]
+		err = e.each(ctx, e.buildSearch(q, cur, ws, final, limit+1), func(scan func(...any) error) error {
+			var (
+				t      string
+				s      store.TraceSummary
+				errors uint8
+			)
+			if err := scan(&t, &s.StartTime, &s.DurationNs, &errors, &s.RootService, &s.RootName); err != nil {
+				return err
+			}
+			s.TraceID = asTraceID(t)
+			rows = append(rows, s)
+			return nil
+		})
+		if err != nil {
+			return nil, e.fail("search traces", err)
+		}
+		if len(rows) > limit {
+			break
+		}
+	}
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
@@ -74,14 +125,16 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	return res, nil
 }
 
-// buildSearch writes the search query. User text travels as escaped
-// literals; numbers and trace ids are formatted in.
-func (e *Engine) buildSearch(q store.TraceQuery, cur *shared.TraceCursor, limit int) string {
+// buildSearch writes the query of the window [ws, q.End) (not final: only
+// the traces starting in it). User text travels as escaped literals;
+// numbers and trace ids are formatted in.
+func (e *Engine) buildSearch(q store.TraceQuery, cur *shared.TraceCursor, ws int64, final bool, limit int) string {
 	var b strings.Builder
 	spanConds := q.Service != "" || q.Operation != "" || len(q.Attributes) > 0 || q.Text != ""
+	win := store.TimeRange{Start: ws, End: q.End}
 	b.WriteString("WITH m AS (\n")
 	if spanConds {
-		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM %s WHERE %s", e.t("spans"), rangeCond("start_time", q.TimeRange))
+		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM %s WHERE %s", e.t("spans"), rangeCond("start_time", win))
 		if q.Service != "" {
 			b.WriteString(" AND service = " + sqlStr(q.Service))
 		}
@@ -104,10 +157,10 @@ func (e *Engine) buildSearch(q store.TraceQuery, cur *shared.TraceCursor, limit 
 				fmt.Fprintf(&b, "positionCaseInsensitiveUTF8(%s, %s) > 0", c, t)
 			}
 			fmt.Fprintf(&b, " OR trace_id IN (SELECT trace_id FROM %s WHERE %s AND positionCaseInsensitiveUTF8(body, %s) > 0))",
-				e.t("logs"), rangeCond("time", q.TimeRange), t)
+				e.t("logs"), rangeCond("time", win), t)
 		}
 	} else {
-		r := q.TimeRange
+		r := win
 		conds := []string{"span_count > 0"}
 		if r.End != 0 {
 			conds = append(conds, fmt.Sprintf("span_start < %d", r.End))
@@ -130,6 +183,9 @@ FROM %s WHERE trace_id IN (SELECT trace_id FROM m)
 GROUP BY trace_id
 )
 SELECT trace_id, ts, te - ts, errs, toString(rs), toString(rn) FROM t WHERE with_spans > 0`, e.t("trace_index"))
+	if !final {
+		fmt.Fprintf(&b, " AND ts >= %d", ws)
+	}
 	if q.ErrorOnly {
 		b.WriteString(" AND errs > 0")
 	}

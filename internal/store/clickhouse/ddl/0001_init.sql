@@ -12,11 +12,16 @@
 -- retention TTL of a Unix-ns column, when retention is set.
 --
 -- Layout, per table: times are Int64 Unix ns (as the model), partitions are
--- days of the row's time (retention drops whole parts, ttl_only_drop_parts),
--- sort keys start with the low-cardinality column queries filter on and
--- then time, so that a service's or function's range is one contiguous run
--- of granules. Trace ids are FixedString(16), span ids UInt64 (big-endian
--- bytes of the 8-byte id, 0 = none), as in the embedded engine.
+-- days of the row's time (retention drops whole parts, ttl_only_drop_parts).
+-- Spans are sorted by (minute, trace id, start): a trace's spans lie
+-- together, so a trace read is a few granules and the trace id and the
+-- parent span id (mostly the root's) compress to about a byte per span,
+-- half the size of a (service, time) order at the same search speed
+-- (docs/benchmarks-clickhouse.md); searches prune by minute and scan the
+-- LowCardinality service column. The other tables start with the column
+-- their reads filter on (function, key, service) and then time. Trace ids
+-- are FixedString(16), span ids UInt64 (big-endian bytes of the 8-byte id,
+-- 0 = none), as in the embedded engine.
 -- Codecs: Delta on sorted times, T64 on small integers, ZSTD everywhere;
 -- LowCardinality on names, services and other repeating strings, including
 -- the resource attributes, which repeat on every span of a process and are
@@ -80,7 +85,7 @@ CREATE TABLE IF NOT EXISTS {{local "spans"}}{{onCluster}}
 )
 ENGINE = {{engine "ReplacingMergeTree" "spans"}}
 PARTITION BY intDiv(start_time, 86400000000000)
-ORDER BY (service, start_time, trace_id, span_id)
+ORDER BY (intDiv(start_time, 60000000000), trace_id, start_time, span_id)
 {{ttl "start_time"}}SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1{{dedupWindow}};
 
 CREATE TABLE IF NOT EXISTS {{local "logs"}}{{onCluster}}
@@ -159,7 +164,10 @@ ORDER BY (key, role, trace_id, span_id, time)
 -- One row per trace per commit: where the trace's rows lie in time (a
 -- trace read prunes the big tables to that range) and the pieces of its
 -- search summary. start_min/end_max cover spans, logs and invocations;
--- span_* cover spans only (span_count = 0: none). root_* name the root
+-- span_* cover spans only (span_count = 0: none). The other times are
+-- stored as offsets from start_min (small numbers: a third of the bytes
+-- of absolute times in a table sorted by trace id) and read through
+-- ALIAS columns. root_* name the root
 -- span when has_root, else the earliest span of the commit. Every column
 -- but the counts is idempotent under a re-sent commit (min, max, any
 -- error); searches take span and error counts from the spans themselves.
@@ -167,9 +175,9 @@ CREATE TABLE IF NOT EXISTS {{local "trace_index"}}{{onCluster}}
 (
     trace_id            FixedString(16) CODEC(ZSTD(1)),
     start_min           Int64 CODEC(ZSTD(1)),
-    end_max             Int64 CODEC(ZSTD(1)),
-    span_start          Int64 CODEC(ZSTD(1)),
-    span_end            Int64 CODEC(ZSTD(1)),
+    end_offset          Int64 CODEC(T64, ZSTD(1)),
+    span_start_offset   Int64 CODEC(T64, ZSTD(1)),
+    span_end_offset     Int64 CODEC(T64, ZSTD(1)),
     span_count          UInt32 CODEC(T64, ZSTD(1)),
     error_count         UInt32 CODEC(T64, ZSTD(1)),
     log_count           UInt32 CODEC(T64, ZSTD(1)),
@@ -177,7 +185,10 @@ CREATE TABLE IF NOT EXISTS {{local "trace_index"}}{{onCluster}}
     has_root            Bool CODEC(ZSTD(1)),
     root_service        LowCardinality(String) CODEC(ZSTD(1)),
     root_name           LowCardinality(String) CODEC(ZSTD(1)),
-    INDEX idx_span_start span_start TYPE minmax GRANULARITY 1
+    end_max             Int64 ALIAS start_min + end_offset,
+    span_start          Int64 ALIAS start_min + span_start_offset,
+    span_end            Int64 ALIAS start_min + span_end_offset,
+    INDEX idx_span_start start_min + span_start_offset TYPE minmax GRANULARITY 1
 )
 ENGINE = {{engine "MergeTree" "trace_index"}}
 PARTITION BY intDiv(start_min, 86400000000000)

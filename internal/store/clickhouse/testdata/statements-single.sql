@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS `golden`.`spans`
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY intDiv(start_time, 86400000000000)
-ORDER BY (service, start_time, trace_id, span_id)
+ORDER BY (intDiv(start_time, 60000000000), trace_id, start_time, span_id)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 
 CREATE TABLE IF NOT EXISTS `golden`.`logs`
@@ -132,9 +132,9 @@ CREATE TABLE IF NOT EXISTS `golden`.`trace_index`
 (
     trace_id            FixedString(16) CODEC(ZSTD(1)),
     start_min           Int64 CODEC(ZSTD(1)),
-    end_max             Int64 CODEC(ZSTD(1)),
-    span_start          Int64 CODEC(ZSTD(1)),
-    span_end            Int64 CODEC(ZSTD(1)),
+    end_offset          Int64 CODEC(T64, ZSTD(1)),
+    span_start_offset   Int64 CODEC(T64, ZSTD(1)),
+    span_end_offset     Int64 CODEC(T64, ZSTD(1)),
     span_count          UInt32 CODEC(T64, ZSTD(1)),
     error_count         UInt32 CODEC(T64, ZSTD(1)),
     log_count           UInt32 CODEC(T64, ZSTD(1)),
@@ -142,7 +142,10 @@ CREATE TABLE IF NOT EXISTS `golden`.`trace_index`
     has_root            Bool CODEC(ZSTD(1)),
     root_service        LowCardinality(String) CODEC(ZSTD(1)),
     root_name           LowCardinality(String) CODEC(ZSTD(1)),
-    INDEX idx_span_start span_start TYPE minmax GRANULARITY 1
+    end_max             Int64 ALIAS start_min + end_offset,
+    span_start          Int64 ALIAS start_min + span_start_offset,
+    span_end            Int64 ALIAS start_min + span_end_offset,
+    INDEX idx_span_start start_min + span_start_offset TYPE minmax GRANULARITY 1
 )
 ENGINE = MergeTree
 PARTITION BY intDiv(start_min, 86400000000000)
@@ -251,15 +254,15 @@ PRIMARY KEY key;
 
 INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (1, '0001_init.sql', <now>);
 
-SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'spans' ORDER BY position;
+SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'spans' AND default_kind != 'ALIAS' ORDER BY position;
 
-SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'logs' ORDER BY position;
+SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'logs' AND default_kind != 'ALIAS' ORDER BY position;
 
-SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'invocations' ORDER BY position;
+SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'invocations' AND default_kind != 'ALIAS' ORDER BY position;
 
-SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'message_refs' ORDER BY position;
+SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'message_refs' AND default_kind != 'ALIAS' ORDER BY position;
 
-SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'trace_index' ORDER BY position;
+SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'trace_index' AND default_kind != 'ALIAS' ORDER BY position;
 
 SELECT trace_id, span_id FROM `golden`.`spans` WHERE start_time BETWEEN 1772366400000000000 AND 1772366403000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'));
 
@@ -269,7 +272,7 @@ SELECT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration
 
 SELECT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden`.`message_refs` WHERE key IN ('sqs:m-1');
 
-INSERT INTO `golden`.`trace_index` (`trace_id`, `start_min`, `end_max`, `span_start`, `span_end`, `span_count`, `error_count`, `log_count`, `invocation_count`, `has_root`, `root_service`, `root_name`) FORMAT Native -- 2 rows;
+INSERT INTO `golden`.`trace_index` (`trace_id`, `start_min`, `end_offset`, `span_start_offset`, `span_end_offset`, `span_count`, `error_count`, `log_count`, `invocation_count`, `has_root`, `root_service`, `root_name`) FORMAT Native -- 2 rows;
 
 INSERT INTO `golden`.`invocations` (`request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id`) FORMAT Native -- 3 rows;
 
@@ -286,6 +289,8 @@ SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_t
 SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden`.`logs` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND time BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY time, observed_time;
 
 SELECT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden`.`invocations` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND start BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY start, request_id, source;
+
+SELECT count(), min(start_min), max(start_min) FROM `golden`.`trace_index`;
 
 WITH m AS (
 SELECT DISTINCT trace_id FROM `golden`.`trace_index` WHERE span_count > 0
@@ -304,6 +309,8 @@ SELECT trace_id, ts, te - ts, errs, toString(rs), toString(rn) FROM t WHERE with
 ORDER BY ts DESC, trace_id DESC LIMIT 21;
 
 SELECT trace_id, uniqExact(span_id), uniqExactIf(span_id, status_code = 2) FROM `golden`.`spans` WHERE trace_id IN (unhex('a102030405060708090a0b0c0d0e0f02'), unhex('a101030405060708090a0b0c0d0e0f01')) AND start_time BETWEEN 1772366400000000000 AND 1772366403100000000 GROUP BY trace_id;
+
+SELECT count(), min(start_min), max(start_min) FROM `golden`.`trace_index`;
 
 WITH m AS (
 SELECT DISTINCT trace_id FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND service = 'api' AND name = 'POST /orders' AND ((has(mapValues(attributes), 'acme') AND mapContains(attributes, 'tenant') AND attributes['tenant'] = 'acme') OR position(resource_attributes, '["tenant","acme",') > 0) AND (positionCaseInsensitiveUTF8(name, 'declined') > 0 OR positionCaseInsensitiveUTF8(status_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(error_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(request_payload, 'declined') > 0 OR positionCaseInsensitiveUTF8(response_payload, 'declined') > 0 OR trace_id IN (SELECT trace_id FROM `golden`.`logs` WHERE time >= 1772366400000000000 AND time < 1772366460000000000 AND positionCaseInsensitiveUTF8(body, 'declined') > 0))

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS `ariadne`.`spans_local` ON CLUSTER `ariadne`
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY intDiv(start_time, 86400000000000)
-ORDER BY (service, start_time, trace_id, span_id)
+ORDER BY (intDiv(start_time, 60000000000), trace_id, start_time, span_id)
 TTL toDateTime(intDiv(start_time, 1000000000)) + INTERVAL 7 DAY
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 
@@ -141,9 +141,9 @@ CREATE TABLE IF NOT EXISTS `ariadne`.`trace_index_local` ON CLUSTER `ariadne`
 (
     trace_id            FixedString(16) CODEC(ZSTD(1)),
     start_min           Int64 CODEC(ZSTD(1)),
-    end_max             Int64 CODEC(ZSTD(1)),
-    span_start          Int64 CODEC(ZSTD(1)),
-    span_end            Int64 CODEC(ZSTD(1)),
+    end_offset          Int64 CODEC(T64, ZSTD(1)),
+    span_start_offset   Int64 CODEC(T64, ZSTD(1)),
+    span_end_offset     Int64 CODEC(T64, ZSTD(1)),
     span_count          UInt32 CODEC(T64, ZSTD(1)),
     error_count         UInt32 CODEC(T64, ZSTD(1)),
     log_count           UInt32 CODEC(T64, ZSTD(1)),
@@ -151,7 +151,10 @@ CREATE TABLE IF NOT EXISTS `ariadne`.`trace_index_local` ON CLUSTER `ariadne`
     has_root            Bool CODEC(ZSTD(1)),
     root_service        LowCardinality(String) CODEC(ZSTD(1)),
     root_name           LowCardinality(String) CODEC(ZSTD(1)),
-    INDEX idx_span_start span_start TYPE minmax GRANULARITY 1
+    end_max             Int64 ALIAS start_min + end_offset,
+    span_start          Int64 ALIAS start_min + span_start_offset,
+    span_end            Int64 ALIAS start_min + span_end_offset,
+    INDEX idx_span_start start_min + span_start_offset TYPE minmax GRANULARITY 1
 )
 ENGINE = MergeTree
 PARTITION BY intDiv(start_min, 86400000000000)
