@@ -90,6 +90,11 @@ bench: build
 	ARIADNE_BENCH_SPANS=$(BENCH_SPANS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/store/duckdb/ | tee $(BIN)/bench-store.txt
 	$(GO) run ./bench/replay -spans $(BENCH_SPANS) -server $(BIN)/ariadne | tee $(BIN)/bench-replay.txt
 
+# The ClickHouse engine's storage benchmarks on chDB (docs/benchmarks-clickhouse.md).
+bench-clickhouse: chdb
+	@mkdir -p $(BIN)
+	ARIADNE_BENCH_SPANS=$(BENCH_SPANS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 3h ./internal/store/clickhouse/ | tee $(BIN)/bench-clickhouse.txt
+
 FUZZTIME ?= 30s
 fuzz:
 	@for pkg in $$($(GO) list ./internal/...); do \
