@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -149,9 +150,10 @@ func TestExecuteOnEngine(t *testing.T) {
 				}
 			}
 			if l.Cluster != "" && !l.Replicated {
+				// A current time: a row older than the TTL may be dropped at once.
 				tbl := l.Table("spans")
 				fg := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_foreground_insert": 1}))
-				if err := conn.Exec(fg, "INSERT INTO "+tbl+" (trace_id, span_id, start_time, service) VALUES (unhex('0102030405060708090a0b0c0d0e0f10'), 1, 1, 's')"); err != nil {
+				if err := conn.Exec(fg, "INSERT INTO "+tbl+" (trace_id, span_id, start_time, service) VALUES (unhex('0102030405060708090a0b0c0d0e0f10'), 1, ?, 's')", time.Now().UnixNano()); err != nil {
 					t.Fatal(err)
 				}
 				var n, local uint64
