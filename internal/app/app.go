@@ -20,15 +20,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
+	"github.com/ariadnehq/ariadne/internal/alert"
 	"github.com/ariadnehq/ariadne/internal/api"
 	"github.com/ariadnehq/ariadne/internal/api/ui"
 	"github.com/ariadnehq/ariadne/internal/config"
+	"github.com/ariadnehq/ariadne/internal/detect"
 	lambdaingest "github.com/ariadnehq/ariadne/internal/ingest/lambda"
 	"github.com/ariadnehq/ariadne/internal/ingest/otlp"
 	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/clickhouse"
 	"github.com/ariadnehq/ariadne/internal/store/duckdb"
 )
+
+// engine is what the server needs of a storage engine; both engines are.
+type engine interface {
+	store.Store
+	store.StatsReporter
+	detect.Store
+	alert.Store
+}
 
 // Settings are what the caller injects rather than configures.
 type Settings struct {
@@ -44,7 +55,7 @@ type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	now     func() time.Time
-	store   *duckdb.Engine
+	store   engine
 	reg     *prometheus.Registry
 	metrics *metrics
 	ready   chan struct{} // closed once serving; readyz answers 200 after
@@ -109,18 +120,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 		}
 	}()
 
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	a.store, err = duckdb.Open(ctx, duckdb.Settings{
-		Dir:         cfg.DataDir,
-		MemoryLimit: cfg.MemoryLimit,
-		Threads:     cfg.Threads,
-		QueueSpans:  cfg.QueueRows,
-		Logger:      a.log.With("component", "store"),
-		OnCommit:    a.metrics.observeCommit,
-	})
-	if err != nil {
+	if a.store, err = a.openStore(ctx); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	a.metrics.watchStore(a.store)
@@ -185,8 +185,45 @@ func Start(ctx context.Context, cfg config.Config, s Settings) (a *App, err erro
 	go a.retentionLoop()
 	a.startDetection(det)
 	close(a.ready)
-	a.log.Info("serving", "http", a.HTTPAddr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "data_dir", cfg.DataDir)
+	a.log.Info("serving", "http", a.HTTPAddr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "store", cfg.Store, "data_dir", cfg.DataDir)
 	return a, nil
+}
+
+// openStore opens the configured engine. ClickHouse's opens even while
+// ClickHouse is unreachable (the store then answers ErrUnavailable, which
+// ingest turns into 503 / UNAVAILABLE with Retry-After).
+func (a *App) openStore(ctx context.Context) (engine, error) {
+	cfg := a.cfg
+	if cfg.Store == "clickhouse" {
+		e, err := clickhouse.Open(ctx, clickhouse.Settings{
+			DSN:           cfg.ClickHouseDSN,
+			Cluster:       cfg.ClickHouseCluster,
+			Replicated:    cfg.ClickHouseCluster != "",
+			RetentionDays: int((cfg.Retention + 24*time.Hour - 1) / (24 * time.Hour)),
+			QueueRows:     cfg.QueueRows,
+			Logger:        a.log.With("component", "store"),
+			OnCommit:      a.metrics.observeCommit,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	e, err := duckdb.Open(ctx, duckdb.Settings{
+		Dir:         cfg.DataDir,
+		MemoryLimit: cfg.MemoryLimit,
+		Threads:     cfg.Threads,
+		QueueSpans:  cfg.QueueRows,
+		Logger:      a.log.With("component", "store"),
+		OnCommit:    a.metrics.observeCommit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func (a *App) serve(fn func() error) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -56,9 +57,25 @@ func (serveCmd) Run(ctx context.Context, env Env, args []string) error {
 		defer stop()
 	}
 	return app.Run(ctx, cfg, app.Settings{Logger: logger, Ready: func(a *app.App) {
+		data := cfg.DataDir
+		if cfg.Store == "clickhouse" {
+			data = "ClickHouse " + redactDSN(cfg.ClickHouseDSN)
+		}
 		fmt.Fprintf(env.Stdout, "ariadne %s serving\n  UI and API  http://%s\n  OTLP/gRPC   %s\n  OTLP/HTTP   http://%s\n  data        %s\n",
-			Version, a.HTTPAddr(), a.OTLPGRPCAddr(), a.OTLPHTTPAddr(), cfg.DataDir)
+			Version, a.HTTPAddr(), a.OTLPGRPCAddr(), a.OTLPHTTPAddr(), data)
 	}})
+}
+
+// redactDSN hides a DSN's password.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
 
 // startCPUProfile profiles until the returned stop is called.
@@ -84,6 +101,9 @@ type setting struct {
 
 func configSettings(c *config.Config) []setting {
 	return []setting{
+		{"store", "storage engine: duckdb (embedded, one node) or clickhouse (stateless nodes over ClickHouse)", &c.Store},
+		{"clickhouse-dsn", "ClickHouse to store in with --store=clickhouse: clickhouse://user:pass@host:9000/db or http://host:8123/db", &c.ClickHouseDSN},
+		{"clickhouse-cluster", "ClickHouse cluster (remote_servers) to deploy the schema on: replicated, Distributed tables (empty: one server)", &c.ClickHouseCluster},
 		{"data-dir", "directory of the embedded database", &c.DataDir},
 		{"otlp-grpc-addr", "OTLP/gRPC listen address (empty disables)", &c.OTLPGRPCAddr},
 		{"otlp-http-addr", "OTLP/HTTP listen address (empty disables)", &c.OTLPHTTPAddr},

@@ -13,6 +13,17 @@ import (
 // Config is the server's configuration. Every field has a flag and an
 // ARIADNE_* environment variable (see Fields).
 type Config struct {
+	// Store is the storage engine: "duckdb", embedded in DataDir (one
+	// node), or "clickhouse", in ClickHouse (any number of stateless nodes).
+	Store string
+	// ClickHouseDSN reaches ClickHouse when Store is "clickhouse":
+	// clickhouse://user:pass@host:9000/db (native) or http://host:8123/db.
+	ClickHouseDSN string
+	// ClickHouseCluster, when set, deploys the ClickHouse schema on that
+	// cluster: Replicated tables on every shard, Distributed tables over
+	// them, DDL ON CLUSTER.
+	ClickHouseCluster string
+
 	// DataDir holds the embedded database.
 	DataDir string
 	// OTLPGRPCAddr, OTLPHTTPAddr and HTTPAddr are listen addresses; an empty
@@ -74,6 +85,7 @@ type Config struct {
 // Default returns the configuration of DESIGN.md §6.
 func Default() Config {
 	return Config{
+		Store:                   "duckdb",
 		DataDir:                 "./ariadne-data",
 		OTLPGRPCAddr:            "127.0.0.1:4317",
 		OTLPHTTPAddr:            "127.0.0.1:4318",
@@ -102,8 +114,17 @@ func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if c.DataDir == "" {
-		bad("data-dir", "must not be empty")
+	switch c.Store {
+	case "duckdb":
+		if c.DataDir == "" {
+			bad("data-dir", "must not be empty")
+		}
+	case "clickhouse":
+		if c.ClickHouseDSN == "" {
+			bad("clickhouse-dsn", "must be set with --store=clickhouse")
+		}
+	default:
+		bad("store", "want duckdb or clickhouse, got %q", c.Store)
 	}
 	for _, a := range []struct{ name, addr string }{
 		{"otlp-grpc-addr", c.OTLPGRPCAddr},

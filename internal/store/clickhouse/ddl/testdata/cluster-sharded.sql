@@ -1,0 +1,295 @@
+-- version 0 
+CREATE DATABASE IF NOT EXISTS `ariadne` ON CLUSTER `ariadne`;
+
+-- version 0 
+CREATE TABLE IF NOT EXISTS `ariadne`.`schema_migrations` ON CLUSTER `ariadne`
+(
+    version             UInt32,
+    name                String,
+    applied_at          Int64
+)
+ENGINE = KeeperMap('/ariadne/ariadne/schema_migrations')
+PRIMARY KEY version;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`spans_local` ON CLUSTER `ariadne`
+(
+    trace_id            FixedString(16) CODEC(ZSTD(1)),
+    span_id             UInt64 CODEC(ZSTD(1)),
+    parent_span_id      UInt64 CODEC(ZSTD(1)),
+    trace_state         String CODEC(ZSTD(1)),
+    flags               UInt32 CODEC(T64, ZSTD(1)),
+    start_time          Int64 CODEC(Delta(8), ZSTD(1)),
+    duration_ns         Int64 CODEC(T64, ZSTD(1)),
+    name                LowCardinality(String) CODEC(ZSTD(1)),
+    kind                UInt8 CODEC(T64, ZSTD(1)),
+    status_code         UInt8 CODEC(T64, ZSTD(1)),
+    status_message      String CODEC(ZSTD(1)),
+    service             LowCardinality(String) CODEC(ZSTD(1)),
+    scope_name          LowCardinality(String) CODEC(ZSTD(1)),
+    scope_version       LowCardinality(String) CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    invocation_id       String CODEC(ZSTD(1)),
+    cold_start          Bool CODEC(ZSTD(1)),
+    trigger             LowCardinality(String) CODEC(ZSTD(1)),
+    messaging_system    LowCardinality(String) CODEC(ZSTD(1)),
+    messaging_operation LowCardinality(String) CODEC(ZSTD(1)),
+    destination         LowCardinality(String) CODEC(ZSTD(1)),
+    message_ids         Array(String) CODEC(ZSTD(1)),
+    http_method         LowCardinality(String) CODEC(ZSTD(1)),
+    http_route          LowCardinality(String) CODEC(ZSTD(1)),
+    http_status         Int32 CODEC(T64, ZSTD(1)),
+    db_system           LowCardinality(String) CODEC(ZSTD(1)),
+    error_type          LowCardinality(String) CODEC(ZSTD(1)),
+    error_message       String CODEC(ZSTD(1)),
+    attributes          Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    attr_types          LowCardinality(String) CODEC(ZSTD(1)),
+    resource_attributes LowCardinality(String) CODEC(ZSTD(1)),
+    events              String CODEC(ZSTD(1)),
+    links               String CODEC(ZSTD(1)),
+    request_payload     String CODEC(ZSTD(3)),
+    response_payload    String CODEC(ZSTD(3)),
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_attr_keys mapKeys(attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_values mapValues(attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_start_time start_time TYPE minmax GRANULARITY 1
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY intDiv(start_time, 86400000000000)
+ORDER BY (intDiv(start_time, 60000000000), trace_id, start_time, span_id)
+TTL toDateTime(intDiv(start_time, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`logs_local` ON CLUSTER `ariadne`
+(
+    time                Int64 CODEC(Delta(8), ZSTD(1)),
+    observed_time       Int64 CODEC(Delta(8), ZSTD(1)),
+    trace_id            FixedString(16) CODEC(ZSTD(1)),
+    span_id             UInt64 CODEC(ZSTD(1)),
+    flags               UInt32 CODEC(T64, ZSTD(1)),
+    severity            UInt8 CODEC(T64, ZSTD(1)),
+    severity_text       LowCardinality(String) CODEC(ZSTD(1)),
+    body                String CODEC(ZSTD(1)),
+    body_type           UInt8 CODEC(T64, ZSTD(1)),
+    service             LowCardinality(String) CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    invocation_id       String CODEC(ZSTD(1)),
+    scope_name          LowCardinality(String) CODEC(ZSTD(1)),
+    attributes          Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    attr_types          LowCardinality(String) CODEC(ZSTD(1)),
+    resource_attributes LowCardinality(String) CODEC(ZSTD(1)),
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_invocation_id invocation_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_time time TYPE minmax GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(time, 86400000000000)
+ORDER BY (service, time)
+TTL toDateTime(intDiv(time, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`invocations_local` ON CLUSTER `ariadne`
+(
+    request_id          String CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    source              LowCardinality(String) CODEC(ZSTD(1)),
+    start               Int64 CODEC(Delta(8), ZSTD(1)),
+    duration            Int64 CODEC(T64, ZSTD(1)),
+    billed_duration     Int64 CODEC(T64, ZSTD(1)),
+    init_duration       Int64 CODEC(T64, ZSTD(1)),
+    deadline            Int64 CODEC(ZSTD(1)),
+    memory_mb           Int32 CODEC(T64, ZSTD(1)),
+    max_memory_mb       Int32 CODEC(T64, ZSTD(1)),
+    status              LowCardinality(String) CODEC(ZSTD(1)),
+    error_type          LowCardinality(String) CODEC(ZSTD(1)),
+    cold_start          Bool CODEC(ZSTD(1)),
+    attempt             Int32 CODEC(T64, ZSTD(1)),
+    trace_id            FixedString(16) CODEC(ZSTD(1)),
+    span_id             UInt64 CODEC(ZSTD(1)),
+    INDEX idx_request_id request_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(start, 86400000000000)
+ORDER BY (function, start, request_id)
+TTL toDateTime(intDiv(start, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`message_refs_local` ON CLUSTER `ariadne`
+(
+    key                 String CODEC(ZSTD(1)),
+    role                UInt8 CODEC(T64, ZSTD(1)),
+    trace_id            FixedString(16) CODEC(ZSTD(1)),
+    span_id             UInt64 CODEC(ZSTD(1)),
+    time                Int64 CODEC(ZSTD(1)),
+    destination         LowCardinality(String) CODEC(ZSTD(1)),
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_destination destination TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_time time TYPE minmax GRANULARITY 1
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY intDiv(time, 86400000000000)
+ORDER BY (key, role, trace_id, span_id, time)
+TTL toDateTime(intDiv(time, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`trace_index_local` ON CLUSTER `ariadne`
+(
+    trace_id            FixedString(16) CODEC(ZSTD(1)),
+    start_min           Int64 CODEC(ZSTD(1)),
+    end_offset          Int64 CODEC(T64, ZSTD(1)),
+    span_start_offset   Int64 CODEC(T64, ZSTD(1)),
+    span_end_offset     Int64 CODEC(T64, ZSTD(1)),
+    span_count          UInt32 CODEC(T64, ZSTD(1)),
+    error_count         UInt32 CODEC(T64, ZSTD(1)),
+    log_count           UInt32 CODEC(T64, ZSTD(1)),
+    invocation_count    UInt32 CODEC(T64, ZSTD(1)),
+    has_root            Bool CODEC(ZSTD(1)),
+    root_service        LowCardinality(String) CODEC(ZSTD(1)),
+    root_name           LowCardinality(String) CODEC(ZSTD(1)),
+    end_max             Int64 ALIAS start_min + end_offset,
+    span_start          Int64 ALIAS start_min + span_start_offset,
+    span_end            Int64 ALIAS start_min + span_end_offset,
+    INDEX idx_span_start start_min + span_start_offset TYPE minmax GRANULARITY 1
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(start_min, 86400000000000)
+ORDER BY trace_id
+TTL toDateTime(intDiv(start_min, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`issue_counts_local` ON CLUSTER `ariadne`
+(
+    issue_id            String,
+    bucket              Int64 CODEC(Delta(8), ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1))
+)
+ENGINE = SummingMergeTree
+PARTITION BY intDiv(bucket, 86400000000000)
+ORDER BY (issue_id, bucket)
+TTL toDateTime(intDiv(bucket, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`spans` ON CLUSTER `ariadne` AS `ariadne`.`spans_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'spans_local', cityHash64(trace_id));
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`logs` ON CLUSTER `ariadne` AS `ariadne`.`logs_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'logs_local', rand());
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`invocations` ON CLUSTER `ariadne` AS `ariadne`.`invocations_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'invocations_local', cityHash64(request_id));
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`message_refs` ON CLUSTER `ariadne` AS `ariadne`.`message_refs_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'message_refs_local', cityHash64(key));
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`trace_index` ON CLUSTER `ariadne` AS `ariadne`.`trace_index_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'trace_index_local', cityHash64(trace_id));
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`issue_counts` ON CLUSTER `ariadne` AS `ariadne`.`issue_counts_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'issue_counts_local', cityHash64(issue_id));
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`issues` ON CLUSTER `ariadne`
+(
+    id                  String,
+    kind                String,
+    fingerprint         String,
+    title               String,
+    function            String,
+    channel             String,
+    severity            String,
+    status              String,
+    first_seen          Int64,
+    last_seen           Int64,
+    count               Int64,
+    sample_traces       String,
+    explanation         String,
+    opened_at           Int64,
+    resolved_at         Int64,
+    regressions         Int32,
+    updated_at          Int64,
+    rev                 String,
+    revs                Array(String)
+)
+ENGINE = KeeperMap('/ariadne/ariadne/issues')
+PRIMARY KEY id;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`detector_state` ON CLUSTER `ariadne`
+(
+    name                String,
+    watermark           Int64,
+    updated_at          Int64,
+    rev                 String,
+    revs                Array(String)
+)
+ENGINE = KeeperMap('/ariadne/ariadne/detector_state')
+PRIMARY KEY name;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`alert_rules` ON CLUSTER `ariadne`
+(
+    id                  String,
+    name                String,
+    kind                String,
+    function            String,
+    any_new             Bool,
+    threshold           Int64,
+    window_ns           Int64,
+    target              String,
+    url                 String,
+    to_addrs            String,
+    created             Int64
+)
+ENGINE = KeeperMap('/ariadne/ariadne/alert_rules')
+PRIMARY KEY id;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`alert_events` ON CLUSTER `ariadne`
+(
+    id                  String,
+    rule_id             String,
+    issue_id            String,
+    type                String,
+    episode             Int64,
+    state               String,
+    attempts            Int32,
+    next_attempt        Int64,
+    lease_holder        String,
+    lease_until         Int64,
+    last_error          String,
+    created             Int64,
+    delivered_at        Int64,
+    rev                 String,
+    revs                Array(String)
+)
+ENGINE = KeeperMap('/ariadne/ariadne/alert_events')
+PRIMARY KEY id;
+
+-- version 1 0001_init.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`contracts` ON CLUSTER `ariadne`
+(
+    key                 String,
+    channel             String,
+    service             String,
+    version             String,
+    fields              String,
+    first_seen          Int64,
+    last_seen           Int64,
+    rev                 String,
+    revs                Array(String)
+)
+ENGINE = KeeperMap('/ariadne/ariadne/contracts')
+PRIMARY KEY key;
+

@@ -1,0 +1,380 @@
+package clickhouse
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
+)
+
+// each runs query and calls row for every result row with its Scan.
+func (e *Engine) each(ctx context.Context, query string, row func(scan func(...any) error) error) error {
+	rs, err := e.conn.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := row(rs.Scan); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// selectRows runs a query whose select list is t's columns.
+func selectRows[R any](ctx context.Context, e *Engine, t *table[R], query string, fix func(*R) error) ([]R, error) {
+	var out []R
+	dests := make([]any, 0, len(t.cols))
+	err := e.each(ctx, query, func(scan func(...any) error) error {
+		var r R
+		if err := scan(t.dests(dests, &r)...); err != nil {
+			return err
+		}
+		if err := fix(&r); err != nil {
+			return fmt.Errorf("decode %s row: %w", t.name, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// rangeCond is the SQL condition of r on a time column.
+func rangeCond(col string, r store.TimeRange) string {
+	var c []string
+	if r.Start != 0 {
+		c = append(c, fmt.Sprintf("%s >= %d", col, r.Start))
+	}
+	if r.End != 0 {
+		c = append(c, fmt.Sprintf("%s < %d", col, r.End))
+	}
+	if len(c) == 0 {
+		return "true"
+	}
+	return strings.Join(c, " AND ")
+}
+
+// traceBounds is where one trace's rows lie, from trace_index.
+type traceBounds struct {
+	lo, hi                int64
+	spans, logs, invs     int64
+	spanStart, spanEnd    int64
+	found, hasSpans       bool
+	rootService, rootName string
+	hasRoot               bool
+	errors                bool
+	spanCount, errorCount int64
+}
+
+// Trace implements store.Reader: trace_index (sorted by trace id) says
+// where in time the trace's rows lie, which prunes the big tables to a
+// partition or two and a few granules (bloom filter on trace_id).
+func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
+	if err := e.readable("read trace"); err != nil {
+		return nil, err
+	}
+	var lo, hi int64
+	var nSpans, nLogs, nInvs uint64
+	var found uint64
+	err := e.conn.QueryRow(ctx, fmt.Sprintf(
+		"SELECT count(), min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM %s WHERE trace_id = %s",
+		e.t("trace_index"), traceLit(id))).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
+	if err != nil {
+		return nil, e.fail("read trace "+id.String(), err)
+	}
+	if found == 0 {
+		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
+	}
+	where := func(col string) string {
+		return fmt.Sprintf(" WHERE trace_id = %s AND %s BETWEEN %d AND %d", traceLit(id), col, lo, hi)
+	}
+	s := e.sch
+	var (
+		spans []spanRow
+		logs  []logRow
+		invs  []invRow
+	)
+	if nSpans > 0 {
+		spans, err = selectRows(ctx, e, &s.spans, "SELECT "+s.spans.list()+" FROM "+e.t("spans")+where("start_time")+
+			" ORDER BY start_time, span_id", (*spanRow).fix)
+		if err != nil {
+			return nil, e.fail("read trace spans", err)
+		}
+	}
+	if nLogs > 0 {
+		logs, err = selectRows(ctx, e, &s.logs, "SELECT "+s.logs.list()+" FROM "+e.t("logs")+where("time")+
+			" ORDER BY time, observed_time", (*logRow).fix)
+		if err != nil {
+			return nil, e.fail("read trace logs", err)
+		}
+	}
+	if nInvs > 0 {
+		invs, err = selectRows(ctx, e, &s.invocations, "SELECT "+s.invocations.list()+" FROM "+e.t("invocations")+where("start")+
+			" ORDER BY start, request_id, source", (*invRow).fix)
+		if err != nil {
+			return nil, e.fail("read trace invocations", err)
+		}
+	}
+	spans = dedupSpans(spans)
+	if len(spans) == 0 && len(logs) == 0 {
+		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
+	}
+	t := &model.Trace{}
+	for i := range spans {
+		t.Spans = append(t.Spans, spans[i].Span)
+	}
+	for i := range logs {
+		t.Logs = append(t.Logs, logs[i].LogRecord)
+	}
+	for i := range invs {
+		t.Invocations = append(t.Invocations, invs[i].Invocation)
+	}
+	return t, nil
+}
+
+// dedupSpans drops the second copy of a span two nodes stored at once
+// (until a merge of the ReplacingMergeTree removes it), keeping order.
+func dedupSpans(rows []spanRow) []spanRow {
+	if len(rows) < 2 {
+		return rows
+	}
+	seen := make(map[spanKey]bool, len(rows))
+	out := rows[:0]
+	for _, r := range rows {
+		k := spanKey{r.TraceID, spanU64(r.SpanID)}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+const refOrder = " ORDER BY time, key, role, trace_id, span_id"
+
+// MessageRefs implements store.MessageRefReader.
+func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error) {
+	if err := e.readable("read message refs"); err != nil {
+		return nil, err
+	}
+	t := &e.sch.refs
+	rows, err := selectRows(ctx, e, t, "SELECT DISTINCT "+t.list()+" FROM "+e.t(t.name)+" WHERE key = "+sqlStr(key)+refOrder, (*refRow).fix)
+	if err != nil {
+		return nil, e.fail("read message refs", err)
+	}
+	out := make([]model.MessageRef, len(rows))
+	for i := range rows {
+		out[i] = rows[i].MessageRef
+	}
+	return out, nil
+}
+
+func (e *Engine) strings(ctx context.Context, op, query string) ([]string, error) {
+	out := []string{}
+	err := e.each(ctx, query, func(scan func(...any) error) error {
+		var s string
+		if err := scan(&s); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, e.fail(op, err)
+	}
+	return out, nil
+}
+
+// Services implements store.Reader.
+func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, error) {
+	if err := shared.CheckRange(r); err != nil {
+		return nil, fmt.Errorf("list services: %w", err)
+	}
+	if err := e.readable("list services"); err != nil {
+		return nil, err
+	}
+	return e.strings(ctx, "list services", fmt.Sprintf("SELECT DISTINCT service FROM %s WHERE %s AND service != '' ORDER BY service",
+		e.t("spans"), rangeCond("start_time", r)))
+}
+
+// Operations implements store.Reader.
+func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRange) ([]string, error) {
+	if err := shared.CheckRange(r); err != nil {
+		return nil, fmt.Errorf("list operations: %w", err)
+	}
+	if err := e.readable("list operations"); err != nil {
+		return nil, err
+	}
+	cond := ""
+	if service != "" {
+		cond = " AND service = " + sqlStr(service)
+	}
+	return e.strings(ctx, "list operations", fmt.Sprintf("SELECT DISTINCT name FROM %s WHERE %s AND name != ''%s ORDER BY name",
+		e.t("spans"), rangeCond("start_time", r), cond))
+}
+
+// autocompleteSpans bounds the spans an autocomplete list looks at: the
+// newest of the range (recent keys and values are the ones a user looks
+// for), about as many as the embedded engine reads.
+const (
+	autocompleteKeySpans   = 20_000
+	autocompleteValueSpans = 200_000
+)
+
+func clampLimit(limit int) int {
+	if limit <= 0 || limit > store.MaxLimit {
+		return store.MaxLimit
+	}
+	return limit
+}
+
+// AttributeKeys implements store.Reader: span and resource attribute keys.
+func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeRange, limit int) ([]string, error) {
+	if err := shared.CheckRange(r); err != nil {
+		return nil, fmt.Errorf("list attribute keys: %w", err)
+	}
+	if err := e.readable("list attribute keys"); err != nil {
+		return nil, err
+	}
+	q := fmt.Sprintf(`WITH recent AS (
+	SELECT attributes, resource_attributes FROM %s WHERE %s ORDER BY start_time DESC LIMIT %d)
+SELECT 0, k, toUInt64(0) FROM (SELECT DISTINCT arrayJoin(mapKeys(attributes)) AS k FROM recent) WHERE startsWith(k, %s)
+UNION ALL
+SELECT 1, toString(resource_attributes), toUInt64(0) FROM recent WHERE resource_attributes != '' GROUP BY resource_attributes`,
+		e.t("spans"), rangeCond("start_time", r), autocompleteKeySpans, sqlStr(prefix))
+	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
+		return a.Key, strings.HasPrefix(a.Key, prefix)
+	})
+	if err != nil {
+		return nil, e.fail("list attribute keys", err)
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys[:min(len(keys), clampLimit(limit))], nil
+}
+
+// AttributeValues implements store.Reader.
+func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r store.TimeRange, limit int) ([]string, error) {
+	if err := shared.CheckRange(r); err != nil {
+		return nil, fmt.Errorf("list attribute values: %w", err)
+	}
+	if err := e.readable("list attribute values"); err != nil {
+		return nil, err
+	}
+	keyPat := sqlStr(shared.ResourceKeyPattern(key))
+	q := fmt.Sprintf(`WITH recent AS (
+	SELECT attributes, resource_attributes FROM %s
+	WHERE %s AND (mapContains(attributes, %s) OR position(resource_attributes, %s) > 0)
+	ORDER BY start_time DESC LIMIT %d)
+SELECT 0, v, count() FROM (SELECT arrayJoin(arrayFilter((v, k) -> k = %s, mapValues(attributes), mapKeys(attributes))) AS v FROM recent)
+WHERE startsWith(v, %s) GROUP BY v
+UNION ALL
+SELECT 1, toString(resource_attributes), count() FROM recent WHERE position(resource_attributes, %s) > 0 GROUP BY resource_attributes`,
+		e.t("spans"), rangeCond("start_time", r), sqlStr(key), keyPat, autocompleteValueSpans,
+		sqlStr(key), sqlStr(prefix), keyPat)
+	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
+		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
+	})
+	if err != nil {
+		return nil, e.fail("list attribute values", err)
+	}
+	vals := make([]string, 0, len(counts))
+	for v := range counts {
+		vals = append(vals, v)
+	}
+	slices.SortFunc(vals, func(a, b string) int {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return vals[:min(len(vals), clampLimit(limit))], nil
+}
+
+// attrCounts adds up autocomplete rows: (0, item, count) for span
+// attributes, (1, resource text, count) for resources.
+func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr) (string, bool)) (map[string]int64, error) {
+	counts := map[string]int64{}
+	err := e.each(ctx, q, func(scan func(...any) error) error {
+		var (
+			kind uint8
+			item string
+			n    uint64
+		)
+		if err := scan(&kind, &item, &n); err != nil {
+			return err
+		}
+		if kind == 0 {
+			counts[item] += int64(n)
+			return nil
+		}
+		attrs, err := shared.DecodeResource(item)
+		if err != nil {
+			return err
+		}
+		for _, a := range attrs {
+			if v, ok := pick(a); ok {
+				counts[v] += int64(n)
+			}
+		}
+		return nil
+	})
+	return counts, err
+}
+
+// DeleteBefore implements store.Maintainer with lightweight deletes (rows
+// are masked at once and dropped by merges); the tables' TTL does the same
+// by whole parts when retention is configured.
+func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
+	if err := e.readable("delete old data"); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, d := range []struct{ table, col string }{
+		{"spans", "start_time"},
+		{"logs", "time"},
+		{"invocations", "start"},
+		{"message_refs", "time"},
+		// An index row goes with its oldest row: a trace cut by t then
+		// drops out of reads instead of pointing at deleted spans.
+		{"trace_index", "start_min"},
+	} {
+		var n uint64
+		cond := fmt.Sprintf("%s < %d", d.col, t)
+		if err := e.conn.QueryRow(ctx, "SELECT count() FROM "+e.t(d.table)+" WHERE "+cond).Scan(&n); err != nil {
+			return total, e.fail("delete old "+d.table, err)
+		}
+		if n == 0 {
+			continue
+		}
+		if err := e.conn.Exec(ctx, e.deleteStmt(d.table, cond)); err != nil {
+			return total, e.fail("delete old "+d.table, err)
+		}
+		if d.table != "trace_index" {
+			total += int64(n)
+		}
+	}
+	return total, nil
+}
+
+// deleteStmt deletes rows of a telemetry table: on a cluster from the
+// local tables of every shard.
+func (e *Engine) deleteStmt(table, cond string) string {
+	if e.layout.Cluster == "" {
+		return "DELETE FROM " + e.t(table) + " WHERE " + cond
+	}
+	return "DELETE FROM " + e.t(table+"_local") + e.layout.OnCluster() + " WHERE " + cond
+}
+
+var _ = strconv.Itoa
