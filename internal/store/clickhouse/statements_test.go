@@ -194,6 +194,10 @@ func runEverything(t *testing.T, e *Engine) {
 	must(err)
 	_, err = e.InvocationLogs(ctx, "req-1", r, 10)
 	must(err)
+	_, _, err = e.SearchLogs(ctx, store.LogQuery{TimeRange: r, Function: "api", Service: "api", RequestID: "req-1", MinSeverity: 9, Text: "Declined", Limit: 5})
+	must(err)
+	_, err = e.IssueSeries(ctx, []string{"i-1", "i-2"}, store.SeriesRange{Start: base, End: base + int64(time.Hour), Step: int64(10 * time.Minute)})
+	must(err)
 	mq := store.MapQuery{TimeRange: r, Environment: "prod"}
 	calls, _, err := e.MapCalls(ctx, mq)
 	must(err)

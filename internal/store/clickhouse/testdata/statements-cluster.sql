@@ -385,6 +385,10 @@ SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed
 
 SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE invocation_id = 'req-1' AND time >= 1772366400000000000 AND time < 1772366460000000000 ORDER BY time, observed_time LIMIT 10;
 
+SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE time >= 1772366400000000000 AND time < 1772366460000000000 AND function = 'api' AND service = 'api' AND invocation_id = 'req-1' AND severity >= 9 AND positionCaseInsensitiveUTF8(body, 'Declined') > 0 ORDER BY time DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id LIMIT 5 OFFSET 0;
+
+SELECT issue_id, intDiv(bucket - 1772366400000000000, 600000000000) AS i, sum(count) FROM `golden_cluster`.`issue_counts` WHERE issue_id IN ('i-1', 'i-2') AND bucket >= 1772366400000000000 AND bucket < 1772370000000000000 GROUP BY issue_id, i;
+
 WITH s AS (
 	SELECT trace_id, parent_span_id, toString(service) AS service, toString(function) AS function, status_code, duration_ns
 	FROM `golden_cluster`.`spans` WHERE start_time >= 1772366340000000000 AND start_time < 1772366520000000000 AND kind = 2 AND parent_span_id != 0
