@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -22,6 +21,9 @@ type column[T any] struct {
 	// get returns the value to append. It may return slices held by sc,
 	// valid until the next call: the appender copies them at once.
 	get func(r *T, sc *scratch) any
+	// put writes the value of r into the current row of a chunk (chunk.go)
+	// without boxing it; nil makes the writer store get's value instead.
+	put func(r *T, a *chunkAppender, col int, sc *scratch)
 	// set stores a scanned value into r.
 	set func(r *T, v any) error
 }
@@ -44,13 +46,13 @@ func (t *table[T]) columnList(prefix string) string {
 	return b.String()
 }
 
-// row fills dst with the append values of r in column order.
-func (t *table[T]) row(dst []driver.Value, r *T, sc *scratch) []driver.Value {
-	dst = dst[:0]
-	for i := range t.cols {
-		dst = append(dst, t.cols[i].get(r, sc))
+// types is the DuckDB type of every column, in order.
+func (t *table[T]) types() []string {
+	out := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		out[i] = c.typ
 	}
-	return dst
+	return out
 }
 
 // scan stores the values of one scanned row into r.
@@ -330,6 +332,7 @@ func strCol[T any](name string, f func(*T) *string) column[T] {
 	return column[T]{
 		name: name, typ: "VARCHAR",
 		get: func(r *T, _ *scratch) any { return nullIfEmpty(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asString(v); return },
 	}
 }
@@ -338,6 +341,7 @@ func i64Col[T any](name string, f func(*T) *int64) column[T] {
 	return column[T]{
 		name: name, typ: "BIGINT",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.i64(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asInt64(v); return },
 	}
 }
@@ -346,6 +350,7 @@ func i32Col[T any](name string, f func(*T) *int32) column[T] {
 	return column[T]{
 		name: name, typ: "INTEGER",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.i32(col, *f(r)) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = int32(n); return err },
 	}
 }
@@ -354,6 +359,7 @@ func u32Col[T any](name string, f func(*T) *uint32) column[T] {
 	return column[T]{
 		name: name, typ: "UINTEGER",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u32(col, *f(r)) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = uint32(n); return err },
 	}
 }
@@ -362,6 +368,7 @@ func u8Col[T any, U ~uint8](name string, f func(*T) *U) column[T] {
 	return column[T]{
 		name: name, typ: "UTINYINT",
 		get: func(r *T, _ *scratch) any { return uint8(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u8(col, uint8(*f(r))) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = U(n); return err },
 	}
 }
@@ -370,6 +377,7 @@ func boolCol[T any](name string, f func(*T) *bool) column[T] {
 	return column[T]{
 		name: name, typ: "BOOLEAN",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.bool(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asBool(v); return },
 	}
 }
@@ -378,6 +386,7 @@ func traceIDCol[T any](name string, f func(*T) *model.TraceID) column[T] {
 	return column[T]{
 		name: name, typ: "UUID",
 		get: func(r *T, _ *scratch) any { return traceUUID(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.uuid(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asTraceID(v); return },
 	}
 }
@@ -386,6 +395,7 @@ func spanIDCol[T any](name string, f func(*T) *model.SpanID) column[T] {
 	return column[T]{
 		name: name, typ: "UBIGINT",
 		get: func(r *T, _ *scratch) any { return spanU64(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u64(col, spanU64(*f(r))) },
 		set: func(r *T, v any) (err error) { *f(r), err = asSpanID(v); return },
 	}
 }
@@ -398,16 +408,19 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 		{
 			name: prefix + "_keys", typ: "VARCHAR[]",
 			get: func(r *T, sc *scratch) any { return sc.keys(keySlot, *f(r)) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.keys(col, *f(r)) },
 			set: func(r *T, v any) error { hold(r).keys = v; return nil },
 		},
 		{
 			name: prefix + "_values", typ: "VARCHAR[]",
 			get: func(r *T, sc *scratch) any { return sc.values(valSlot, *f(r)) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.values(col, *f(r)) },
 			set: func(r *T, v any) error { hold(r).values = v; return nil },
 		},
 		{
 			name: prefix + "_types", typ: "VARCHAR",
 			get: func(r *T, _ *scratch) any { return nullIfEmpty(typesString(*f(r))) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, typesString(*f(r))) },
 			set: func(r *T, v any) (err error) {
 				h := hold(r)
 				*f(r), err = decodeAttrs(h.keys, h.values, v)
@@ -423,6 +436,13 @@ func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
 	return column[T]{
 		name: "resource_attributes", typ: "VARCHAR",
 		get: func(r *T, sc *scratch) any { return sc.resource(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, sc *scratch) {
+			if s, ok := sc.resource(*f(r)).(string); ok {
+				a.str(col, s)
+			} else {
+				a.null(col)
+			}
+		},
 		set: func(r *T, v any) error {
 			s, err := asString(v)
 			if err != nil {
@@ -517,6 +537,7 @@ func newSchema() *schema {
 				{
 					name: "message_ids", typ: "VARCHAR[]",
 					get: func(r *S, sc *scratch) any { return sc.strings(slotMessageIDs, r.MessageIDs) },
+					put: func(r *S, a *chunkAppender, col int, _ *scratch) { a.strings(col, r.MessageIDs) },
 					set: func(r *S, v any) (err error) { r.MessageIDs, err = asStrings(v); return },
 				},
 				strCol("http_method", func(r *S) *string { return &r.HTTPMethod }),
@@ -533,6 +554,7 @@ func newSchema() *schema {
 				{
 					name: "events", typ: "VARCHAR",
 					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeEvents(sc, r.Events)) },
+					put: func(r *S, a *chunkAppender, col int, sc *scratch) { a.strOrNull(col, encodeEvents(sc, r.Events)) },
 					set: func(r *S, v any) error {
 						s, err := asString(v)
 						if err != nil {
@@ -545,6 +567,7 @@ func newSchema() *schema {
 				{
 					name: "links", typ: "VARCHAR",
 					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeLinks(sc, r.Links)) },
+					put: func(r *S, a *chunkAppender, col int, sc *scratch) { a.strOrNull(col, encodeLinks(sc, r.Links)) },
 					set: func(r *S, v any) error {
 						s, err := asString(v)
 						if err != nil {
