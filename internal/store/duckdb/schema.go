@@ -74,6 +74,7 @@ func quoteIdent(s string) string { return `"` + s + `"` }
 type scratch struct {
 	lists [8][]any
 	buf   []byte
+	ext   []byte // the ext of the span being appended (spanext.go)
 	// resCache maps resource encodings to their boxed value, so spans of
 	// one resource share one string per commit; reset clears it.
 	resCache map[string]any
@@ -431,6 +432,13 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 	}
 }
 
+// attrListCols is the key and value columns of an attribute list whose
+// types are stored elsewhere (spans keep them in ext); the column that
+// reads the types decodes the list (spanExtCol).
+func attrListCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attributes, hold func(*T) *attrHold) []column[T] {
+	return attrCols(prefix, keySlot, valSlot, f, hold)[:2]
+}
+
 // resourceCol stores resource attributes as one JSON text (codec.go).
 func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
 	return column[T]{
@@ -511,74 +519,27 @@ func newSchema() *schema {
 	type M = model.MessageRef
 	type X = indexRow
 	return &schema{
-		spans: table[S]{name: "spans", cols: cat(
+		// The table span_rows behind the view spans (migration 0006):
+		// the columns most spans fill, then ext for the rest.
+		spans: table[S]{name: "span_rows", cols: cat(
 			[]column[S]{
 				traceIDCol("trace_id", func(r *S) *model.TraceID { return &r.TraceID }),
 				spanIDCol("span_id", func(r *S) *model.SpanID { return &r.SpanID }),
 				spanIDCol("parent_span_id", func(r *S) *model.SpanID { return &r.ParentSpanID }),
-				strCol("trace_state", func(r *S) *string { return &r.TraceState }),
 				u32Col("flags", func(r *S) *uint32 { return &r.Flags }),
 				i64Col("start_time", func(r *S) *int64 { return &r.StartTime }),
 				i64Col("duration_ns", func(r *S) *int64 { return &r.DurationNs }),
 				strCol("name", func(r *S) *string { return &r.Name }),
 				u8Col("kind", func(r *S) *model.SpanKind { return &r.Kind }),
 				u8Col("status_code", func(r *S) *model.StatusCode { return &r.StatusCode }),
-				strCol("status_message", func(r *S) *string { return &r.StatusMessage }),
 				strCol("service", func(r *S) *string { return &r.Service }),
 				strCol("scope_name", func(r *S) *string { return &r.ScopeName }),
-				strCol("scope_version", func(r *S) *string { return &r.ScopeVersion }),
-				strCol("function", func(r *S) *string { return &r.Function }),
-				strCol("invocation_id", func(r *S) *string { return &r.InvocationID }),
-				boolCol("cold_start", func(r *S) *bool { return &r.ColdStart }),
-				strCol("trigger", func(r *S) *string { return &r.Trigger }),
-				strCol("messaging_system", func(r *S) *string { return &r.MessagingSystem }),
-				strCol("messaging_operation", func(r *S) *string { return &r.MessagingOperation }),
-				strCol("destination", func(r *S) *string { return &r.Destination }),
-				{
-					name: "message_ids", typ: "VARCHAR[]",
-					get: func(r *S, sc *scratch) any { return sc.strings(slotMessageIDs, r.MessageIDs) },
-					put: func(r *S, a *chunkAppender, col int, _ *scratch) { a.strings(col, r.MessageIDs) },
-					set: func(r *S, v any) (err error) { r.MessageIDs, err = asStrings(v); return },
-				},
-				strCol("http_method", func(r *S) *string { return &r.HTTPMethod }),
-				strCol("http_route", func(r *S) *string { return &r.HTTPRoute }),
-				i32Col("http_status", func(r *S) *int32 { return &r.HTTPStatus }),
-				strCol("db_system", func(r *S) *string { return &r.DBSystem }),
-				strCol("error_type", func(r *S) *string { return &r.ErrorType }),
-				strCol("error_message", func(r *S) *string { return &r.ErrorMessage }),
 			},
-			attrCols("attr", slotAttrKeys, slotAttrValues,
+			attrListCols("attr", slotAttrKeys, slotAttrValues,
 				func(r *S) *model.Attributes { return &r.Attributes }, func(r *S) *attrHold { return &r.attrs }),
-			[]column[S]{resourceCol(func(r *S) *model.Attributes { return &r.ResourceAttributes })},
 			[]column[S]{
-				{
-					name: "events", typ: "VARCHAR",
-					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeEvents(sc, r.Events)) },
-					put: func(r *S, a *chunkAppender, col int, sc *scratch) { a.strOrNull(col, encodeEvents(sc, r.Events)) },
-					set: func(r *S, v any) error {
-						s, err := asString(v)
-						if err != nil {
-							return err
-						}
-						r.Events, err = decodeEvents(s)
-						return err
-					},
-				},
-				{
-					name: "links", typ: "VARCHAR",
-					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeLinks(sc, r.Links)) },
-					put: func(r *S, a *chunkAppender, col int, sc *scratch) { a.strOrNull(col, encodeLinks(sc, r.Links)) },
-					set: func(r *S, v any) error {
-						s, err := asString(v)
-						if err != nil {
-							return err
-						}
-						r.Links, err = decodeLinks(s)
-						return err
-					},
-				},
-				strCol("request_payload", func(r *S) *string { return &r.RequestPayload }),
-				strCol("response_payload", func(r *S) *string { return &r.ResponsePayload }),
+				resourceCol(func(r *S) *model.Attributes { return &r.ResourceAttributes }),
+				spanExtCol(true),
 			},
 		)},
 		logs: table[L]{name: "logs", cols: cat(

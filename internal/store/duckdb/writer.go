@@ -454,7 +454,7 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 	for _, group := range clusters(items) {
 		lo, hi := timeBounds(group)
 		var q strings.Builder
-		fmt.Fprintf(&q, "SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN %d AND %d AND trace_id IN (", lo, hi)
+		fmt.Fprintf(&q, "SELECT trace_id, span_id FROM span_rows WHERE start_time BETWEEN %d AND %d AND trace_id IN (", lo, hi)
 		seen := make(map[model.TraceID]struct{}, len(group)/8)
 		for _, it := range group {
 			if _, ok := seen[it.v]; ok {
