@@ -327,7 +327,7 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 	defer e.bounds.invalidate()
 	var total int64
 	for _, d := range []struct{ table, col string }{
-		{"spans", "start_time"},
+		{"span_rows", "start_time"},
 		{"logs", "time"},
 		{"invocations", "start"},
 		{"message_refs", "time"},

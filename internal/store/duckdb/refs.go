@@ -148,14 +148,18 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 }
 
 // summaryExcluded are the span columns SpanSummary leaves out: the
-// attribute maps, events, links and payloads.
-var summaryExcluded = []string{"attr_keys", "attr_values", "attr_types", "resource_attributes",
-	"events", "links", "request_payload", "response_payload"}
+// attribute maps. Events, links and payloads are in ext, which a summary
+// decodes without them.
+var summaryExcluded = []string{"attr_keys", "attr_values", "resource_attributes"}
 
 func (s *schema) spanSummaryTable() *table[spanRow] {
 	t := &table[spanRow]{name: s.spans.name}
 	for _, c := range s.spans.cols {
-		if !slices.Contains(summaryExcluded, c.name) {
+		switch {
+		case slices.Contains(summaryExcluded, c.name):
+		case c.name == "ext":
+			t.cols = append(t.cols, spanExtCol(false))
+		default:
 			t.cols = append(t.cols, c)
 		}
 	}

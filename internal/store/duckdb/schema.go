@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -22,6 +21,9 @@ type column[T any] struct {
 	// get returns the value to append. It may return slices held by sc,
 	// valid until the next call: the appender copies them at once.
 	get func(r *T, sc *scratch) any
+	// put writes the value of r into the current row of a chunk (chunk.go)
+	// without boxing it; nil makes the writer store get's value instead.
+	put func(r *T, a *chunkAppender, col int, sc *scratch)
 	// set stores a scanned value into r.
 	set func(r *T, v any) error
 }
@@ -44,13 +46,13 @@ func (t *table[T]) columnList(prefix string) string {
 	return b.String()
 }
 
-// row fills dst with the append values of r in column order.
-func (t *table[T]) row(dst []driver.Value, r *T, sc *scratch) []driver.Value {
-	dst = dst[:0]
-	for i := range t.cols {
-		dst = append(dst, t.cols[i].get(r, sc))
+// types is the DuckDB type of every column, in order.
+func (t *table[T]) types() []string {
+	out := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		out[i] = c.typ
 	}
-	return dst
+	return out
 }
 
 // scan stores the values of one scanned row into r.
@@ -72,6 +74,7 @@ func quoteIdent(s string) string { return `"` + s + `"` }
 type scratch struct {
 	lists [8][]any
 	buf   []byte
+	ext   []byte // the ext of the span being appended (spanext.go)
 	// resCache maps resource encodings to their boxed value, so spans of
 	// one resource share one string per commit; reset clears it.
 	resCache map[string]any
@@ -330,6 +333,7 @@ func strCol[T any](name string, f func(*T) *string) column[T] {
 	return column[T]{
 		name: name, typ: "VARCHAR",
 		get: func(r *T, _ *scratch) any { return nullIfEmpty(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asString(v); return },
 	}
 }
@@ -338,6 +342,7 @@ func i64Col[T any](name string, f func(*T) *int64) column[T] {
 	return column[T]{
 		name: name, typ: "BIGINT",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.i64(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asInt64(v); return },
 	}
 }
@@ -346,6 +351,7 @@ func i32Col[T any](name string, f func(*T) *int32) column[T] {
 	return column[T]{
 		name: name, typ: "INTEGER",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.i32(col, *f(r)) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = int32(n); return err },
 	}
 }
@@ -354,6 +360,7 @@ func u32Col[T any](name string, f func(*T) *uint32) column[T] {
 	return column[T]{
 		name: name, typ: "UINTEGER",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u32(col, *f(r)) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = uint32(n); return err },
 	}
 }
@@ -362,6 +369,7 @@ func u8Col[T any, U ~uint8](name string, f func(*T) *U) column[T] {
 	return column[T]{
 		name: name, typ: "UTINYINT",
 		get: func(r *T, _ *scratch) any { return uint8(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u8(col, uint8(*f(r))) },
 		set: func(r *T, v any) error { n, err := asInt64(v); *f(r) = U(n); return err },
 	}
 }
@@ -370,6 +378,7 @@ func boolCol[T any](name string, f func(*T) *bool) column[T] {
 	return column[T]{
 		name: name, typ: "BOOLEAN",
 		get: func(r *T, _ *scratch) any { return *f(r) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.bool(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asBool(v); return },
 	}
 }
@@ -378,6 +387,7 @@ func traceIDCol[T any](name string, f func(*T) *model.TraceID) column[T] {
 	return column[T]{
 		name: name, typ: "UUID",
 		get: func(r *T, _ *scratch) any { return traceUUID(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.uuid(col, *f(r)) },
 		set: func(r *T, v any) (err error) { *f(r), err = asTraceID(v); return },
 	}
 }
@@ -386,6 +396,7 @@ func spanIDCol[T any](name string, f func(*T) *model.SpanID) column[T] {
 	return column[T]{
 		name: name, typ: "UBIGINT",
 		get: func(r *T, _ *scratch) any { return spanU64(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.u64(col, spanU64(*f(r))) },
 		set: func(r *T, v any) (err error) { *f(r), err = asSpanID(v); return },
 	}
 }
@@ -398,16 +409,19 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 		{
 			name: prefix + "_keys", typ: "VARCHAR[]",
 			get: func(r *T, sc *scratch) any { return sc.keys(keySlot, *f(r)) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.keys(col, *f(r)) },
 			set: func(r *T, v any) error { hold(r).keys = v; return nil },
 		},
 		{
 			name: prefix + "_values", typ: "VARCHAR[]",
 			get: func(r *T, sc *scratch) any { return sc.values(valSlot, *f(r)) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.values(col, *f(r)) },
 			set: func(r *T, v any) error { hold(r).values = v; return nil },
 		},
 		{
 			name: prefix + "_types", typ: "VARCHAR",
 			get: func(r *T, _ *scratch) any { return nullIfEmpty(typesString(*f(r))) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, typesString(*f(r))) },
 			set: func(r *T, v any) (err error) {
 				h := hold(r)
 				*f(r), err = decodeAttrs(h.keys, h.values, v)
@@ -418,11 +432,25 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 	}
 }
 
+// attrListCols is the key and value columns of an attribute list whose
+// types are stored elsewhere (spans keep them in ext); the column that
+// reads the types decodes the list (spanExtCol).
+func attrListCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attributes, hold func(*T) *attrHold) []column[T] {
+	return attrCols(prefix, keySlot, valSlot, f, hold)[:2]
+}
+
 // resourceCol stores resource attributes as one JSON text (codec.go).
 func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
 	return column[T]{
 		name: "resource_attributes", typ: "VARCHAR",
 		get: func(r *T, sc *scratch) any { return sc.resource(*f(r)) },
+		put: func(r *T, a *chunkAppender, col int, sc *scratch) {
+			if s, ok := sc.resource(*f(r)).(string); ok {
+				a.str(col, s)
+			} else {
+				a.null(col)
+			}
+		},
 		set: func(r *T, v any) error {
 			s, err := asString(v)
 			if err != nil {
@@ -491,71 +519,27 @@ func newSchema() *schema {
 	type M = model.MessageRef
 	type X = indexRow
 	return &schema{
-		spans: table[S]{name: "spans", cols: cat(
+		// The table span_rows behind the view spans (migration 0006):
+		// the columns most spans fill, then ext for the rest.
+		spans: table[S]{name: "span_rows", cols: cat(
 			[]column[S]{
 				traceIDCol("trace_id", func(r *S) *model.TraceID { return &r.TraceID }),
 				spanIDCol("span_id", func(r *S) *model.SpanID { return &r.SpanID }),
 				spanIDCol("parent_span_id", func(r *S) *model.SpanID { return &r.ParentSpanID }),
-				strCol("trace_state", func(r *S) *string { return &r.TraceState }),
 				u32Col("flags", func(r *S) *uint32 { return &r.Flags }),
 				i64Col("start_time", func(r *S) *int64 { return &r.StartTime }),
 				i64Col("duration_ns", func(r *S) *int64 { return &r.DurationNs }),
 				strCol("name", func(r *S) *string { return &r.Name }),
 				u8Col("kind", func(r *S) *model.SpanKind { return &r.Kind }),
 				u8Col("status_code", func(r *S) *model.StatusCode { return &r.StatusCode }),
-				strCol("status_message", func(r *S) *string { return &r.StatusMessage }),
 				strCol("service", func(r *S) *string { return &r.Service }),
 				strCol("scope_name", func(r *S) *string { return &r.ScopeName }),
-				strCol("scope_version", func(r *S) *string { return &r.ScopeVersion }),
-				strCol("function", func(r *S) *string { return &r.Function }),
-				strCol("invocation_id", func(r *S) *string { return &r.InvocationID }),
-				boolCol("cold_start", func(r *S) *bool { return &r.ColdStart }),
-				strCol("trigger", func(r *S) *string { return &r.Trigger }),
-				strCol("messaging_system", func(r *S) *string { return &r.MessagingSystem }),
-				strCol("messaging_operation", func(r *S) *string { return &r.MessagingOperation }),
-				strCol("destination", func(r *S) *string { return &r.Destination }),
-				{
-					name: "message_ids", typ: "VARCHAR[]",
-					get: func(r *S, sc *scratch) any { return sc.strings(slotMessageIDs, r.MessageIDs) },
-					set: func(r *S, v any) (err error) { r.MessageIDs, err = asStrings(v); return },
-				},
-				strCol("http_method", func(r *S) *string { return &r.HTTPMethod }),
-				strCol("http_route", func(r *S) *string { return &r.HTTPRoute }),
-				i32Col("http_status", func(r *S) *int32 { return &r.HTTPStatus }),
-				strCol("db_system", func(r *S) *string { return &r.DBSystem }),
-				strCol("error_type", func(r *S) *string { return &r.ErrorType }),
-				strCol("error_message", func(r *S) *string { return &r.ErrorMessage }),
 			},
-			attrCols("attr", slotAttrKeys, slotAttrValues,
+			attrListCols("attr", slotAttrKeys, slotAttrValues,
 				func(r *S) *model.Attributes { return &r.Attributes }, func(r *S) *attrHold { return &r.attrs }),
-			[]column[S]{resourceCol(func(r *S) *model.Attributes { return &r.ResourceAttributes })},
 			[]column[S]{
-				{
-					name: "events", typ: "VARCHAR",
-					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeEvents(sc, r.Events)) },
-					set: func(r *S, v any) error {
-						s, err := asString(v)
-						if err != nil {
-							return err
-						}
-						r.Events, err = decodeEvents(s)
-						return err
-					},
-				},
-				{
-					name: "links", typ: "VARCHAR",
-					get: func(r *S, sc *scratch) any { return nullIfEmpty(encodeLinks(sc, r.Links)) },
-					set: func(r *S, v any) error {
-						s, err := asString(v)
-						if err != nil {
-							return err
-						}
-						r.Links, err = decodeLinks(s)
-						return err
-					},
-				},
-				strCol("request_payload", func(r *S) *string { return &r.RequestPayload }),
-				strCol("response_payload", func(r *S) *string { return &r.ResponsePayload }),
+				resourceCol(func(r *S) *model.Attributes { return &r.ResourceAttributes }),
+				spanExtCol(true),
 			},
 			// Derived for the service map (servicemap_peer.go); not read back.
 			[]column[S]{{

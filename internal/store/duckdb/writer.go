@@ -50,7 +50,7 @@ type writer struct {
 	e    *Engine
 	conn *sql.Conn
 	apps struct {
-		spans, logs, invocations, refs, index *duckdb.Appender
+		spans, logs, invocations, refs, index *chunkAppender
 	}
 
 	mu      sync.Mutex
@@ -66,7 +66,6 @@ type writer struct {
 
 	// Reused between commits; only the writer goroutine touches them.
 	sc   scratch
-	row  []driver.Value
 	seen map[spanKey]struct{}
 	idx  map[model.TraceID]*indexRow
 	// recent answers most idempotence lookups without the table.
@@ -100,17 +99,23 @@ func newWriter(ctx context.Context, e *Engine) (*writer, error) {
 		if !ok {
 			return fmt.Errorf("driver connection is %T", dc)
 		}
+		raw, err := rawConnection(c)
+		if err != nil {
+			return err
+		}
+		sch := e.schema
 		for _, a := range []struct {
-			dst   **duckdb.Appender
+			dst   **chunkAppender
 			table string
+			types []string
 		}{
-			{&w.apps.spans, e.schema.spans.name},
-			{&w.apps.logs, e.schema.logs.name},
-			{&w.apps.invocations, e.schema.invocations.name},
-			{&w.apps.refs, e.schema.refs.name},
-			{&w.apps.index, e.schema.index.name},
+			{&w.apps.spans, sch.spans.name, sch.spans.types()},
+			{&w.apps.logs, sch.logs.name, sch.logs.types()},
+			{&w.apps.invocations, sch.invocations.name, sch.invocations.types()},
+			{&w.apps.refs, sch.refs.name, sch.refs.types()},
+			{&w.apps.index, sch.index.name, sch.index.types()},
 		} {
-			app, err := duckdb.NewAppenderFromConn(c, "", a.table)
+			app, err := newChunkAppender(raw, a.table, a.types)
 			if err != nil {
 				return fmt.Errorf("create appender for %s: %w", a.table, err)
 			}
@@ -159,15 +164,15 @@ const (
 	appIndex
 )
 
-func (w *writer) appenders() []*duckdb.Appender {
-	return []*duckdb.Appender{w.apps.spans, w.apps.logs, w.apps.invocations, w.apps.refs, w.apps.index}
+func (w *writer) appenders() []*chunkAppender {
+	return []*chunkAppender{w.apps.spans, w.apps.logs, w.apps.invocations, w.apps.refs, w.apps.index}
 }
 
 func (w *writer) closeAppenders() error {
 	var errs []error
 	for _, a := range w.appenders() {
 		if a != nil {
-			errs = append(errs, a.Close())
+			errs = append(errs, a.close())
 		}
 	}
 	return errors.Join(errs...)
@@ -335,7 +340,7 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 			if !w.used[i] {
 				continue
 			}
-			if err = a.Flush(); err != nil {
+			if err = a.flush(); err != nil {
 				break
 			}
 		}
@@ -354,7 +359,7 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	}
 	// Leave the appenders empty for the next commit and undo this one.
 	for _, a := range w.appenders() {
-		_ = a.Clear()
+		a.clear()
 	}
 	_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
 	return 0, 0, fmt.Errorf("commit %d batches: %w", len(reqs), classify(err))
@@ -452,7 +457,7 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 	for _, group := range clusters(items) {
 		lo, hi := timeBounds(group)
 		var q strings.Builder
-		fmt.Fprintf(&q, "SELECT trace_id, span_id FROM spans WHERE start_time BETWEEN %d AND %d AND trace_id IN (", lo, hi)
+		fmt.Fprintf(&q, "SELECT trace_id, span_id FROM span_rows WHERE start_time BETWEEN %d AND %d AND trace_id IN (", lo, hi)
 		seen := make(map[model.TraceID]struct{}, len(group)/8)
 		for _, it := range group {
 			if _, ok := seen[it.v]; ok {
@@ -612,9 +617,8 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			}
 			w.seen[k] = struct{}{}
 			sr := spanRow{Span: *s}
-			w.row = sch.spans.row(w.row, &sr, &w.sc)
 			w.used[appSpans] = true
-			if err := w.apps.spans.AppendRow(w.row...); err != nil {
+			if err := appendRow(w.apps.spans, &sch.spans, &sr, &w.sc); err != nil {
 				return 0, 0, fmt.Errorf("append span: %w", err)
 			}
 			w.indexSpan(s)
@@ -629,9 +633,8 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 				}
 			}
 			lr := logRow{LogRecord: *l}
-			w.row = sch.logs.row(w.row, &lr, &w.sc)
 			w.used[appLogs] = true
-			if err := w.apps.logs.AppendRow(w.row...); err != nil {
+			if err := appendRow(w.apps.logs, &sch.logs, &lr, &w.sc); err != nil {
 				return 0, 0, fmt.Errorf("append log: %w", err)
 			}
 			if !l.TraceID.IsZero() {
@@ -644,9 +647,8 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			if _, ok := droppedKeys[spanKey{inv.TraceID, spanU64(inv.SpanID)}]; ok && !inv.SpanID.IsZero() {
 				continue
 			}
-			w.row = sch.invocations.row(w.row, inv, &w.sc)
 			w.used[appInvocations] = true
-			if err := w.apps.invocations.AppendRow(w.row...); err != nil {
+			if err := appendRow(w.apps.invocations, &sch.invocations, inv, &w.sc); err != nil {
 				return 0, 0, fmt.Errorf("append invocation: %w", err)
 			}
 			if !inv.TraceID.IsZero() {
@@ -659,9 +661,8 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			if _, ok := droppedKeys[spanKey{m.TraceID, spanU64(m.SpanID)}]; ok && !m.SpanID.IsZero() {
 				continue
 			}
-			w.row = sch.refs.row(w.row, m, &w.sc)
 			w.used[appRefs] = true
-			if err := w.apps.refs.AppendRow(w.row...); err != nil {
+			if err := appendRow(w.apps.refs, &sch.refs, m, &w.sc); err != nil {
 				return 0, 0, fmt.Errorf("append message ref: %w", err)
 			}
 			rows++
@@ -676,9 +677,8 @@ func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs ma
 			w.added.lo, w.added.hi = min(w.added.lo, x.SpanStart), max(w.added.hi, x.SpanStart)
 			w.added.total += int64(x.SpanCount)
 		}
-		w.row = sch.index.row(w.row, x, &w.sc)
 		w.used[appIndex] = true
-		if err := w.apps.index.AppendRow(w.row...); err != nil {
+		if err := appendRow(w.apps.index, &sch.index, x, &w.sc); err != nil {
 			return 0, 0, fmt.Errorf("append trace index: %w", err)
 		}
 	}
