@@ -107,6 +107,7 @@ type Engine struct {
 	w      *writer
 	bounds spanBounds
 	roll   *rollupJob
+	af     *attrFilters // the minutes whose attribute filters the writer fills
 	// windowSpans sizes the first search window (windowSpans const); tests
 	// shrink it so that small data sets exercise the window logic.
 	windowSpans int64
@@ -141,7 +142,7 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db := sql.OpenDB(conn)
-	e := &Engine{set: s, schema: newSchema(), db: db, windowSpans: windowSpans}
+	e := &Engine{set: s, schema: newSchema(), db: db, windowSpans: windowSpans, af: newAttrFilters()}
 	if err := migrate(ctx, db, s.Logger); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

@@ -347,5 +347,9 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 			total += n
 		}
 	}
+	// Only minutes wholly before t: a minute cut by t keeps its later spans.
+	if _, err := e.db.ExecContext(ctx, "DELETE FROM attr_filters WHERE bucket + ? <= ?", afBucket, t); err != nil {
+		return total, unavailable("delete old attribute filters", err)
+	}
 	return total, e.deleteRollupsBefore(ctx, t)
 }

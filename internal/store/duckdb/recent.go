@@ -46,8 +46,24 @@ func (r *recentSpans) mayBeStored(k spanKey, start int64) bool {
 	return r.cur.has(h1, h2) || r.prev.has(h1, h2)
 }
 
+// checkAdd is mayBeStored, then add: the writer records a span before
+// its commit, when the lookup has just brought its block into the cache.
+// A span whose commit then fails stays in the filter, which only costs a
+// lookup should it come again.
+func (r *recentSpans) checkAdd(k spanKey, start int64) bool {
+	h1, h2 := keyHash(k)
+	maybe := start <= r.horizon || r.cur.has(h1, h2) || r.prev.has(h1, h2)
+	r.addHash(h1, h2, start)
+	return maybe
+}
+
 // add records a committed span.
 func (r *recentSpans) add(k spanKey, start int64) {
+	h1, h2 := keyHash(k)
+	r.addHash(h1, h2, start)
+}
+
+func (r *recentSpans) addHash(h1, h2 uint64, start int64) {
 	if r.cur.n >= r.perGen {
 		// The oldest generation is forgotten: what it held is now only
 		// known to the table.
@@ -56,7 +72,6 @@ func (r *recentSpans) add(k spanKey, start int64) {
 		r.prevMax, r.curMax = r.curMax, math.MinInt64
 		r.cur.reset()
 	}
-	h1, h2 := keyHash(k)
 	r.cur.add(h1, h2)
 	r.curMax = max(r.curMax, start)
 }

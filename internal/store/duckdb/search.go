@@ -69,6 +69,17 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	if cur != nil && cur.start < top {
 		top = cur.start + 1
 	}
+	// Attribute conditions read only the minutes whose filters may hold
+	// their pairs (attrfilter.go); often none.
+	var ranges [][2]int64
+	if len(q.Attributes) > 0 {
+		if ranges, err = e.attrRanges(ctx, q.Attributes, start, end); err != nil {
+			return nil, unavailable("search traces", err)
+		}
+		if len(ranges) == 0 {
+			return res, nil
+		}
+	}
 	width := bd.window(e.windowSpans)
 	for {
 		ws := top - width
@@ -76,10 +87,16 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		if final {
 			ws = start
 		}
-		sql, args := buildSearch(q, cur, ws, end, final, limit+1)
-		rows, err := e.searchRows(ctx, sql, args)
-		if err != nil {
-			return nil, unavailable("search traces", err)
+		var rows []store.TraceSummary
+		var within [][2]int64
+		if ranges != nil {
+			within = clipRanges(ranges, ws, end)
+		}
+		if ranges == nil || len(within) > 0 {
+			sql, args := buildSearch(q, cur, ws, end, final, limit+1, within)
+			if rows, err = e.searchRows(ctx, sql, args); err != nil {
+				return nil, unavailable("search traces", err)
+			}
 		}
 		if len(rows) > limit || final {
 			if len(rows) > limit {
@@ -116,42 +133,25 @@ func checkQuery(q store.TraceQuery) error {
 }
 
 // buildSearch writes the SQL of one window. All user input travels as
-// parameters; numbers and trace ids are formatted in.
-func buildSearch(q store.TraceQuery, cur *cursor, ws, end int64, final bool, limit int) (string, []any) {
+// parameters; numbers and trace ids are formatted in. ranges, when not
+// nil, are the parts of [ws, end) where matching spans may start: each is
+// read by its own branch, so that zone maps prune what lies between.
+func buildSearch(q store.TraceQuery, cur *cursor, ws, end int64, final bool, limit int, ranges [][2]int64) (string, []any) {
 	var args []any
 	var b strings.Builder
 	spanConds := q.Service != "" || q.Operation != "" || len(q.Attributes) > 0 || q.Text != ""
 	b.WriteString("WITH m AS (\n")
 	if spanConds {
-		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM spans WHERE start_time >= %d AND start_time < %d", ws, end)
-		if q.Service != "" {
-			b.WriteString(" AND service = ?")
-			args = append(args, q.Service)
+		if ranges == nil {
+			ranges = [][2]int64{{ws, end}}
 		}
-		if q.Operation != "" {
-			b.WriteString(" AND name = ?")
-			args = append(args, q.Operation)
-		}
-		for _, a := range q.Attributes {
-			// list_contains prunes cheaply before the positional check
-			// that the value belongs to the key (spike advice 6).
-			b.WriteString(" AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?)" +
-				" OR contains(resource_attributes, ?))")
-			v := a.Value.Str
-			args = append(args, v, a.Key, v, resourcePattern(a.Key, v))
-		}
-		if q.Text != "" {
-			p := likePattern(q.Text)
-			b.WriteString(" AND (")
-			for i, c := range []string{"name", "status_message", "error_message", "request_payload", "response_payload"} {
-				if i > 0 {
-					b.WriteString(" OR ")
-				}
-				b.WriteString(c + ` ILIKE ? ESCAPE '\'`)
-				args = append(args, p)
+		conds, cargs := spanConditions(q, ws, end)
+		for i, r := range ranges {
+			if i > 0 {
+				b.WriteString("\nUNION\n")
 			}
-			fmt.Fprintf(&b, ` OR trace_id IN (SELECT trace_id FROM logs WHERE "time" >= %d AND "time" < %d AND body ILIKE ? ESCAPE '\'))`, ws, end)
-			args = append(args, p)
+			fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM spans WHERE start_time >= %d AND start_time < %d%s", r[0], r[1], conds)
+			args = append(args, cargs...)
 		}
 	} else {
 		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM trace_index WHERE span_count > 0 AND span_start < %d AND span_end >= %d", end, ws)
@@ -185,6 +185,46 @@ SELECT trace_id, ts, te - ts, n, errs, rs, rn FROM t WHERE ts IS NOT NULL`)
 		fmt.Fprintf(&b, " AND (ts < %d OR (ts = %d AND trace_id < %s))", cur.start, cur.start, uuidLiteral(cur.trace))
 	}
 	fmt.Fprintf(&b, "\nORDER BY ts DESC, trace_id DESC LIMIT %d", limit)
+	return b.String(), args
+}
+
+// spanConditions is the WHERE text (each part starting with " AND ") and
+// the arguments of q's span conditions; [ws, end) bounds the log scan of a
+// text search.
+func spanConditions(q store.TraceQuery, ws, end int64) (string, []any) {
+	var args []any
+	var b strings.Builder
+	{
+		if q.Service != "" {
+			b.WriteString(" AND service = ?")
+			args = append(args, q.Service)
+		}
+		if q.Operation != "" {
+			b.WriteString(" AND name = ?")
+			args = append(args, q.Operation)
+		}
+		for _, a := range q.Attributes {
+			// list_contains prunes cheaply before the positional check
+			// that the value belongs to the key (spike advice 6).
+			b.WriteString(" AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?)" +
+				" OR contains(resource_attributes, ?))")
+			v := a.Value.Str
+			args = append(args, v, a.Key, v, resourcePattern(a.Key, v))
+		}
+		if q.Text != "" {
+			p := likePattern(q.Text)
+			b.WriteString(" AND (")
+			for i, c := range []string{"name", "status_message", "error_message", "request_payload", "response_payload"} {
+				if i > 0 {
+					b.WriteString(" OR ")
+				}
+				b.WriteString(c + ` ILIKE ? ESCAPE '\'`)
+				args = append(args, p)
+			}
+			fmt.Fprintf(&b, ` OR trace_id IN (SELECT trace_id FROM logs WHERE "time" >= %d AND "time" < %d AND body ILIKE ? ESCAPE '\'))`, ws, end)
+			args = append(args, p)
+		}
+	}
 	return b.String(), args
 }
 

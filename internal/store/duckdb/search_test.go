@@ -19,21 +19,24 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 func TestSearchSQL(t *testing.T) {
 	tid, _ := model.ParseTraceID("0af7651916cd43dd8448eb211c80319c")
 	tests := []struct {
-		name  string
-		q     store.TraceQuery
-		cur   *cursor
-		final bool
+		name   string
+		q      store.TraceQuery
+		cur    *cursor
+		final  bool
+		ranges [][2]int64
 	}{
 		{name: "no_conditions", q: store.TraceQuery{}},
 		{name: "service_operation", q: store.TraceQuery{Service: "cart", Operation: "GET /cart"}},
 		{name: "attributes_text", q: store.TraceQuery{
 			Attributes: []model.Attr{{Key: "k", Value: model.Value{Str: "v"}}}, Text: "50% off_"}},
+		{name: "attribute_ranges", ranges: [][2]int64{{1000, 1200}, {1500, 2000}}, q: store.TraceQuery{
+			Service: "cart", Attributes: []model.Attr{{Key: "k", Value: model.Value{Str: "v"}}}}},
 		{name: "trace_level_final_cursor", final: true, cur: &cursor{start: 1500, trace: tid},
 			q: store.TraceQuery{ErrorOnly: true, MinDuration: 10, MaxDuration: 20}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sql, args := buildSearch(tc.q, tc.cur, 1000, 2000, tc.final, 21)
+			sql, args := buildSearch(tc.q, tc.cur, 1000, 2000, tc.final, 21, tc.ranges)
 			got := fmt.Sprintf("%s\n-- args: %q\n", sql, args)
 			path := filepath.Join("testdata", "search", tc.name+".sql")
 			if *update {

@@ -74,6 +74,10 @@ type writer struct {
 	// flushing an empty appender still costs a call into DuckDB.
 	used  [5]bool
 	added bounds // spans of the commit being built, for Engine.bounds
+	// Attribute filter minutes marked and written out by the commit being
+	// built (attrfilter.go).
+	afMarked  []*bucketFilter
+	afEvicted []int64
 }
 
 type spanKey struct {
@@ -233,8 +237,12 @@ func (w *writer) run() {
 		select {
 		case <-w.wake:
 		case <-w.stop:
-			// Close: commit everything accepted, then leave.
+			// Close: commit everything accepted, write out the attribute
+			// filters, then leave.
 			for w.commitPending() {
+			}
+			if err := w.flushFilters(context.Background()); err != nil {
+				w.e.set.Logger.Error("write attribute filters", "err", err)
 			}
 			return
 		}
@@ -349,7 +357,11 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		err = w.markRollups(ctx, reqs) // servicemap_rollup.go
 	}
 	if err == nil {
+		err = w.addFilters(ctx, reqs)
+	}
+	if err == nil {
 		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
+			w.filtersDone(true)
 			w.e.bounds.extend(w.added.lo, w.added.hi, w.added.total)
 			w.remember(reqs, false)
 			return rows, dropped, nil
@@ -357,6 +369,7 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		// The outcome of a failed COMMIT is unknown: it may be durable.
 		w.remember(reqs, true)
 	}
+	w.filtersDone(false)
 	// Leave the appenders empty for the next commit and undo this one.
 	for _, a := range w.appenders() {
 		a.clear()
@@ -365,17 +378,16 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 	return 0, 0, fmt.Errorf("commit %d batches: %w", len(reqs), classify(err))
 }
 
-// remember records the spans of a commit in w.recent, or, when the commit
-// may or may not have stored them, hands them over to the table lookup.
+// remember hands the spans of a commit that may or may not have stored
+// them over to the table lookup. (w.recent learnt every span before the
+// commit, in existing.)
 func (w *writer) remember(reqs []*request, unknown bool) {
+	if !unknown {
+		return
+	}
 	for _, r := range reqs {
 		for i := range r.b.Spans {
-			s := &r.b.Spans[i]
-			if unknown {
-				w.recent.forget(s.StartTime)
-				continue
-			}
-			w.recent.add(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime)
+			w.recent.forget(r.b.Spans[i].StartTime)
 		}
 	}
 }
@@ -445,7 +457,7 @@ func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]str
 	for _, r := range reqs {
 		for i := range r.b.Spans {
 			s := &r.b.Spans[i]
-			if w.recent.mayBeStored(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime) {
+			if w.recent.checkAdd(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime) {
 				items = append(items, timed[model.TraceID]{s.StartTime, s.TraceID})
 			}
 		}

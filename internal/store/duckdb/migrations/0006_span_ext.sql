@@ -79,3 +79,20 @@ CREATE VIEW spans AS SELECT *,
     json_extract_string(ext, '$.request_payload') AS request_payload,
     json_extract_string(ext, '$.response_payload') AS response_payload
 FROM span_rows;
+
+-- A Bloom filter per minute of span start times over the attribute and
+-- resource attribute key=value pairs of its spans (attrfilter.go): an
+-- attribute search reads only the minutes whose filter may hold its pairs.
+-- bits is NULL and dirty true while the filter is being built in memory
+-- (the writer marks a minute dirty in the commit that first adds to it and
+-- writes the bits when it is done with it); a dirty minute is searched
+-- whole. A minute without a row holds no spans. The minutes already
+-- stored when this table was created have no filter: they are dirty.
+CREATE TABLE attr_filters (
+    bucket              BIGINT NOT NULL, -- Unix ns, start of the minute
+    bits                BIT,
+    dirty               BOOLEAN NOT NULL
+);
+INSERT INTO attr_filters
+    SELECT DISTINCT start_time - (start_time % 60000000000) - CASE WHEN start_time % 60000000000 < 0 THEN 60000000000 ELSE 0 END, NULL, true
+    FROM span_rows;
