@@ -101,6 +101,7 @@ func run() error {
 	batches := (o.spans + tpl.Spans - 1) / tpl.Spans
 	fmt.Fprintf(os.Stderr, "sending %d requests of %d spans (%d bytes each) with %d workers\n", batches, tpl.Spans, len(tpl.Body), o.workers)
 
+	load0 := loadAvg()
 	cpu0, err := procCPU(cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -250,8 +251,8 @@ func run() error {
 	sortDur(byID)
 	host, _ := os.Hostname()
 	fmt.Printf("## End-to-end ingest and query (bench/replay)\n\n")
-	fmt.Printf("Date %s; machine %s, %d cores (%s), %s RAM; %d spans (tracegen shape) in %d requests of %d spans, %d workers (half OTLP/gRPC, half OTLP/HTTP).\n\n",
-		time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), cpuModel(), memTotal(), sent, batches, tpl.Spans, o.workers)
+	fmt.Printf("Date %s; machine %s, %d cores (%s), %s RAM; %d spans (tracegen shape) in %d requests of %d spans, %d workers (half OTLP/gRPC, half OTLP/HTTP); load average %s before, %s after.\n\n",
+		time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), cpuModel(), memTotal(), sent, batches, tpl.Spans, o.workers, load0, loadAvg())
 	fmt.Printf("| measure | result |\n|---|---|\n")
 	fmt.Printf("| ingest, spans per server CPU-second (durable acks) | %.0f |\n", float64(sent)/(cpu1-cpu0))
 	fmt.Printf("| ingest, spans per wall second | %.0f |\n", float64(sent)/wall.Seconds())
@@ -381,6 +382,16 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// loadAvg is the 1-minute load average of the machine, which shares its
+// cores with whatever else runs.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func memTotal() string {

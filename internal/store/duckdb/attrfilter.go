@@ -49,6 +49,12 @@ const (
 	afIdle = time.Minute
 	// afMaxRanges caps the time ranges one search window reads separately.
 	afMaxRanges = 16
+	// afMaxHeld caps the minutes with bits in the writer's memory (32 MiB):
+	// beyond it, the least recently filled are written out early, and a
+	// commit that spreads its spans over more minutes than that leaves the
+	// rest without a filter (dirty: read whole), as a backfill of old
+	// data or a client with a wild clock would.
+	afMaxHeld = 256
 )
 
 func afBucketOf(t int64) int64 {
@@ -215,9 +221,16 @@ func (w *writer) addFilters(ctx context.Context, reqs []*request) error {
 			last = b
 			f := af.m[b]
 			if f == nil {
-				var err error
-				if f, err = w.loadFilter(ctx, b); err != nil {
-					return err
+				if w.afHeld >= afMaxHeld {
+					f = &bucketFilter{unknown: true}
+				} else {
+					var err error
+					if f, err = w.loadFilter(ctx, b); err != nil {
+						return err
+					}
+				}
+				if f.bits != nil {
+					w.afHeld++
 				}
 				af.mu.Lock()
 				af.m[b] = f
@@ -254,19 +267,32 @@ func (w *writer) addFilters(ctx context.Context, reqs []*request) error {
 		}
 	}
 	af.mu.Unlock()
-	// Write out the minutes the writer is done with.
+	// Write out the minutes the writer is done with, and the least recently
+	// filled ones beyond afMaxHeld.
 	w.afEvicted = w.afEvicted[:0]
+	var older []int64
 	for b, f := range af.m {
-		if now.Sub(f.touched) < afIdle || f.markedTx {
-			continue
+		if !f.touched.Before(now) || f.markedTx {
+			continue // filled by this commit
 		}
+		if now.Sub(f.touched) >= afIdle {
+			w.afEvicted = append(w.afEvicted, b)
+		} else if w.afHeld > afMaxHeld && f.bits != nil {
+			older = append(older, b)
+		}
+	}
+	if excess := w.afHeld - len(w.afEvicted) - afMaxHeld; excess > 0 && len(older) > 0 {
+		slices.SortFunc(older, func(x, y int64) int { return af.m[x].touched.Compare(af.m[y].touched) })
+		w.afEvicted = append(w.afEvicted, older[:min(excess, len(older))]...)
+	}
+	for _, b := range w.afEvicted {
+		f := af.m[b]
 		if !f.unknown {
 			if err := w.writeFilterRow(ctx, b, f.bits.fold()); err != nil {
 				return err
 			}
 		}
 		f.evictTx = true
-		w.afEvicted = append(w.afEvicted, b)
 	}
 	return nil
 }
@@ -284,6 +310,9 @@ func (w *writer) filtersDone(committed bool) {
 	if committed && len(w.afEvicted) > 0 {
 		af.mu.Lock()
 		for _, b := range w.afEvicted {
+			if af.m[b].bits != nil {
+				w.afHeld--
+			}
 			delete(af.m, b)
 		}
 		af.mu.Unlock()
@@ -356,6 +385,7 @@ func (w *writer) flushFilters(ctx context.Context) error {
 	af.mu.Lock()
 	clear(af.m)
 	af.mu.Unlock()
+	w.afHeld = 0
 	return nil
 }
 

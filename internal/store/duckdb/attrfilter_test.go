@@ -193,3 +193,42 @@ func BenchmarkAttrProbe(b *testing.B) {
 		f.add(pairHash(keys[i&3], vals[i&3]))
 	}
 }
+
+// TestAttributeFiltersCap: spans spread over more minutes than the writer
+// keeps filters for are still found; the writer's memory stays bounded.
+func TestAttributeFiltersCap(t *testing.T) {
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	base := afBucketOf(1_772_323_200_000_000_000)
+	batch := func(first, n int) {
+		var b model.Batch
+		for i := first; i < first+n; i++ {
+			b.Spans = append(b.Spans, filterSpan(base+int64(i)*afBucket+1, "k", fmt.Sprint(i)))
+		}
+		if err := e.Write(t.Context(), &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch(0, afMaxHeld+40) // one commit beyond the cap: the last 40 minutes get no filter
+	if e.w.afHeld > afMaxHeld {
+		t.Fatalf("%d minutes held, cap %d", e.w.afHeld, afMaxHeld)
+	}
+	batch(afMaxHeld+40, 100) // the oldest are written out early
+	if e.w.afHeld > afMaxHeld {
+		t.Fatalf("%d minutes held, cap %d", e.w.afHeld, afMaxHeld)
+	}
+	all := store.TimeRange{Start: base, End: base + int64(afMaxHeld+200)*afBucket}
+	for _, v := range []int{0, 100, afMaxHeld - 1, afMaxHeld + 10, afMaxHeld + 39, afMaxHeld + 139} {
+		r, err := e.SearchTraces(t.Context(), store.TraceQuery{TimeRange: all, Limit: 10,
+			Attributes: []model.Attr{{Key: "k", Value: model.Value{Str: fmt.Sprint(v)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Traces) != 1 {
+			t.Errorf("k=%d: %d traces, want 1", v, len(r.Traces))
+		}
+	}
+}

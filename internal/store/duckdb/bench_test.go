@@ -397,6 +397,8 @@ func BenchmarkSearch(b *testing.B) {
 		{"operation", store.TraceQuery{Service: "svc-3", Operation: "op-7"}},
 		{"duration", store.TraceQuery{MinDuration: int64(99 * time.Millisecond)}},
 		{"attribute", store.TraceQuery{Attributes: []model.Attr{{Key: "k42", Value: model.Value{Type: model.TypeString, Str: "v317"}}}}},
+		// A pair no span holds: without the attribute filters it reads the whole hour.
+		{"attribute-absent", store.TraceQuery{Attributes: []model.Attr{{Key: "k42", Value: model.Value{Type: model.TypeString, Str: "v1000"}}}}},
 		{"text", store.TraceQuery{Text: "TIMEOUT"}},
 		{"error+service", store.TraceQuery{Service: "svc-5", ErrorOnly: true}},
 	} {

@@ -264,8 +264,13 @@ func (a *chunkAppender) null(col int) {
 	}
 	w := (*uint64)(unsafe.Add(c.valid, (a.n>>6)*8))
 	*w &^= 1 << (a.n & 63)
-	if c.kind == vkStrList {
+	// The value under a NULL is never read, but it is left well-formed (an
+	// empty string, not a pointer into an arena since reset).
+	switch c.kind {
+	case vkStrList:
 		*(*listEntry)(unsafe.Add(c.data, a.n*16)) = listEntry{uint64(c.childLen), 0}
+	case vkStr, vkUUID:
+		*(*[16]byte)(unsafe.Add(c.data, a.n*16)) = [16]byte{}
 	}
 }
 

@@ -213,19 +213,43 @@ func spanConditions(q store.TraceQuery, ws, end int64) (string, []any) {
 		}
 		if q.Text != "" {
 			p := likePattern(q.Text)
-			b.WriteString(" AND (")
-			for i, c := range []string{"name", "status_message", "error_message", "request_payload", "response_payload"} {
+			b.WriteString(` AND (name ILIKE ? ESCAPE '\' OR (`)
+			args = append(args, p)
+			// The other fields are in ext (spanext.go). Text that JSON
+			// writes as it is occurs in ext wherever it occurs in one of
+			// them, so ext is tested first, as one string, and the fields
+			// extracted only where it matches.
+			if jsonVerbatim(q.Text) {
+				b.WriteString(`ext ILIKE ? ESCAPE '\' AND (`)
+				args = append(args, p)
+			} else {
+				b.WriteString("(")
+			}
+			for i, c := range []string{"status_message", "error_message", "request_payload", "response_payload"} {
 				if i > 0 {
 					b.WriteString(" OR ")
 				}
 				b.WriteString(c + ` ILIKE ? ESCAPE '\'`)
 				args = append(args, p)
 			}
+			b.WriteString("))")
 			fmt.Fprintf(&b, ` OR trace_id IN (SELECT trace_id FROM logs WHERE "time" >= %d AND "time" < %d AND body ILIKE ? ESCAPE '\'))`, ws, end)
 			args = append(args, p)
 		}
 	}
 	return b.String(), args
+}
+
+// jsonVerbatim reports whether every JSON writer (ours and DuckDB's)
+// writes text as it is inside a string: printable ASCII without quote,
+// backslash or slash.
+func jsonVerbatim(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // likePattern makes text a literal ILIKE substring pattern.

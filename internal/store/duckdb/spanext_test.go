@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store"
 )
 
 // extSpan sets every field that ext holds.
@@ -51,6 +52,23 @@ func TestSpanExtRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkStoredSpans(t, e, []model.Span{rich, plain})
+
+	// Free text finds the fields in ext, whether or not it is written
+	// as it is in JSON.
+	for _, text := range []string{"BOOM", `"quoted"`, "line2", "\n", "order", "dynamo"} {
+		r, err := e.SearchTraces(t.Context(), store.TraceQuery{TimeRange: store.TimeRange{Start: rich.StartTime, End: rich.StartTime + 10},
+			Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if text == "\\n" || text == "dynamo" { // an escape in JSON only; a field free text does not search
+			want = 0
+		}
+		if len(r.Traces) != want {
+			t.Errorf("text %q found %d traces, want %d", text, len(r.Traces), want)
+		}
+	}
 
 	var ext sql.NullString
 	if err := e.db.QueryRowContext(t.Context(), "SELECT ext FROM span_rows WHERE trace_id = "+uuidLiteral(plain.TraceID)).Scan(&ext); err != nil {

@@ -78,6 +78,7 @@ type writer struct {
 	// built (attrfilter.go).
 	afMarked  []*bucketFilter
 	afEvicted []int64
+	afHeld    int // minutes in e.af with bits
 }
 
 type spanKey struct {

@@ -1,5 +1,5 @@
 WITH m AS (
-SELECT DISTINCT trace_id FROM spans WHERE start_time >= 1000 AND start_time < 2000 AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?) OR contains(resource_attributes, ?)) AND (name ILIKE ? ESCAPE '\' OR status_message ILIKE ? ESCAPE '\' OR error_message ILIKE ? ESCAPE '\' OR request_payload ILIKE ? ESCAPE '\' OR response_payload ILIKE ? ESCAPE '\' OR trace_id IN (SELECT trace_id FROM logs WHERE "time" >= 1000 AND "time" < 2000 AND body ILIKE ? ESCAPE '\'))
+SELECT DISTINCT trace_id FROM spans WHERE start_time >= 1000 AND start_time < 2000 AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?) OR contains(resource_attributes, ?)) AND (name ILIKE ? ESCAPE '\' OR (ext ILIKE ? ESCAPE '\' AND (status_message ILIKE ? ESCAPE '\' OR error_message ILIKE ? ESCAPE '\' OR request_payload ILIKE ? ESCAPE '\' OR response_payload ILIKE ? ESCAPE '\')) OR trace_id IN (SELECT trace_id FROM logs WHERE "time" >= 1000 AND "time" < 2000 AND body ILIKE ? ESCAPE '\'))
 ), t AS (
 SELECT trace_id,
 	min(span_start) FILTER (WHERE span_count > 0) AS ts,
@@ -13,4 +13,4 @@ GROUP BY trace_id
 )
 SELECT trace_id, ts, te - ts, n, errs, rs, rn FROM t WHERE ts IS NOT NULL AND ts >= 1000
 ORDER BY ts DESC, trace_id DESC LIMIT 21
--- args: ["v" "k" "v" "[\"k\",\"v\"," "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%"]
+-- args: ["v" "k" "v" "[\"k\",\"v\"," "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%" "%50\\% off\\_%"]
