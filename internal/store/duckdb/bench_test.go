@@ -310,9 +310,9 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// shared returns the store built by BenchmarkIngest, building it if the
+// benchFixture returns the store built by BenchmarkIngest, building it if the
 // query benchmarks run alone.
-func shared(b *testing.B) (*benchStore, *gen) {
+func benchFixture(b *testing.B) (*benchStore, *gen) {
 	fixture.Lock()
 	s := fixture.s
 	fixture.Unlock()
@@ -369,7 +369,7 @@ func latencies(b *testing.B, atLeast int, f func(i int) error) {
 }
 
 func BenchmarkTraceByID(b *testing.B) {
-	s, _ := shared(b)
+	s, _ := benchFixture(b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Warm the caches first: the claim is for a warm store.
 	for range 20 {
@@ -387,7 +387,7 @@ func BenchmarkTraceByID(b *testing.B) {
 }
 
 func BenchmarkSearch(b *testing.B) {
-	s, g := shared(b)
+	s, g := benchFixture(b)
 	hour := store.TimeRange{Start: g.base, End: g.base + benchHour}
 	for _, tc := range []struct {
 		name string
@@ -425,7 +425,7 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 func BenchmarkAutocomplete(b *testing.B) {
-	s, g := shared(b)
+	s, g := benchFixture(b)
 	hour := store.TimeRange{Start: g.base, End: g.base + benchHour}
 	for _, tc := range []struct {
 		name string

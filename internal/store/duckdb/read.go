@@ -10,6 +10,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // selectRows runs a query whose select list is t's columns and maps rows.
@@ -256,7 +257,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err != nil {
 		return nil, unavailable("list attribute values", err)
 	}
-	keyPat := resourceKeyPattern(key)
+	keyPat := shared.ResourceKeyPattern(key)
 	q := fmt.Sprintf(`WITH recent AS (
 	SELECT attr_keys, attr_values, resource_attributes FROM spans
 	WHERE %s AND (list_contains(attr_keys, ?) OR contains(resource_attributes, ?)))
@@ -308,7 +309,7 @@ func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr)
 			counts[item] += n
 			continue
 		}
-		attrs, err := decodeResource(item)
+		attrs, err := shared.DecodeResource(item)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // column maps one table column to a field of T in both directions. The
@@ -87,7 +88,7 @@ func (sc *scratch) resource(a model.Attributes) any {
 	if len(a) == 0 {
 		return nil
 	}
-	sc.buf = appendResourceJSON(sc.buf[:0], a)
+	sc.buf = shared.AppendResource(sc.buf[:0], a)
 	if v, ok := sc.resCache[string(sc.buf)]; ok { // no allocation for the lookup
 		return v
 	}
@@ -456,7 +457,7 @@ func resourceCol[T any](f func(*T) *model.Attributes) column[T] {
 			if err != nil {
 				return err
 			}
-			*f(r), err = decodeResource(s)
+			*f(r), err = shared.DecodeResource(s)
 			return err
 		},
 	}

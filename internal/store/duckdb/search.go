@@ -11,6 +11,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // Search plan (spike advice 6). Traces are ordered by their start (first
@@ -209,7 +210,7 @@ func spanConditions(q store.TraceQuery, ws, end int64) (string, []any) {
 			b.WriteString(" AND ((list_contains(attr_values, ?) AND attr_values[list_position(attr_keys, ?)] = ?)" +
 				" OR contains(resource_attributes, ?))")
 			v := a.Value.Str
-			args = append(args, v, a.Key, v, resourcePattern(a.Key, v))
+			args = append(args, v, a.Key, v, shared.ResourcePattern(a.Key, v))
 		}
 		if q.Text != "" {
 			p := likePattern(q.Text)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 var _ store.ServiceMapReader = (*Engine)(nil)
@@ -158,7 +159,7 @@ func spanFilterOf(prefix, env string, traces []model.TraceID, args *[]any) strin
 		// Both the current and the deprecated key, as ingest stores the
 		// resource as sent.
 		b.WriteString(" AND (contains(" + prefix + "resource_attributes, ?) OR contains(" + prefix + "resource_attributes, ?))")
-		*args = append(*args, resourcePattern("deployment.environment.name", env), resourcePattern("deployment.environment", env))
+		*args = append(*args, shared.ResourcePattern("deployment.environment.name", env), shared.ResourcePattern("deployment.environment", env))
 	}
 	if len(traces) > 0 {
 		b.WriteString(" AND " + prefix + "trace_id IN (" + traceList(traces) + ")")

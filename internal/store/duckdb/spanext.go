@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // A span's ext column (migration 0006) is one JSON object holding the
@@ -17,7 +18,7 @@ import (
 //
 // Strings are JSON strings, cold_start is true or absent, http_status a
 // number, message_ids an array of strings, events and links the JSON of
-// encodeEvents and encodeLinks, attr_types the digits of typesString. A
+// shared.EncodeEvents and shared.EncodeLinks, attr_types the digits of typesString. A
 // span with none of them stores NULL. The view spans extracts each field
 // under its DESIGN.md §2 column name; the Go readers decode ext here.
 
@@ -87,7 +88,7 @@ func (w *extWriter) str(k, v string) {
 		return
 	}
 	w.key(k)
-	w.b = appendJSONString(w.b, validUTF8(v))
+	w.b = shared.AppendJSONString(w.b, validUTF8(v))
 }
 
 func (w *extWriter) raw(k, v string) {
@@ -120,7 +121,7 @@ func appendSpanExt(dst []byte, s *model.Span, sc *scratch) []byte {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendJSONString(w.b, validUTF8(id))
+			w.b = shared.AppendJSONString(w.b, validUTF8(id))
 		}
 		w.b = append(w.b, ']')
 	}
@@ -134,8 +135,8 @@ func appendSpanExt(dst []byte, s *model.Span, sc *scratch) []byte {
 	w.str("error_type", s.ErrorType)
 	w.str("error_message", s.ErrorMessage)
 	w.str("attr_types", typesString(s.Attributes))
-	w.raw("events", encodeEvents(sc, s.Events))
-	w.raw("links", encodeLinks(sc, s.Links))
+	w.raw("events", shared.EncodeEvents(s.Events))
+	w.raw("links", shared.EncodeLinks(s.Links))
 	w.str("request_payload", s.RequestPayload)
 	w.str("response_payload", s.ResponsePayload)
 	if w.n > 0 {
@@ -188,10 +189,10 @@ func spanExtCol(full bool) column[spanRow] {
 					return fmt.Errorf("decode ext: %w", err)
 				}
 				x.apply(&r.Span)
-				if r.Events, err = decodeEvents(rawString(x.Events)); err != nil {
+				if r.Events, err = shared.DecodeEvents(rawString(x.Events)); err != nil {
 					return err
 				}
-				if r.Links, err = decodeLinks(rawString(x.Links)); err != nil {
+				if r.Links, err = shared.DecodeLinks(rawString(x.Links)); err != nil {
 					return err
 				}
 				r.RequestPayload, r.ResponsePayload = x.RequestPayload, x.ResponsePayload

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // extSpan sets every field that ext holds.
@@ -127,7 +128,7 @@ func checkStoredSpans(t *testing.T, e *Engine, want []model.Span) {
 			v.cold, v.status, ids, v.events.String, v.links.String, v.req.String, v.resp.String, v.types.String}
 		exp := []any{w.Function, w.InvocationID, w.Trigger, w.MessagingSystem, w.MessagingOperation, w.Destination, w.HTTPMethod,
 			w.HTTPRoute, w.DBSystem, w.ErrorType, w.ErrorMessage, w.StatusMessage, w.TraceState, w.ScopeVersion,
-			w.ColdStart, w.HTTPStatus, w.MessageIDs, encodeEvents(nil, w.Events), encodeLinks(nil, w.Links),
+			w.ColdStart, w.HTTPStatus, w.MessageIDs, shared.EncodeEvents(w.Events), shared.EncodeLinks(w.Links),
 			w.RequestPayload, w.ResponsePayload, typesString(w.Attributes)}
 		if !reflect.DeepEqual(got, exp) {
 			t.Errorf("view row %d:\n got %q\nwant %q", i, got, exp)
@@ -185,7 +186,7 @@ func TestMigrationSpanExt(t *testing.T) {
 			ids, nullIfEmpty(s.HTTPMethod), nullIfEmpty(s.HTTPRoute), s.HTTPStatus, nullIfEmpty(s.DBSystem),
 			nullIfEmpty(s.ErrorType), nullIfEmpty(s.ErrorMessage), (&scratch{}).keys(0, s.Attributes), (&scratch{}).values(1, s.Attributes),
 			nullIfEmpty(typesString(s.Attributes)), (&scratch{}).resource(s.ResourceAttributes),
-			nullIfEmpty(encodeEvents(nil, s.Events)), nullIfEmpty(encodeLinks(nil, s.Links)),
+			nullIfEmpty(shared.EncodeEvents(s.Events)), nullIfEmpty(shared.EncodeLinks(s.Links)),
 			nullIfEmpty(s.RequestPayload), nullIfEmpty(s.ResponsePayload))
 		if err != nil {
 			t.Fatal(err)

@@ -155,10 +155,10 @@ func DecodeLinks(s string) ([]model.Link, error) {
 // (one escaper for writing and for search patterns), so a key=value
 // condition is the substring test ResourcePattern describes.
 
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// AppendJSONString appends s as a JSON string; invalid UTF-8 becomes
 // U+FFFD, as with encoding/json. It must stay byte-identical to the DuckDB
 // engine's, so that both store one resource as the same text.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
@@ -194,9 +194,9 @@ func AppendResource(dst []byte, a model.Attributes) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '[')
-		dst = appendJSONString(dst, a[i].Key)
+		dst = AppendJSONString(dst, a[i].Key)
 		dst = append(dst, ',')
-		dst = appendJSONString(dst, a[i].Value.Str)
+		dst = AppendJSONString(dst, a[i].Value.Str)
 		dst = append(dst, ',', '0'+byte(a[i].Value.Type), ']')
 	}
 	return append(dst, ']')
@@ -206,15 +206,15 @@ func AppendResource(dst []byte, a model.Attributes) []byte {
 // when it holds key with value (of any type).
 func ResourcePattern(key, value string) string {
 	b := []byte{'['}
-	b = appendJSONString(b, key)
+	b = AppendJSONString(b, key)
 	b = append(b, ',')
-	b = appendJSONString(b, value)
+	b = AppendJSONString(b, value)
 	return string(append(b, ','))
 }
 
 // ResourceKeyPattern occurs in a stored resource exactly when it holds key.
 func ResourceKeyPattern(key string) string {
-	return string(append(appendJSONString([]byte{'['}, key), ','))
+	return string(append(AppendJSONString([]byte{'['}, key), ','))
 }
 
 // DecodeResource reverses AppendResource ("" and "[]" are none).
