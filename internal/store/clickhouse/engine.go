@@ -242,6 +242,9 @@ func (e *Engine) initSchema(ctx context.Context) error {
 	if err := migrate(ctx, admin, e.layout, e.set.Logger); err != nil {
 		return err
 	}
+	if err := syncRetention(ctx, admin, e.layout, e.set.Logger); err != nil {
+		return err
+	}
 	e.ready.Store(true)
 	e.down.Store(false)
 	close(e.readyCh)

@@ -282,6 +282,8 @@ SELECT name, type FROM system.columns WHERE database = 'golden_cluster' AND tabl
 
 SELECT name, type FROM system.columns WHERE database = 'golden_cluster' AND table = 'trace_index' AND default_kind != 'ALIAS' ORDER BY position;
 
+SELECT name, engine_full FROM system.tables WHERE database = 'golden_cluster';
+
 SELECT trace_id, span_id FROM `golden_cluster`.`spans` WHERE start_time BETWEEN 1772366400000000000 AND 1772366403000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'));
 
 SELECT time, observed_time, trace_id, span_id, severity, MD5(body) FROM `golden_cluster`.`logs` WHERE time BETWEEN 1772366400004000000 AND 1772366400004000000 AND time IN (1772366400004000000);

@@ -264,6 +264,8 @@ SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'mes
 
 SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'trace_index' AND default_kind != 'ALIAS' ORDER BY position;
 
+SELECT name, engine_full FROM system.tables WHERE database = 'golden';
+
 SELECT trace_id, span_id FROM `golden`.`spans` WHERE start_time BETWEEN 1772366400000000000 AND 1772366403000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'));
 
 SELECT time, observed_time, trace_id, span_id, severity, MD5(body) FROM `golden`.`logs` WHERE time BETWEEN 1772366400004000000 AND 1772366400004000000 AND time IN (1772366400004000000);
