@@ -99,8 +99,17 @@ func TestGroupCommit(t *testing.T) {
 // lost; the writer retries with the same deduplication token and the rows
 // are stored once.
 func TestLostInsertResponse(t *testing.T) {
+	t.Run("single", func(t *testing.T) { testLostInsertResponse(t, nil) })
+	// On a cluster the insert goes to the Distributed table, which must
+	// hand the token on to the shard's local table.
+	t.Run("cluster", func(t *testing.T) {
+		testLostInsertResponse(t, func(set *Settings) { set.Cluster, set.noOnCluster = "ariadne", true })
+	})
+}
+
+func testLostInsertResponse(t *testing.T, tune func(*Settings)) {
 	s := ownServer(t)
-	e := openOn(t, s, nil)
+	e := openOn(t, s, tune)
 	s.FailAfter(t, 1, 210, "INSERT INTO `p`.`spans`")
 	b := model.Batch{Spans: []model.Span{span(1), span(2), span(3)}}
 	if err := e.Write(t.Context(), &b); err != nil {
