@@ -170,81 +170,17 @@ func (e *Engine) casUpdateRev(ctx context.Context, table, keyCol, key, old, set,
 // casAttempts bounds the retries of a compare-and-set under contention.
 const casAttempts = 20
 
-// DetectorWatermark implements store.IssueStore.
-func (e *Engine) DetectorWatermark(ctx context.Context, name string) (int64, error) {
-	if err := e.readable("read detector watermark"); err != nil {
-		return 0, err
-	}
-	var wm int64
-	err := e.conn.QueryRow(ctx, stmt.DetectorWatermark(e.detectSQL(), name)).Scan(&wm)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, e.fail("read detector watermark", err)
-	}
-	return wm, nil
-}
-
-// CommitDetection implements store.IssueStore. The watermark's
-// compare-and-set decides which node counts the window; that node then
-// folds the occurrences into the issues, each by its own compare-and-set.
-// Unlike the embedded engine the two steps are not one transaction: a node
-// that dies between them loses that window's occurrences (never counts
-// them twice).
-func (e *Engine) CommitDetection(ctx context.Context, name string, from, to int64, occ []store.IssueOccurrence, now int64) error {
-	if err := e.readable("commit detection"); err != nil {
-		return err
-	}
-	d := e.detectSQL()
-	var (
-		wm  int64
-		rev string
-	)
-	err := e.conn.QueryRow(ctx, stmt.DetectorState(d, name)).Scan(&wm, &rev)
-	missing := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !missing {
-		return e.fail("commit detection", err)
-	}
-	if wm != from {
-		return fmt.Errorf("commit detection %s: watermark is %d, not %d: %w", name, wm, from, store.ErrConflict)
-	}
-	var won bool
-	if missing {
-		r := newToken()
-		won, err = e.insertNew(ctx, "detector_state", stmt.DetectorStateColumns, stmt.DetectorStateValues(d, name, to, now, r))
-	} else {
-		won, err = e.casUpdate(ctx, "detector_state", "name", name, rev, stmt.DetectorStateSets(to, now))
-	}
-	if err != nil {
-		return e.fail("commit detection", err)
-	}
-	if !won {
-		return fmt.Errorf("commit detection %s: another node committed the window from %d: %w", name, from, store.ErrConflict)
-	}
-	for i := range occ {
-		if err := e.foldOccurrence(ctx, &occ[i], now); err != nil {
-			return e.fail("commit detection: fold occurrence", err)
-		}
-	}
-	if q := stmt.AddIssueCounts(d, stmt.OccurrenceCounts(occ)); q != "" {
-		if err := e.conn.Exec(ctx, q); err != nil {
-			return e.fail("commit detection: count occurrences", err)
-		}
-	}
-	return nil
-}
-
-func scanIssue(scan func(...any) error, rev *string) (store.Issue, error) {
+// scanIssue scans an issue; with revs set, also its rev and revs (the
+// columns stmt.Issue adds).
+func scanIssue(scan func(...any) error, rev *string, revs *[]string) (store.Issue, error) {
 	var (
 		is             store.Issue
 		status, traces string
-		revs           []string
 	)
 	dest := []any{&is.ID, &is.Kind, &is.Fingerprint, &is.Title, &is.Function, &is.Channel, &is.Severity, &status,
 		&is.FirstSeen, &is.LastSeen, &is.Count, &traces, &is.Explanation, &is.OpenedAt, &is.ResolvedAt, &is.Regressions, &is.UpdatedAt}
 	if rev != nil {
-		dest = append(dest, rev, &revs)
+		dest = append(dest, rev, revs)
 	}
 	if err := scan(dest...); err != nil {
 		return is, err
@@ -253,44 +189,47 @@ func scanIssue(scan func(...any) error, rev *string) (store.Issue, error) {
 	return is, nil
 }
 
-// issue reads one issue and its rev; found false when unknown.
-func (e *Engine) issue(ctx context.Context, id string) (is store.Issue, rev string, found bool, err error) {
+// issue reads one issue with its rev and revs; found false when unknown.
+func (e *Engine) issue(ctx context.Context, id string) (is store.Issue, rev string, revs []string, found bool, err error) {
 	err = e.each(ctx, stmt.Issue(e.detectSQL(), id), func(scan func(...any) error) error {
 		var err error
-		is, err = scanIssue(scan, &rev)
+		is, err = scanIssue(scan, &rev, &revs)
 		found = true
 		return err
 	})
-	return is, rev, found, err
+	return is, rev, revs, found, err
 }
 
-// putIssue writes is over the row of rev (or as a new row when !found);
-// false when another writer got there first.
-func (e *Engine) putIssue(ctx context.Context, is *store.Issue, rev string, found bool) (bool, error) {
+// putIssue writes is over the row of rev (or as a new row when !found),
+// keeping the fold markers of revs and setting marker (issueRevs); false
+// when another writer got there first.
+func (e *Engine) putIssue(ctx context.Context, is *store.Issue, rev string, revs []string, found bool, marker string) (bool, error) {
 	d := e.detectSQL()
+	w := newToken()
+	next := stmt.KeeperRevs(d, issueRevs(revs, w, marker))
 	if !found {
-		r := newToken()
-		return e.insertNew(ctx, "issues", stmt.IssueColumns+", rev, revs", stmt.IssueValues(d, is)+", "+d.Str(r)+", "+stmt.KeeperRevs(d, []string{r}))
+		return e.insertNew(ctx, "issues", stmt.IssueColumns+", rev, revs", stmt.IssueValues(d, is)+", "+d.Str(w)+", "+next)
 	}
-	return e.casUpdate(ctx, "issues", "id", is.ID, rev, stmt.IssueSets(d, is))
+	return e.casUpdateRev(ctx, "issues", "id", is.ID, rev, stmt.IssueSets(d, is), w, next)
 }
 
 // updateIssue applies change to issue id by compare-and-set, retrying on
-// contention; ErrNotFound when the issue is unknown and change needs one.
-func (e *Engine) updateIssue(ctx context.Context, id string, change func(is *store.Issue, found bool) (store.Issue, bool)) (store.Issue, error) {
+// contention, and sets fold marker marker ("" for none) with it;
+// ErrNotFound when the issue is unknown and change needs one.
+func (e *Engine) updateIssue(ctx context.Context, id, marker string, change func(is *store.Issue, revs []string, found bool) (store.Issue, bool)) (store.Issue, error) {
 	for range casAttempts {
-		is, rev, found, err := e.issue(ctx, id)
+		is, rev, revs, found, err := e.issue(ctx, id)
 		if err != nil {
 			return is, err
 		}
-		next, ok := change(&is, found)
+		next, ok := change(&is, revs, found)
 		if !ok {
 			if !found {
 				return is, fmt.Errorf("issue %q: %w", id, store.ErrNotFound)
 			}
 			return is, nil
 		}
-		won, err := e.putIssue(ctx, &next, rev, found)
+		won, err := e.putIssue(ctx, &next, rev, revs, found, marker)
 		if err != nil {
 			return is, err
 		}
@@ -299,16 +238,6 @@ func (e *Engine) updateIssue(ctx context.Context, id string, change func(is *sto
 		}
 	}
 	return store.Issue{}, fmt.Errorf("issue %q: %d lost races: %w", id, casAttempts, store.ErrConflict)
-}
-
-func (e *Engine) foldOccurrence(ctx context.Context, o *store.IssueOccurrence, now int64) error {
-	_, err := e.updateIssue(ctx, store.IssueID(o.Kind, o.Fingerprint), func(is *store.Issue, found bool) (store.Issue, bool) {
-		if !found {
-			return shared.FoldOccurrence(nil, o, now), true
-		}
-		return shared.FoldOccurrence(is, o, now), true
-	})
-	return err
 }
 
 // Issues implements store.IssueStore.
@@ -325,7 +254,7 @@ func (e *Engine) Issues(ctx context.Context, q store.IssueQuery) ([]store.Issue,
 	}
 	out := []store.Issue{}
 	err := e.each(ctx, stmt.Issues(e.detectSQL(), q, limit), func(scan func(...any) error) error {
-		is, err := scanIssue(scan, nil)
+		is, err := scanIssue(scan, nil, nil)
 		out = append(out, is)
 		return err
 	})
@@ -340,7 +269,7 @@ func (e *Engine) Issue(ctx context.Context, id string) (store.Issue, error) {
 	if err := e.readable("read issue"); err != nil {
 		return store.Issue{}, err
 	}
-	is, _, found, err := e.issue(ctx, id)
+	is, _, _, found, err := e.issue(ctx, id)
 	if err != nil {
 		return is, e.fail("read issue", err)
 	}
@@ -360,7 +289,7 @@ func (e *Engine) SetIssueStatus(ctx context.Context, id string, s store.IssueSta
 	if err := e.readable("set issue status"); err != nil {
 		return store.Issue{}, err
 	}
-	is, err := e.updateIssue(ctx, id, func(is *store.Issue, found bool) (store.Issue, bool) {
+	is, err := e.updateIssue(ctx, id, "", func(is *store.Issue, _ []string, found bool) (store.Issue, bool) {
 		if !found {
 			return *is, false
 		}
@@ -389,7 +318,7 @@ func (e *Engine) ResolveStale(ctx context.Context, before, now int64) (int, erro
 	n := 0
 	for _, id := range ids {
 		changed := false
-		_, err := e.updateIssue(ctx, id, func(is *store.Issue, found bool) (store.Issue, bool) {
+		_, err := e.updateIssue(ctx, id, "", func(is *store.Issue, _ []string, found bool) (store.Issue, bool) {
 			if !found || is.Status != store.IssueOpen || is.LastSeen >= before {
 				changed = false
 				return *is, false

@@ -77,3 +77,14 @@ func TestOccurrenceCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestJournalStatements(t *testing.T) {
+	golden(t, "detect-journal", func(d Dialect) string {
+		if !d.IsClickHouse() {
+			return "-- ClickHouse only"
+		}
+		return KeeperInsertNew(d, "detector_journal", DetectorJournalColumns,
+			DetectorJournalValues(d, "errors", "t1", 10, 20, `[{"kind":"error","title":"it's"}]`, 21)) + ";\n" +
+			DetectorJournal(d, "errors") + ";\n" + DeleteDetectorJournal(d, "t1")
+	})
+}

@@ -1,1 +1,1 @@
-SELECT watermark, rev FROM ariadne.detector_state WHERE name = 'errors'
+SELECT watermark, rev, revs FROM ariadne.detector_state WHERE name = 'errors'
