@@ -38,7 +38,9 @@ var journalBase = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano()
 // that a node can die between their folds.
 func windowOccurrences(i int) []store.IssueOccurrence {
 	at := journalBase + int64(i)*int64(time.Minute)
-	tr := func(b byte) model.TraceID { return model.TraceID{0xd1, byte(i), b, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16} }
+	tr := func(b byte) model.TraceID {
+		return model.TraceID{0xd1, byte(i), b, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	}
 	return []store.IssueOccurrence{
 		{Kind: "error", Fingerprint: "api: Timeout", Title: "Timeout", Function: "api", Severity: "error", First: at, Last: at + 1e9,
 			Count: 3, Traces: []model.TraceID{tr(1), tr(2)}},
