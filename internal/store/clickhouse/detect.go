@@ -9,14 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var (
@@ -26,50 +25,24 @@ var (
 	_ store.ContractStore = (*Engine)(nil)
 )
 
-// startWindow bounds the start of rows that may end in r, so that the
-// scan is pruned by time.
-func startWindow(col string, r store.TimeRange) string {
-	w := store.TimeRange{End: r.End}
-	if r.Start != 0 {
-		w.Start = r.Start - store.DetectMaxDuration
-	}
-	return rangeCond(col, w)
-}
+// detectSQL is the dialect of this engine's statements.
+func (e *Engine) detectSQL() stmt.Dialect { return stmt.ClickHouse(e.t) }
 
 // DetectSpans implements store.DetectReader.
 func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.DetectSpanFilter, limit int) ([]model.Span, bool, error) {
 	if err := shared.CheckRange(r); err != nil {
 		return nil, false, fmt.Errorf("read spans for detection: %w", err)
 	}
-	var conds []string
-	if f.Errors {
-		conds = append(conds, "status_code = "+strconv.Itoa(int(model.StatusError)))
-	}
-	if len(f.AttrKeys) > 0 {
-		conds = append(conds, "hasAny(mapKeys(attributes), ["+sqlStrs(f.AttrKeys)+"])")
-	}
-	for _, b := range f.AttrAtLeast {
-		// Values are stored in canonical string form: an int attribute
-		// parses back exactly, anything else is NULL.
-		conds = append(conds, fmt.Sprintf("toInt64OrNull(attributes[%s]) >= %d", sqlStr(b.Key), b.Min))
-	}
-	if f.Producers {
-		conds = append(conds, "kind = "+strconv.Itoa(int(model.KindProducer))+" OR messaging_operation IN ('publish', 'send', 'create')")
-	}
-	for _, d := range f.DestinationContains {
-		conds = append(conds, "positionCaseInsensitiveUTF8(destination, "+sqlStr(d)+") > 0")
-	}
-	out := []model.Span{}
-	if len(conds) == 0 {
-		return out, false, nil
-	}
 	if err := e.readable("read spans for detection"); err != nil {
 		return nil, false, err
 	}
 	limit = clampRows(limit)
 	t := &e.sch.spans
-	q := "SELECT " + t.list() + " FROM " + e.t("spans") + " WHERE " + startWindow("start_time", r) + " AND " + rangeCond("(start_time + duration_ns)", r) +
-		" AND ((" + strings.Join(conds, ") OR (") + ")) ORDER BY start_time, span_id LIMIT " + strconv.Itoa(limit+1)
+	q := stmt.DetectSpans(e.detectSQL(), t.list(), r, f, limit)
+	out := []model.Span{}
+	if q == "" {
+		return out, false, nil
+	}
 	rows, err := selectRows(ctx, e, t, q, (*spanRow).fix)
 	if err != nil {
 		return nil, false, e.fail("read spans for detection", err)
@@ -91,40 +64,15 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 	if err := shared.CheckRange(q.TimeRange); err != nil {
 		return nil, false, fmt.Errorf("read invocations for detection: %w", err)
 	}
-	var conds []string
-	if len(q.Statuses) > 0 {
-		var lits []string
-		for _, s := range q.Statuses {
-			lits = append(lits, sqlStr(string(s)))
-			if s == model.InvocationTimeout || s == model.InvocationCrash {
-				lits = append(lits, sqlStr(string(model.InvocationStarted)))
-			}
-		}
-		conds = append(conds, "max(status IN ("+strings.Join(lits, ", ")+"))")
-	}
-	if q.MinAttempt > 0 {
-		// The merge counts attempts from gaps between rows too.
-		conds = append(conds, "max(attempt) >= "+strconv.Itoa(int(q.MinAttempt))+
-			" OR max(start) - min(start) > "+strconv.FormatInt(invocation.AttemptGap, 10))
-	}
-	if q.ColdStarts {
-		conds = append(conds, "max(cold_start OR init_duration > 0)")
-	}
-	out := []model.Invocation{}
-	if len(conds) == 0 {
-		return out, false, nil
-	}
 	if err := e.readable("read invocations for detection"); err != nil {
 		return nil, false, err
 	}
 	limit = clampRows(limit)
-	// A start marker's deadline only counts while nothing else ended the
-	// invocation: rows are never updated, the marker stays "started".
-	end := `(if(countIf(status != 'started') > 0, maxIf(start + duration, status != 'started'),
-		max(if(deadline > 0, deadline + ` + strconv.FormatInt(invocation.DeadlineGrace, 10) + `, start))))`
-	query := "SELECT request_id, min(start) AS s FROM " + e.t("invocations") + " WHERE " + startWindow("start", q.TimeRange) +
-		" GROUP BY request_id HAVING " + rangeCond(end, q.TimeRange) + " AND ((" + strings.Join(conds, ") OR (") + "))" +
-		" ORDER BY s, request_id LIMIT " + strconv.Itoa(limit+1)
+	query := stmt.DetectInvocationKeys(e.detectSQL(), q, limit)
+	out := []model.Invocation{}
+	if query == "" {
+		return out, false, nil
+	}
 	var keys []shared.InvKey
 	err := e.each(ctx, query, func(scan func(...any) error) error {
 		var k shared.InvKey
@@ -186,7 +134,7 @@ func keeperConflict(err error) bool {
 
 // insertNew inserts one row unless its key exists; false when it did.
 func (e *Engine) insertNew(ctx context.Context, table, cols, values string) (bool, error) {
-	err := e.conn.Exec(strict(ctx), "INSERT INTO "+e.t(table)+" ("+cols+") VALUES ("+values+")")
+	err := e.conn.Exec(strict(ctx), stmt.KeeperInsertNew(e.detectSQL(), table, cols, values))
 	if keeperConflict(err) {
 		return false, nil
 	}
@@ -197,8 +145,14 @@ func (e *Engine) insertNew(ctx context.Context, table, cols, values string) (boo
 // whether this update is the one that happened.
 func (e *Engine) casUpdate(ctx context.Context, table, keyCol, key, old, set string) (bool, error) {
 	rev := newToken()
-	err := e.conn.Exec(strict(ctx), fmt.Sprintf("ALTER TABLE %s UPDATE %s, rev = %s, revs = arraySlice(arrayPushBack(revs, %s), -8) WHERE %s = %s AND rev = %s",
-		e.t(table), set, sqlStr(rev), sqlStr(rev), keyCol, sqlStr(key), sqlStr(old)))
+	return e.casUpdateRev(ctx, table, keyCol, key, old, set, rev, stmt.KeeperRevsPush(e.detectSQL(), rev))
+}
+
+// casUpdateRev is casUpdate recording write rev and setting revs to
+// revsExpr.
+func (e *Engine) casUpdateRev(ctx context.Context, table, keyCol, key, old, set, rev, revsExpr string) (bool, error) {
+	d := e.detectSQL()
+	err := e.conn.Exec(strict(ctx), stmt.KeeperCASUpdate(d, table, keyCol, key, old, set, rev, revsExpr))
 	if keeperConflict(err) {
 		return false, nil
 	}
@@ -206,7 +160,7 @@ func (e *Engine) casUpdate(ctx context.Context, table, keyCol, key, old, set str
 		return false, err
 	}
 	var won uint8
-	err = e.conn.QueryRow(ctx, fmt.Sprintf("SELECT has(revs, %s) FROM %s WHERE %s = %s", sqlStr(rev), e.t(table), keyCol, sqlStr(key))).Scan(&won)
+	err = e.conn.QueryRow(ctx, stmt.KeeperCASWon(d, table, keyCol, key, rev)).Scan(&won)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -216,118 +170,9 @@ func (e *Engine) casUpdate(ctx context.Context, table, keyCol, key, old, set str
 // casAttempts bounds the retries of a compare-and-set under contention.
 const casAttempts = 20
 
-func lit(v any) string {
-	switch x := v.(type) {
-	case string:
-		return sqlStr(x)
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int32:
-		return strconv.FormatInt(int64(x), 10)
-	case int:
-		return strconv.Itoa(x)
-	}
-	panic(fmt.Sprintf("lit: %T", v))
-}
-
-func lits(vs ...any) string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = lit(v)
-	}
-	return strings.Join(out, ", ")
-}
-
-// sets renders "a = 1, b = 'x'" from name, value pairs.
-func sets(pairs ...any) string {
-	var b strings.Builder
-	for i := 0; i < len(pairs); i += 2 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(pairs[i].(string) + " = " + lit(pairs[i+1]))
-	}
-	return b.String()
-}
-
-// DetectorWatermark implements store.IssueStore.
-func (e *Engine) DetectorWatermark(ctx context.Context, name string) (int64, error) {
-	if err := e.readable("read detector watermark"); err != nil {
-		return 0, err
-	}
-	var wm int64
-	err := e.conn.QueryRow(ctx, "SELECT watermark FROM "+e.t("detector_state")+" WHERE name = "+sqlStr(name)).Scan(&wm)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, e.fail("read detector watermark", err)
-	}
-	return wm, nil
-}
-
-// CommitDetection implements store.IssueStore. The watermark's
-// compare-and-set decides which node counts the window; that node then
-// folds the occurrences into the issues, each by its own compare-and-set.
-// Unlike the embedded engine the two steps are not one transaction: a node
-// that dies between them loses that window's occurrences (never counts
-// them twice).
-func (e *Engine) CommitDetection(ctx context.Context, name string, from, to int64, occ []store.IssueOccurrence, now int64) error {
-	if err := e.readable("commit detection"); err != nil {
-		return err
-	}
-	var (
-		wm  int64
-		rev string
-	)
-	err := e.conn.QueryRow(ctx, "SELECT watermark, rev FROM "+e.t("detector_state")+" WHERE name = "+sqlStr(name)).Scan(&wm, &rev)
-	missing := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !missing {
-		return e.fail("commit detection", err)
-	}
-	if wm != from {
-		return fmt.Errorf("commit detection %s: watermark is %d, not %d: %w", name, wm, from, store.ErrConflict)
-	}
-	var won bool
-	if missing {
-		r := newToken()
-		won, err = e.insertNew(ctx, "detector_state", "name, watermark, updated_at, rev, revs",
-			lits(name, to, now, r)+", ["+sqlStr(r)+"]")
-	} else {
-		won, err = e.casUpdate(ctx, "detector_state", "name", name, rev, sets("watermark", to, "updated_at", now))
-	}
-	if err != nil {
-		return e.fail("commit detection", err)
-	}
-	if !won {
-		return fmt.Errorf("commit detection %s: another node committed the window from %d: %w", name, from, store.ErrConflict)
-	}
-	var counts []string
-	for i := range occ {
-		if err := e.foldOccurrence(ctx, &occ[i], now); err != nil {
-			return e.fail("commit detection: fold occurrence", err)
-		}
-		o := &occ[i]
-		bucket := o.Last - o.Last%int64(time.Minute)
-		counts = append(counts, "("+lits(store.IssueID(o.Kind, o.Fingerprint), bucket, o.Count)+")")
-	}
-	if len(counts) > 0 {
-		if err := e.conn.Exec(ctx, "INSERT INTO "+e.t("issue_counts")+" (issue_id, bucket, count) VALUES "+strings.Join(counts, ", ")); err != nil {
-			return e.fail("commit detection: count occurrences", err)
-		}
-	}
-	return nil
-}
-
-const issueCols = "id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, " +
-	"sample_traces, explanation, opened_at, resolved_at, regressions, updated_at"
-
-func scanIssue(scan func(...any) error, rev *string) (store.Issue, error) {
+// scanIssue scans an issue; with revs set, also its rev and revs (the
+// columns stmt.Issue adds).
+func scanIssue(scan func(...any) error, rev *string, revs *[]string) (store.Issue, error) {
 	var (
 		is             store.Issue
 		status, traces string
@@ -335,7 +180,7 @@ func scanIssue(scan func(...any) error, rev *string) (store.Issue, error) {
 	dest := []any{&is.ID, &is.Kind, &is.Fingerprint, &is.Title, &is.Function, &is.Channel, &is.Severity, &status,
 		&is.FirstSeen, &is.LastSeen, &is.Count, &traces, &is.Explanation, &is.OpenedAt, &is.ResolvedAt, &is.Regressions, &is.UpdatedAt}
 	if rev != nil {
-		dest = append(dest, rev)
+		dest = append(dest, rev, revs)
 	}
 	if err := scan(dest...); err != nil {
 		return is, err
@@ -344,55 +189,47 @@ func scanIssue(scan func(...any) error, rev *string) (store.Issue, error) {
 	return is, nil
 }
 
-func issueValues(is *store.Issue) []any {
-	return []any{is.ID, is.Kind, is.Fingerprint, is.Title, is.Function, is.Channel, is.Severity, string(is.Status),
-		is.FirstSeen, is.LastSeen, is.Count, shared.FormatTraces(is.SampleTraces), is.Explanation, is.OpenedAt, is.ResolvedAt,
-		is.Regressions, is.UpdatedAt}
-}
-
-// issue reads one issue and its rev; found false when unknown.
-func (e *Engine) issue(ctx context.Context, id string) (is store.Issue, rev string, found bool, err error) {
-	err = e.each(ctx, "SELECT "+issueCols+", rev FROM "+e.t("issues")+" WHERE id = "+sqlStr(id), func(scan func(...any) error) error {
+// issue reads one issue with its rev and revs; found false when unknown.
+func (e *Engine) issue(ctx context.Context, id string) (is store.Issue, rev string, revs []string, found bool, err error) {
+	err = e.each(ctx, stmt.Issue(e.detectSQL(), id), func(scan func(...any) error) error {
 		var err error
-		is, err = scanIssue(scan, &rev)
+		is, err = scanIssue(scan, &rev, &revs)
 		found = true
 		return err
 	})
-	return is, rev, found, err
+	return is, rev, revs, found, err
 }
 
-// putIssue writes is over the row of rev (or as a new row when !found);
-// false when another writer got there first.
-func (e *Engine) putIssue(ctx context.Context, is *store.Issue, rev string, found bool) (bool, error) {
-	vals := issueValues(is)
+// putIssue writes is over the row of rev (or as a new row when !found),
+// keeping the fold markers of revs and setting marker (issueRevs); false
+// when another writer got there first.
+func (e *Engine) putIssue(ctx context.Context, is *store.Issue, rev string, revs []string, found bool, marker string) (bool, error) {
+	d := e.detectSQL()
+	w := newToken()
+	next := stmt.KeeperRevs(d, issueRevs(revs, w, marker))
 	if !found {
-		r := newToken()
-		return e.insertNew(ctx, "issues", issueCols+", rev, revs", lits(vals...)+", "+sqlStr(r)+", ["+sqlStr(r)+"]")
+		return e.insertNew(ctx, "issues", stmt.IssueColumns+", rev, revs", stmt.IssueValues(d, is)+", "+d.Str(w)+", "+next)
 	}
-	names := strings.Split(issueCols, ", ")
-	pairs := make([]any, 0, 2*len(names))
-	for i, n := range names[1:] { // the key column cannot be updated
-		pairs = append(pairs, n, vals[i+1])
-	}
-	return e.casUpdate(ctx, "issues", "id", is.ID, rev, sets(pairs...))
+	return e.casUpdateRev(ctx, "issues", "id", is.ID, rev, stmt.IssueSets(d, is), w, next)
 }
 
 // updateIssue applies change to issue id by compare-and-set, retrying on
-// contention; ErrNotFound when the issue is unknown and change needs one.
-func (e *Engine) updateIssue(ctx context.Context, id string, change func(is *store.Issue, found bool) (store.Issue, bool)) (store.Issue, error) {
+// contention, and sets fold marker marker ("" for none) with it;
+// ErrNotFound when the issue is unknown and change needs one.
+func (e *Engine) updateIssue(ctx context.Context, id, marker string, change func(is *store.Issue, revs []string, found bool) (store.Issue, bool)) (store.Issue, error) {
 	for range casAttempts {
-		is, rev, found, err := e.issue(ctx, id)
+		is, rev, revs, found, err := e.issue(ctx, id)
 		if err != nil {
 			return is, err
 		}
-		next, ok := change(&is, found)
+		next, ok := change(&is, revs, found)
 		if !ok {
 			if !found {
 				return is, fmt.Errorf("issue %q: %w", id, store.ErrNotFound)
 			}
 			return is, nil
 		}
-		won, err := e.putIssue(ctx, &next, rev, found)
+		won, err := e.putIssue(ctx, &next, rev, revs, found, marker)
 		if err != nil {
 			return is, err
 		}
@@ -403,16 +240,6 @@ func (e *Engine) updateIssue(ctx context.Context, id string, change func(is *sto
 	return store.Issue{}, fmt.Errorf("issue %q: %d lost races: %w", id, casAttempts, store.ErrConflict)
 }
 
-func (e *Engine) foldOccurrence(ctx context.Context, o *store.IssueOccurrence, now int64) error {
-	_, err := e.updateIssue(ctx, store.IssueID(o.Kind, o.Fingerprint), func(is *store.Issue, found bool) (store.Issue, bool) {
-		if !found {
-			return shared.FoldOccurrence(nil, o, now), true
-		}
-		return shared.FoldOccurrence(is, o, now), true
-	})
-	return err
-}
-
 // Issues implements store.IssueStore.
 func (e *Engine) Issues(ctx context.Context, q store.IssueQuery) ([]store.Issue, error) {
 	if err := shared.CheckRange(q.TimeRange); err != nil {
@@ -421,24 +248,13 @@ func (e *Engine) Issues(ctx context.Context, q store.IssueQuery) ([]store.Issue,
 	if err := e.readable("list issues"); err != nil {
 		return nil, err
 	}
-	conds := []string{rangeCond("last_seen", q.TimeRange)}
-	if q.Kind != "" {
-		conds = append(conds, "kind = "+sqlStr(q.Kind))
-	}
-	if q.Status != "" {
-		conds = append(conds, "status = "+sqlStr(string(q.Status)))
-	}
-	if q.Function != "" {
-		conds = append(conds, "(function = "+sqlStr(q.Function)+" OR channel = "+sqlStr(q.Function)+")")
-	}
 	limit := q.Limit
 	if limit <= 0 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
 	out := []store.Issue{}
-	err := e.each(ctx, "SELECT "+issueCols+" FROM "+e.t("issues")+" WHERE "+strings.Join(conds, " AND ")+
-		" ORDER BY last_seen DESC, id LIMIT "+strconv.Itoa(limit), func(scan func(...any) error) error {
-		is, err := scanIssue(scan, nil)
+	err := e.each(ctx, stmt.Issues(e.detectSQL(), q, limit), func(scan func(...any) error) error {
+		is, err := scanIssue(scan, nil, nil)
 		out = append(out, is)
 		return err
 	})
@@ -453,7 +269,7 @@ func (e *Engine) Issue(ctx context.Context, id string) (store.Issue, error) {
 	if err := e.readable("read issue"); err != nil {
 		return store.Issue{}, err
 	}
-	is, _, found, err := e.issue(ctx, id)
+	is, _, _, found, err := e.issue(ctx, id)
 	if err != nil {
 		return is, e.fail("read issue", err)
 	}
@@ -473,7 +289,7 @@ func (e *Engine) SetIssueStatus(ctx context.Context, id string, s store.IssueSta
 	if err := e.readable("set issue status"); err != nil {
 		return store.Issue{}, err
 	}
-	is, err := e.updateIssue(ctx, id, func(is *store.Issue, found bool) (store.Issue, bool) {
+	is, err := e.updateIssue(ctx, id, "", func(is *store.Issue, _ []string, found bool) (store.Issue, bool) {
 		if !found {
 			return *is, false
 		}
@@ -495,15 +311,14 @@ func (e *Engine) ResolveStale(ctx context.Context, before, now int64) (int, erro
 	if err := e.readable("resolve stale issues"); err != nil {
 		return 0, err
 	}
-	ids, err := e.strings(ctx, "resolve stale issues", fmt.Sprintf("SELECT id FROM %s WHERE status = 'open' AND last_seen < %d ORDER BY id",
-		e.t("issues"), before))
+	ids, err := e.strings(ctx, "resolve stale issues", stmt.StaleIssueIDs(e.detectSQL(), before))
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, id := range ids {
 		changed := false
-		_, err := e.updateIssue(ctx, id, func(is *store.Issue, found bool) (store.Issue, bool) {
+		_, err := e.updateIssue(ctx, id, "", func(is *store.Issue, _ []string, found bool) (store.Issue, bool) {
 			if !found || is.Status != store.IssueOpen || is.LastSeen >= before {
 				changed = false
 				return *is, false
@@ -529,8 +344,7 @@ func (e *Engine) IssueCounts(ctx context.Context, since int64) (map[string]int64
 		return nil, err
 	}
 	out := map[string]int64{}
-	err := e.each(ctx, fmt.Sprintf("SELECT issue_id, sum(count) FROM %s WHERE bucket >= %d GROUP BY issue_id",
-		e.t("issue_counts"), since-since%int64(time.Minute)), func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.IssueCounts(e.detectSQL(), since), func(scan func(...any) error) error {
 		var (
 			id string
 			n  int64
@@ -547,8 +361,6 @@ func (e *Engine) IssueCounts(ctx context.Context, since int64) (map[string]int64
 	return out, nil
 }
 
-const ruleCols = "id, name, kind, function, any_new, threshold, window_ns, target, url, to_addrs, created"
-
 func scanRule(scan func(...any) error) (store.AlertRule, error) {
 	var r store.AlertRule
 	err := scan(&r.ID, &r.Name, &r.Kind, &r.Function, &r.AnyNew, &r.Threshold, &r.WindowNs, &r.Target, &r.URL, &r.To, &r.Created)
@@ -561,12 +373,11 @@ func (e *Engine) AlertRules(ctx context.Context) ([]store.AlertRule, error) {
 		return nil, err
 	}
 	out := []store.AlertRule{}
-	err := e.each(ctx, "SELECT "+ruleCols+" FROM "+e.t("alert_rules")+" ORDER BY created, id LIMIT "+strconv.Itoa(store.MaxLimit),
-		func(scan func(...any) error) error {
-			r, err := scanRule(scan)
-			out = append(out, r)
-			return err
-		})
+	err := e.each(ctx, stmt.AlertRules(e.detectSQL()), func(scan func(...any) error) error {
+		r, err := scanRule(scan)
+		out = append(out, r)
+		return err
+	})
 	if err != nil {
 		return nil, e.fail("list alert rules", err)
 	}
@@ -582,7 +393,7 @@ func (e *Engine) AlertRule(ctx context.Context, id string) (store.AlertRule, err
 		r     store.AlertRule
 		found bool
 	)
-	err := e.each(ctx, "SELECT "+ruleCols+" FROM "+e.t("alert_rules")+" WHERE id = "+sqlStr(id), func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.AlertRule(e.detectSQL(), id), func(scan func(...any) error) error {
 		var err error
 		r, err = scanRule(scan)
 		found = true
@@ -605,9 +416,7 @@ func (e *Engine) PutAlertRule(ctx context.Context, r store.AlertRule) error {
 	if err := e.readable("put alert rule"); err != nil {
 		return err
 	}
-	err := e.conn.Exec(ctx, "INSERT INTO "+e.t("alert_rules")+" ("+ruleCols+") VALUES ("+
-		lits(r.ID, r.Name, r.Kind, r.Function, r.AnyNew, r.Threshold, r.WindowNs, r.Target, r.URL, r.To, r.Created)+")")
-	if err != nil {
+	if err := e.conn.Exec(ctx, stmt.PutAlertRule(e.detectSQL(), r)); err != nil {
 		return e.fail("put alert rule", err)
 	}
 	return nil
@@ -618,18 +427,13 @@ func (e *Engine) DeleteAlertRule(ctx context.Context, id string) error {
 	if _, err := e.AlertRule(ctx, id); err != nil {
 		return fmt.Errorf("delete alert rule: %w", err)
 	}
-	for _, q := range []string{
-		"DELETE FROM " + e.t("alert_rules") + " WHERE id = " + sqlStr(id),
-		"DELETE FROM " + e.t("alert_events") + " WHERE rule_id = " + sqlStr(id),
-	} {
+	for _, q := range stmt.DeleteAlertRule(e.detectSQL(), id) {
 		if err := e.conn.Exec(ctx, q); err != nil {
 			return e.fail("delete alert rule", err)
 		}
 	}
 	return nil
 }
-
-const eventCols = "id, rule_id, issue_id, type, episode, state, attempts, next_attempt, last_error, created, delivered_at"
 
 func scanEvent(scan func(...any) error, extra ...any) (store.AlertEvent, error) {
 	var ev store.AlertEvent
@@ -645,24 +449,20 @@ func (e *Engine) EnqueueAlert(ctx context.Context, ev store.AlertEvent) (bool, e
 	if err := e.readable("enqueue alert"); err != nil {
 		return false, err
 	}
+	d := e.detectSQL()
 	if ev.ID == "" {
 		ev.ID = store.IssueID(ev.RuleID+"\x00"+ev.IssueID+"\x00"+ev.Type, strconv.FormatInt(ev.Episode, 10))
 	}
 	if ev.Type == "resolved" {
 		var n uint64
-		err := e.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s WHERE rule_id = %s AND issue_id = %s AND type = 'firing' AND episode = %d",
-			e.t("alert_events"), sqlStr(ev.RuleID), sqlStr(ev.IssueID), ev.Episode)).Scan(&n)
-		if err != nil {
+		if err := e.conn.QueryRow(ctx, stmt.FiringAlerts(d, ev)).Scan(&n); err != nil {
 			return false, e.fail("enqueue alert", err)
 		}
 		if n == 0 {
 			return false, nil
 		}
 	}
-	r := newToken()
-	ok, err := e.insertNew(ctx, "alert_events", eventCols+", lease_holder, lease_until, rev, revs",
-		lits(ev.ID, ev.RuleID, ev.IssueID, ev.Type, ev.Episode, "pending", int32(0), ev.Created, "", ev.Created, int64(0), "", int64(0), r)+
-			", ["+sqlStr(r)+"]")
+	ok, err := e.insertNew(ctx, "alert_events", stmt.AlertEventInsertColumns+", rev, revs", stmt.NewAlertValues(d, ev, newToken()))
 	if err != nil {
 		return false, e.fail("enqueue alert", err)
 	}
@@ -678,10 +478,10 @@ func (e *Engine) ClaimAlerts(ctx context.Context, holder string, now, leaseUntil
 	if limit <= 0 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
+	d := e.detectSQL()
 	type cand struct{ id, rev string }
 	var cands []cand
-	err := e.each(ctx, fmt.Sprintf("SELECT id, rev FROM %s WHERE state = 'pending' AND next_attempt <= %d AND lease_until <= %d ORDER BY created, id LIMIT %d",
-		e.t("alert_events"), now, now, limit), func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.DueAlerts(d, now, limit), func(scan func(...any) error) error {
 		var c cand
 		err := scan(&c.id, &c.rev)
 		cands = append(cands, c)
@@ -692,15 +492,14 @@ func (e *Engine) ClaimAlerts(ctx context.Context, holder string, now, leaseUntil
 	}
 	out := []store.AlertEvent{}
 	for _, c := range cands {
-		won, err := e.casUpdate(ctx, "alert_events", "id", c.id, c.rev,
-			fmt.Sprintf("lease_holder = %s, lease_until = %d, attempts = attempts + 1", sqlStr(holder), leaseUntil))
+		won, err := e.casUpdate(ctx, "alert_events", "id", c.id, c.rev, stmt.AlertLease(d, holder, leaseUntil))
 		if err != nil {
 			return nil, e.fail("claim alerts", err)
 		}
 		if !won {
 			continue
 		}
-		err = e.each(ctx, "SELECT "+eventCols+" FROM "+e.t("alert_events")+" WHERE id = "+sqlStr(c.id), func(scan func(...any) error) error {
+		err = e.each(ctx, stmt.AlertEvent(d, c.id), func(scan func(...any) error) error {
 			ev, err := scanEvent(scan)
 			out = append(out, ev)
 			return err
@@ -724,12 +523,13 @@ func (e *Engine) FinishAlert(ctx context.Context, id, holder string, delivered b
 	case nextAttempt == 0:
 		state = "failed"
 	}
+	d := e.detectSQL()
 	for range casAttempts {
 		var (
 			h, rev string
 			found  bool
 		)
-		err := e.each(ctx, "SELECT lease_holder, rev FROM "+e.t("alert_events")+" WHERE id = "+sqlStr(id), func(scan func(...any) error) error {
+		err := e.each(ctx, stmt.AlertLeaseHolder(d, id), func(scan func(...any) error) error {
 			found = true
 			return scan(&h, &rev)
 		})
@@ -739,8 +539,7 @@ func (e *Engine) FinishAlert(ctx context.Context, id, holder string, delivered b
 		if !found || h != holder {
 			return fmt.Errorf("finish alert %q: lease lost: %w", id, store.ErrConflict)
 		}
-		won, err := e.casUpdate(ctx, "alert_events", "id", id, rev, sets("state", state, "delivered_at", deliveredAt, "last_error", errMsg,
-			"next_attempt", nextAttempt, "lease_holder", "", "lease_until", int64(0)))
+		won, err := e.casUpdate(ctx, "alert_events", "id", id, rev, stmt.AlertOutcome(d, state, deliveredAt, errMsg, nextAttempt))
 		if err != nil {
 			return e.fail("finish alert", err)
 		}
@@ -759,25 +558,16 @@ func (e *Engine) AlertEvents(ctx context.Context, ruleID string, limit int) ([]s
 	if limit <= 0 || limit > store.MaxLimit {
 		limit = store.MaxLimit
 	}
-	cond := "true"
-	if ruleID != "" {
-		cond = "rule_id = " + sqlStr(ruleID)
-	}
 	out := []store.AlertEvent{}
-	err := e.each(ctx, "SELECT "+eventCols+" FROM "+e.t("alert_events")+" WHERE "+cond+" ORDER BY created DESC, id LIMIT "+strconv.Itoa(limit),
-		func(scan func(...any) error) error {
-			ev, err := scanEvent(scan)
-			out = append(out, ev)
-			return err
-		})
+	err := e.each(ctx, stmt.AlertEvents(e.detectSQL(), ruleID, limit), func(scan func(...any) error) error {
+		ev, err := scanEvent(scan)
+		out = append(out, ev)
+		return err
+	})
 	if err != nil {
 		return nil, e.fail("list alert events", err)
 	}
 	return out, nil
-}
-
-func contractKey(c *store.Contract) string {
-	return c.Channel + "\x00" + c.Service + "\x00" + c.Version
 }
 
 // ObserveContracts implements store.ContractStore: read, merge, write by
@@ -790,9 +580,10 @@ func (e *Engine) ObserveContracts(ctx context.Context, cs []store.Contract) erro
 	if err := e.readable("observe contracts"); err != nil {
 		return err
 	}
+	d := e.detectSQL()
 	for i := range cs {
 		c := &cs[i]
-		key := contractKey(c)
+		key := stmt.ContractKey(c)
 		done := false
 		for range casAttempts {
 			var (
@@ -800,11 +591,10 @@ func (e *Engine) ObserveContracts(ctx context.Context, cs []store.Contract) erro
 				first, last int64
 				found       bool
 			)
-			err := e.each(ctx, "SELECT fields, first_seen, last_seen, rev FROM "+e.t("contracts")+" WHERE key = "+sqlStr(key),
-				func(scan func(...any) error) error {
-					found = true
-					return scan(&fields, &first, &last, &rev)
-				})
+			err := e.each(ctx, stmt.Contract(d, c), func(scan func(...any) error) error {
+				found = true
+				return scan(&fields, &first, &last, &rev)
+			})
 			if err != nil {
 				return e.fail("observe contracts", err)
 			}
@@ -823,11 +613,9 @@ func (e *Engine) ObserveContracts(ctx context.Context, cs []store.Contract) erro
 			b, _ := json.Marshal(merged)
 			var won bool
 			if found {
-				won, err = e.casUpdate(ctx, "contracts", "key", key, rev, sets("fields", string(b), "first_seen", first, "last_seen", last))
+				won, err = e.casUpdate(ctx, "contracts", "key", key, rev, stmt.ContractSets(d, string(b), first, last))
 			} else {
-				r := newToken()
-				won, err = e.insertNew(ctx, "contracts", "key, channel, service, version, fields, first_seen, last_seen, rev, revs",
-					lits(key, c.Channel, c.Service, c.Version, string(b), first, last, r)+", ["+sqlStr(r)+"]")
+				won, err = e.insertNew(ctx, "contracts", stmt.ContractInsertColumns, stmt.ContractValues(d, c, string(b), first, last, newToken()))
 			}
 			if err != nil {
 				return e.fail("observe contracts", err)
@@ -850,8 +638,7 @@ func (e *Engine) Contracts(ctx context.Context, channel string) ([]store.Contrac
 		return nil, err
 	}
 	out := []store.Contract{}
-	err := e.each(ctx, "SELECT service, version, fields, first_seen, last_seen FROM "+e.t("contracts")+" WHERE channel = "+sqlStr(channel)+
-		" ORDER BY first_seen, service, version LIMIT "+strconv.Itoa(store.MaxLimit), func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.Contracts(e.detectSQL(), channel), func(scan func(...any) error) error {
 		c := store.Contract{Channel: channel}
 		var fields string
 		if err := scan(&c.Service, &c.Version, &fields, &c.FirstSeen, &c.LastSeen); err != nil {

@@ -272,6 +272,20 @@ PRIMARY KEY key;
 
 INSERT INTO `golden_cluster`.`schema_migrations` (version, name, applied_at) VALUES (1, '0001_init.sql', <now>);
 
+CREATE TABLE IF NOT EXISTS `golden_cluster`.`detector_journal`
+(
+    token               String,
+    name                String,
+    window_start        Int64,
+    window_end          Int64,
+    occurrences         String,
+    committed_at        Int64
+)
+ENGINE = KeeperMap('/ariadne/golden_cluster/detector_journal')
+PRIMARY KEY token;
+
+INSERT INTO `golden_cluster`.`schema_migrations` (version, name, applied_at) VALUES (2, '0002_detector_journal.sql', <now>);
+
 SELECT name, type FROM system.columns WHERE database = 'golden_cluster' AND table = 'spans' AND default_kind != 'ALIAS' ORDER BY position;
 
 SELECT name, type FROM system.columns WHERE database = 'golden_cluster' AND table = 'logs' AND default_kind != 'ALIAS' ORDER BY position;
@@ -502,55 +516,67 @@ FROM r WHERE fn = 'api' GROUP BY f ORDER BY gbs DESC, n DESC, f LIMIT 10001;
 
 SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_time`, `duration_ns`, `name`, `kind`, `status_code`, `status_message`, `service`, `scope_name`, `scope_version`, `function`, `invocation_id`, `cold_start`, `trigger`, `messaging_system`, `messaging_operation`, `destination`, `message_ids`, `http_method`, `http_route`, `http_status`, `db_system`, `error_type`, `error_message`, `attributes`, `attr_types`, `resource_attributes`, `events`, `links`, `request_payload`, `response_payload` FROM `golden_cluster`.`spans` WHERE start_time >= 1772365200000000000 AND start_time < 1772366460000000000 AND (start_time + duration_ns) >= 1772366400000000000 AND (start_time + duration_ns) < 1772366460000000000 AND ((status_code = 2) OR (hasAny(mapKeys(attributes), ['tenant'])) OR (toInt64OrNull(attributes['retries']) >= 2) OR (kind = 4 OR messaging_operation IN ('publish', 'send', 'create')) OR (positionCaseInsensitiveUTF8(destination, 'dlq') > 0)) ORDER BY start_time, span_id LIMIT 101;
 
-SELECT request_id, min(start) AS s FROM `golden_cluster`.`invocations` WHERE start >= 1772365200000000000 AND start < 1772366460000000000 GROUP BY request_id HAVING (if(countIf(status != 'started') > 0, maxIf(start + duration, status != 'started'),
-		max(if(deadline > 0, deadline + 30000000000, start)))) >= 1772366400000000000 AND (if(countIf(status != 'started') > 0, maxIf(start + duration, status != 'started'),
-		max(if(deadline > 0, deadline + 30000000000, start)))) < 1772366460000000000 AND ((max(status IN ('error'))) OR (max(attempt) >= 2 OR max(start) - min(start) > 1000000000) OR (max(cold_start OR init_duration > 0))) ORDER BY s, request_id LIMIT 101;
+SELECT request_id, min("start") AS s FROM `golden_cluster`.`invocations` WHERE "start" >= 1772365200000000000 AND "start" < 1772366460000000000 GROUP BY request_id HAVING (CASE WHEN max(status <> 'started') THEN maxIf("start" + coalesce(duration, 0), status <> 'started') ELSE max(CASE WHEN deadline > 0 THEN deadline + 30000000000 ELSE "start" END) END) >= 1772366400000000000 AND (CASE WHEN max(status <> 'started') THEN maxIf("start" + coalesce(duration, 0), status <> 'started') ELSE max(CASE WHEN deadline > 0 THEN deadline + 30000000000 ELSE "start" END) END) < 1772366460000000000 AND ((max(status IN ('error'))) OR (max(attempt) >= 2 OR max("start") - min("start") > 1000000000) OR (max(cold_start OR init_duration > 0))) ORDER BY s, request_id LIMIT 101;
 
 SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id IN ('req-1', 'req-2') AND start BETWEEN 1772365200002000000 AND 1772367603000000000;
 
-SELECT watermark, rev FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+SELECT watermark, rev, revs FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+
+SELECT token, window_start, window_end, occurrences, committed_at FROM `golden_cluster`.`detector_journal` WHERE name = 'golden' ORDER BY window_start, token;
+
+INSERT INTO `golden_cluster`.`detector_journal` (token, name, window_start, window_end, occurrences, committed_at) VALUES ('<token>', 'golden', 0, 1772366400000000000, '[{"kind":"error","fp":"fp","title":"T","fn":"api","sev":"error","first":1772366400000000000,"last":1772366400000000001,"n":1,"traces":["a101030405060708090a0b0c0d0e0f01"]}]', 1772366400000000000);
 
 INSERT INTO `golden_cluster`.`detector_state` (name, watermark, updated_at, rev, revs) VALUES ('golden', 1772366400000000000, 1772366400000000000, '<token>', ['<token>']);
 
-SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
+SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev, revs FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
 
-INSERT INTO `golden_cluster`.`issues` (id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev, revs) VALUES ('c83eb6e7dbc0e102', 'error', 'fp', 'T', 'api', '', 'error', 'open', 1772366400000000000, 1772366400000000001, 1, 'a101030405060708090a0b0c0d0e0f01', '', 1772366400000000000, 0, 0, 1772366400000000000, '<token>', ['<token>']);
+INSERT INTO `golden_cluster`.`issues` (id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev, revs) VALUES ('c83eb6e7dbc0e102', 'error', 'fp', 'T', 'api', '', 'error', 'open', 1772366400000000000, 1772366400000000001, 1, 'a101030405060708090a0b0c0d0e0f01', '', 1772366400000000000, 0, 0, 1772366400000000000, '<token>', ['fold:1772366400000000000:golden', '<token>']);
 
 INSERT INTO `golden_cluster`.`issue_counts` (issue_id, bucket, count) VALUES ('c83eb6e7dbc0e102', 1772366400000000000, 1);
 
-SELECT watermark, rev FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+DELETE FROM `golden_cluster`.`detector_journal` WHERE token = '<token>';
+
+SELECT watermark, rev, revs FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+
+SELECT token, window_start, window_end, occurrences, committed_at FROM `golden_cluster`.`detector_journal` WHERE name = 'golden' ORDER BY window_start, token;
+
+INSERT INTO `golden_cluster`.`detector_journal` (token, name, window_start, window_end, occurrences, committed_at) VALUES ('<token>', 'golden', 1772366400000000000, 1772366400000000001, '[{"kind":"error","fp":"fp","title":"T","fn":"api","sev":"error","first":1772366400000000000,"last":1772366400000000001,"n":1,"traces":["a101030405060708090a0b0c0d0e0f01"]}]', 1772366400000000000);
 
 ALTER TABLE `golden_cluster`.`detector_state` UPDATE watermark = 1772366400000000001, updated_at = 1772366400000000000, rev = '<token>', revs = arraySlice(arrayPushBack(revs, '<token>'), -8) WHERE name = 'golden' AND rev = '<token>';
 
 SELECT has(revs, '<token>') FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
 
-SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
+SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev, revs FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
 
-ALTER TABLE `golden_cluster`.`issues` UPDATE kind = 'error', fingerprint = 'fp', title = 'T', function = 'api', channel = '', severity = 'error', status = 'open', first_seen = 1772366400000000000, last_seen = 1772366400000000001, count = 2, sample_traces = 'a101030405060708090a0b0c0d0e0f01', explanation = '', opened_at = 1772366400000000000, resolved_at = 0, regressions = 0, updated_at = 1772366400000000000, rev = '<token>', revs = arraySlice(arrayPushBack(revs, '<token>'), -8) WHERE id = 'c83eb6e7dbc0e102' AND rev = '<token>';
+ALTER TABLE `golden_cluster`.`issues` UPDATE kind = 'error', fingerprint = 'fp', title = 'T', function = 'api', channel = '', severity = 'error', status = 'open', first_seen = 1772366400000000000, last_seen = 1772366400000000001, count = 2, sample_traces = 'a101030405060708090a0b0c0d0e0f01', explanation = '', opened_at = 1772366400000000000, resolved_at = 0, regressions = 0, updated_at = 1772366400000000000, rev = '<token>', revs = ['fold:1772366400000000001:golden', '<token>', '<token>'] WHERE id = 'c83eb6e7dbc0e102' AND rev = '<token>';
 
 SELECT has(revs, '<token>') FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
 
 INSERT INTO `golden_cluster`.`issue_counts` (issue_id, bucket, count) VALUES ('c83eb6e7dbc0e102', 1772366400000000000, 1);
 
-SELECT watermark FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+DELETE FROM `golden_cluster`.`detector_journal` WHERE token = '<token>';
+
+SELECT watermark, rev, revs FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
+
+SELECT token, window_start, window_end, occurrences, committed_at FROM `golden_cluster`.`detector_journal` WHERE name = 'golden' ORDER BY window_start, token;
 
 SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at FROM `golden_cluster`.`issues` WHERE last_seen >= 1772366400000000000 AND last_seen < 1772366460000000000 AND kind = 'error' AND status = 'open' AND (function = 'api' OR channel = 'api') ORDER BY last_seen DESC, id LIMIT 10;
 
-SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
+SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at, rev, revs FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
 
-ALTER TABLE `golden_cluster`.`issues` UPDATE kind = 'error', fingerprint = 'fp', title = 'T', function = 'api', channel = '', severity = 'error', status = 'resolved', first_seen = 1772366400000000000, last_seen = 1772366400000000001, count = 2, sample_traces = 'a101030405060708090a0b0c0d0e0f01', explanation = '', opened_at = 1772366400000000000, resolved_at = 1772366400000000002, regressions = 0, updated_at = 1772366400000000002, rev = '<token>', revs = arraySlice(arrayPushBack(revs, '<token>'), -8) WHERE id = 'c83eb6e7dbc0e102' AND rev = '<token>';
+ALTER TABLE `golden_cluster`.`issues` UPDATE kind = 'error', fingerprint = 'fp', title = 'T', function = 'api', channel = '', severity = 'error', status = 'resolved', first_seen = 1772366400000000000, last_seen = 1772366400000000001, count = 2, sample_traces = 'a101030405060708090a0b0c0d0e0f01', explanation = '', opened_at = 1772366400000000000, resolved_at = 1772366400000000002, regressions = 0, updated_at = 1772366400000000002, rev = '<token>', revs = ['fold:1772366400000000001:golden', '<token>', '<token>', '<token>'] WHERE id = 'c83eb6e7dbc0e102' AND rev = '<token>';
 
 SELECT has(revs, '<token>') FROM `golden_cluster`.`issues` WHERE id = 'c83eb6e7dbc0e102';
 
 SELECT id FROM `golden_cluster`.`issues` WHERE status = 'open' AND last_seen < 1772366400000000000 ORDER BY id;
 
-SELECT issue_id, sum(count) FROM `golden_cluster`.`issue_counts` WHERE bucket >= 1772366400000000000 GROUP BY issue_id;
+SELECT issue_id, CAST(sum(count) AS BIGINT) FROM `golden_cluster`.`issue_counts` WHERE bucket >= 1772366400000000000 GROUP BY issue_id;
 
 INSERT INTO `golden_cluster`.`alert_rules` (id, name, kind, function, any_new, threshold, window_ns, target, url, to_addrs, created) VALUES ('rule', 'any', '', '', true, 0, 0, 'webhook', 'http://x', '', 1772366400000000000);
 
 SELECT id, name, kind, function, any_new, threshold, window_ns, target, url, to_addrs, created FROM `golden_cluster`.`alert_rules` ORDER BY created, id LIMIT 1000;
 
-INSERT INTO `golden_cluster`.`alert_events` (id, rule_id, issue_id, type, episode, state, attempts, next_attempt, last_error, created, delivered_at, lease_holder, lease_until, rev, revs) VALUES ('c3420ed424cf9f0b', 'rule', 'c83eb6e7dbc0e102', 'firing', 1772366400000000000, 'pending', 0, 1772366400000000000, '', 1772366400000000000, 0, '', 0, '<token>', ['<token>']);
+INSERT INTO `golden_cluster`.`alert_events` (id, rule_id, issue_id, type, episode, state, attempts, next_attempt, lease_holder, lease_until, last_error, created, delivered_at, rev, revs) VALUES ('c3420ed424cf9f0b', 'rule', 'c83eb6e7dbc0e102', 'firing', 1772366400000000000, 'pending', 0, 1772366400000000000, '', 0, '', 1772366400000000000, 0, '<token>', ['<token>']);
 
 SELECT id, rev FROM `golden_cluster`.`alert_events` WHERE state = 'pending' AND next_attempt <= 1772366400000000000 AND lease_until <= 1772366400000000000 ORDER BY created, id LIMIT 10;
 

@@ -293,3 +293,16 @@ CREATE TABLE IF NOT EXISTS `ariadne`.`contracts` ON CLUSTER `ariadne`
 ENGINE = KeeperMap('/ariadne/ariadne/contracts')
 PRIMARY KEY key;
 
+-- version 2 0002_detector_journal.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`detector_journal` ON CLUSTER `ariadne`
+(
+    token               String,
+    name                String,
+    window_start        Int64,
+    window_end          Int64,
+    occurrences         String,
+    committed_at        Int64
+)
+ENGINE = KeeperMap('/ariadne/ariadne/detector_journal')
+PRIMARY KEY token;
+

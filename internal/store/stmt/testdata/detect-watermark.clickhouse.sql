@@ -1,0 +1,1 @@
+SELECT watermark FROM ariadne.detector_state WHERE name = 'errors'

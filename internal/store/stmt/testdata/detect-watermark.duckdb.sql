@@ -1,0 +1,1 @@
+SELECT watermark FROM detector_state WHERE name = 'errors'

@@ -1,0 +1,1 @@
+SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at FROM issues WHERE true ORDER BY last_seen DESC, id LIMIT 1000

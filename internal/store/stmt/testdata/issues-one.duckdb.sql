@@ -1,0 +1,1 @@
+SELECT id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at FROM issues WHERE id = 'c83eb6e7dbc0e102'

@@ -1,0 +1,1 @@
+SELECT watermark, rev, revs FROM ariadne.detector_state WHERE name = 'errors'

@@ -1,0 +1,3 @@
+INSERT OR REPLACE INTO issues (id, kind, fingerprint, title, function, channel, severity, status, first_seen, last_seen, count, sample_traces, explanation, opened_at, resolved_at, regressions, updated_at) VALUES ('c83eb6e7dbc0e102', 'error', 'fp, with comma', 'it''s, broken', 'api', '', 'error', 'open', 1, 2, 3, '0102030405060708090a0b0c0d0e0f10 ff000000000000000000000000000000', 'a\b', 1, 0, 1, 4);
+UPDATE issues SET status = 'resolved', resolved_at = 9, updated_at = 9 WHERE id = 'c83eb6e7dbc0e102';
+UPDATE issues SET status = 'open', resolved_at = 0, updated_at = 9 WHERE id = 'c83eb6e7dbc0e102'
