@@ -29,9 +29,10 @@ func clampRows(limit int) int {
 // message_refs.trace_id).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	return e.refsIn(ctx, len(ids), func(d stmt.Dialect, cols string, lo, hi, limit int) string {
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	return e.refsIn(ctx, len(ids), func(lo, hi int) string {
 		return stmt.RefsOfTraces(d, cols, ids[lo:hi], false, limit)
-	}, clampRows(limit), "read refs of traces")
+	}, limit, "read refs of traces")
 }
 
 // RefsByKeys implements store.CorrelationReader (the table's sort key).
@@ -39,14 +40,15 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	return e.refsIn(ctx, len(keys), func(d stmt.Dialect, cols string, lo, hi, limit int) string {
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	return e.refsIn(ctx, len(keys), func(lo, hi int) string {
 		return stmt.RefsByKeys(d, cols, keys[lo:hi], false, limit)
-	}, clampRows(limit), "read refs by keys")
+	}, limit, "read refs by keys")
 }
 
-// refsIn looks n values up, refChunk at a time, query(…, lo, hi, …) being
-// the statement of values [lo, hi), and orders and cuts the union.
-func (e *Engine) refsIn(ctx context.Context, n int, query func(d stmt.Dialect, cols string, lo, hi, limit int) string, limit int, op string) ([]model.MessageRef, bool, error) {
+// refsIn looks n values up, refChunk at a time, query(lo, hi) being the
+// statement of values [lo, hi), and orders and cuts the union.
+func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int) string, limit int, op string) ([]model.MessageRef, bool, error) {
 	out := []model.MessageRef{}
 	if n == 0 {
 		return out, false, nil
@@ -54,10 +56,9 @@ func (e *Engine) refsIn(ctx context.Context, n int, query func(d stmt.Dialect, c
 	if err := e.readable(op); err != nil {
 		return nil, false, err
 	}
-	d, t := stmt.ClickHouse(e.t), &e.sch.refs
 	for lo := 0; lo < n; lo += refChunk {
 		// limit+1 per chunk: enough to tell whether the union overflows.
-		rows, err := selectRows(ctx, e, t, query(d, t.list(), lo, min(n, lo+refChunk), limit), (*refRow).fix)
+		rows, err := selectRows(ctx, e, &e.sch.refs, query(lo, min(n, lo+refChunk)), (*refRow).fix)
 		if err != nil {
 			return nil, false, e.fail(op, err)
 		}

@@ -42,9 +42,10 @@ func clampRows(limit int) int {
 // index of message_refs (migration 0002).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	return e.refsIn(ctx, len(ids), func(lo, hi int, scan bool, limit int) string {
-		return stmt.RefsOfTraces(stmt.DuckDB(), e.schema.refs.columnList(""), ids[lo:hi], scan, limit)
-	}, clampRows(limit), "read refs of traces")
+	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	return e.refsIn(ctx, len(ids), func(lo, hi int, scan bool) string {
+		return stmt.RefsOfTraces(stmt.DuckDB(), cols, ids[lo:hi], scan, limit)
+	}, limit, "read refs of traces")
 }
 
 // RefsByKeys implements store.CorrelationReader through the key index.
@@ -52,14 +53,15 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	return e.refsIn(ctx, len(keys), func(lo, hi int, scan bool, limit int) string {
-		return stmt.RefsByKeys(stmt.DuckDB(), e.schema.refs.columnList(""), keys[lo:hi], scan, limit)
-	}, clampRows(limit), "read refs by keys")
+	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	return e.refsIn(ctx, len(keys), func(lo, hi int, scan bool) string {
+		return stmt.RefsByKeys(stmt.DuckDB(), cols, keys[lo:hi], scan, limit)
+	}, limit, "read refs by keys")
 }
 
-// refsIn looks n values up, query(lo, hi, …) being the statement of
-// values [lo, hi), and orders and cuts the union.
-func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int, scan bool, limit int) string, limit int, op string) ([]model.MessageRef, bool, error) {
+// refsIn looks n values up, query(lo, hi, scan) being the statement of
+// values [lo, hi) (scan: see scanCheaper), and orders and cuts the union.
+func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int, scan bool) string, limit int, op string) ([]model.MessageRef, bool, error) {
 	out := []model.MessageRef{}
 	scan, err := e.scanCheaper(ctx, n)
 	if err != nil {
@@ -71,7 +73,7 @@ func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int, scan 
 	}
 	for lo := 0; lo < n; lo += chunk {
 		// limit+1 per chunk: enough to tell whether the union overflows.
-		rows, err := selectRows(ctx, e.db, &e.schema.refs, query(lo, min(n, lo+chunk), scan, limit))
+		rows, err := selectRows(ctx, e.db, &e.schema.refs, query(lo, min(n, lo+chunk), scan))
 		if err != nil {
 			return nil, false, unavailable(op, err)
 		}
