@@ -141,6 +141,16 @@ func checkTrickyText(t *testing.T, s store.Store) {
 	if err != nil || !slices.Equal(got, keys) {
 		t.Errorf("RefsByKeys(all) = %q, %v; want %q", got, err, keys)
 	}
+	// Issue ids come from the client too: unknown ones are quiet series.
+	series, err := s.(store.IssueSeriesReader).IssueSeries(ctx, keys, store.SeriesRange{Start: r.Start, End: r.End, Step: int64(time.Minute)})
+	if err != nil || len(series) != len(keys) {
+		t.Fatalf("IssueSeries = %d series, %v", len(series), err)
+	}
+	for _, k := range keys {
+		if c := series[k]; len(c) != 60 || slices.Max(c) != 0 {
+			t.Errorf("IssueSeries[%q] = %v", k, c)
+		}
+	}
 }
 
 func requestIDs(invs []model.Invocation) []string {
