@@ -11,11 +11,11 @@ import (
 	"github.com/ariadnehq/ariadne/internal/store"
 )
 
-// trickyTexts are user texts that break a statement built by splicing: a
+// corrTrickyTexts are user texts that break a statement built by splicing: a
 // quote, a backslash (an escape in ClickHouse, none in DuckDB), a NUL (the
 // end of a C string), LIKE's wildcards and non-ASCII letters. Each has a
 // decoy that a wrong escape or an unescaped wildcard would also find.
-var trickyTexts = []struct{ text, decoy string }{
+var corrTrickyTexts = []struct{ text, decoy string }{
 	{"it's", "its"},
 	{`back\slash`, "backslash"},
 	{`end\`, "end"},
@@ -31,19 +31,19 @@ var trickyTexts = []struct{ text, decoy string }{
 func TestCorrTrickyText(t *testing.T) {
 	s := openAt(nil)(t)
 	defer s.Close()
-	checkTrickyText(t, s)
+	checkCorrTrickyText(t, s)
 }
 
-// checkTrickyText stores an invocation, a log record and a message ref
+// checkCorrTrickyText stores an invocation, a log record and a message ref
 // per text and per decoy, each named by it (function, request id, body,
 // key, destination), and looks each text up through every reader whose
 // statement carries user text: only the text's own rows may come back.
-func checkTrickyText(t *testing.T, s store.Store) {
+func checkCorrTrickyText(t *testing.T, s store.Store) {
 	t.Helper()
 	ctx := t.Context()
 	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixNano()
 	var b model.Batch
-	for i, tt := range trickyTexts {
+	for i, tt := range corrTrickyTexts {
 		for j, text := range []string{tt.text, tt.decoy} {
 			at := base + int64(2*i+j)*int64(time.Second)
 			tr := model.TraceID{0xc0, byte(i), byte(j), 15: 1}
@@ -63,7 +63,7 @@ func checkTrickyText(t *testing.T, s store.Store) {
 	inv := s.(store.InvocationReader)
 	logs := s.(store.LogReader)
 	refs := s.(store.CorrelationReader)
-	for _, tt := range trickyTexts {
+	for _, tt := range corrTrickyTexts {
 		text := tt.text
 		t.Run(fmt.Sprintf("%q", text), func(t *testing.T) {
 			got, err := inv.Invocation(ctx, text, now)
@@ -72,11 +72,11 @@ func checkTrickyText(t *testing.T, s store.Store) {
 			}
 			page, _, err := inv.Invocations(ctx, store.InvocationQuery{TimeRange: r, Function: text, Now: now})
 			if err != nil || len(page) != 1 || page[0].RequestID != text {
-				t.Errorf("Invocations by function = %v, %v", requestIDs(page), err)
+				t.Errorf("Invocations by function = %v, %v", corrRequestIDs(page), err)
 			}
 			lr, err := inv.InvocationLogs(ctx, text, r, 10)
 			if err != nil || len(lr) != 1 || lr[0].InvocationID != text {
-				t.Errorf("InvocationLogs = %v, %v", bodies(lr), err)
+				t.Errorf("InvocationLogs = %v, %v", corrBodies(lr), err)
 			}
 			for name, q := range map[string]store.LogQuery{
 				"text":       {TimeRange: r, Text: text},
@@ -86,7 +86,7 @@ func checkTrickyText(t *testing.T, s store.Store) {
 			} {
 				lr, _, err := logs.SearchLogs(ctx, q)
 				if err != nil || len(lr) != 1 || lr[0].Body.Str != "<"+text+">" {
-					t.Errorf("SearchLogs by %s = %q, %v", name, bodies(lr), err)
+					t.Errorf("SearchLogs by %s = %q, %v", name, corrBodies(lr), err)
 				}
 			}
 			rs, _, err := refs.RefsByKeys(ctx, []string{text}, 10)
@@ -103,19 +103,19 @@ func checkTrickyText(t *testing.T, s store.Store) {
 	// id into the next statement.
 	var paged []string
 	cur := ""
-	for range 2 * len(trickyTexts) {
+	for range 2 * len(corrTrickyTexts) {
 		page, next, err := inv.Invocations(ctx, store.InvocationQuery{TimeRange: r, Limit: 1, Cursor: cur, Now: now})
 		if err != nil {
 			t.Fatalf("Invocations after %d: %v", len(paged), err)
 		}
-		paged = append(paged, requestIDs(page)...)
+		paged = append(paged, corrRequestIDs(page)...)
 		if cur = next; cur == "" {
 			break
 		}
 	}
 	var want []string
-	for i := len(trickyTexts) - 1; i >= 0; i-- { // newest first
-		want = append(want, trickyTexts[i].decoy, trickyTexts[i].text)
+	for i := len(corrTrickyTexts) - 1; i >= 0; i-- { // newest first
+		want = append(want, corrTrickyTexts[i].decoy, corrTrickyTexts[i].text)
 	}
 	if !slices.Equal(paged, want) {
 		t.Errorf("Invocations paged = %q, want %q", paged, want)
@@ -124,7 +124,7 @@ func checkTrickyText(t *testing.T, s store.Store) {
 	// none of the decoys'. Unknown keys make the list long enough for
 	// DuckDB to join the values against a scan rather than look each up.
 	var keys, ask []string
-	for _, tt := range trickyTexts {
+	for _, tt := range corrTrickyTexts {
 		keys = append(keys, tt.text)
 	}
 	for i := range 100 {
@@ -152,7 +152,7 @@ func checkTrickyText(t *testing.T, s store.Store) {
 	}
 }
 
-func requestIDs(invs []model.Invocation) []string {
+func corrRequestIDs(invs []model.Invocation) []string {
 	var out []string
 	for _, inv := range invs {
 		out = append(out, inv.RequestID)
@@ -160,7 +160,7 @@ func requestIDs(invs []model.Invocation) []string {
 	return out
 }
 
-func bodies(recs []model.LogRecord) []string {
+func corrBodies(recs []model.LogRecord) []string {
 	var out []string
 	for _, r := range recs {
 		out = append(out, r.Body.Str)
