@@ -3,14 +3,13 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/invocation"
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var _ store.InvocationReader = (*Engine)(nil)
@@ -88,40 +87,8 @@ func (e *Engine) Invocations(ctx context.Context, q store.InvocationQuery) ([]mo
 }
 
 func (e *Engine) invocationKeys(ctx context.Context, q store.InvocationQuery, cur *shared.InvKey, n int) ([]shared.InvKey, error) {
-	var having []string
-	if q.Function != "" {
-		having = append(having, "max(function = "+sqlStr(q.Function)+")")
-	}
-	// Necessary conditions on the rows for the merged record to match (see
-	// the embedded engine): a status comes from some row with it (a
-	// timeout also from a start marker), a cold start from some row saying
-	// so, a duration from a row's duration or a marker's deadline.
-	if len(q.Statuses) > 0 {
-		var lits []string
-		for _, st := range q.Statuses {
-			lits = append(lits, sqlStr(string(st)))
-			if st == model.InvocationTimeout {
-				lits = append(lits, sqlStr(string(model.InvocationStarted)))
-			}
-		}
-		having = append(having, "max(status IN ("+strings.Join(lits, ", ")+"))")
-	}
-	if q.ColdStart != nil && *q.ColdStart {
-		having = append(having, "max(cold_start OR init_duration > 0)")
-	}
-	if q.MinDuration > 0 {
-		having = append(having, fmt.Sprintf("max(greatest(duration, if(deadline > 0, deadline - start, 0))) >= %d", q.MinDuration))
-	}
-	if cur != nil {
-		having = append(having, fmt.Sprintf("(min(start) < %d OR (min(start) = %d AND request_id < %s))", cur.Start, cur.Start, sqlStr(cur.ID)))
-	}
-	query := "SELECT request_id, min(start) AS s FROM " + e.t("invocations") + " WHERE " + rangeCond("start", q.TimeRange) + " GROUP BY request_id"
-	if len(having) > 0 {
-		query += " HAVING " + strings.Join(having, " AND ")
-	}
-	query += " ORDER BY s DESC, request_id DESC LIMIT " + strconv.Itoa(n)
 	var keys []shared.InvKey
-	err := e.each(ctx, query, func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.InvocationKeys(stmt.ClickHouse(e.t), q, cur, n), func(scan func(...any) error) error {
 		var k shared.InvKey
 		if err := scan(&k.ID, &k.Start); err != nil {
 			return err
@@ -142,10 +109,9 @@ func (e *Engine) mergedInvocations(ctx context.Context, keys []shared.InvKey, no
 		ids[i] = k.ID
 	}
 	var all []model.Invocation
-	t := &e.sch.invocations
+	d, t := stmt.ClickHouse(e.t), &e.sch.invocations
 	for _, chunk := range chunks(ids, refChunk) {
-		rows, err := selectRows(ctx, e, t, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE request_id IN (%s) AND start BETWEEN %d AND %d",
-			t.list(), e.t(t.name), sqlStrs(chunk), lo-invRowSlack, hi+invRowSlack), (*invRow).fix)
+		rows, err := selectRows(ctx, e, t, stmt.InvocationRows(d, t.list(), chunk, lo-invRowSlack, hi+invRowSlack), (*invRow).fix)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +132,7 @@ func (e *Engine) Invocation(ctx context.Context, requestID string, now int64) (m
 		return model.Invocation{}, err
 	}
 	t := &e.sch.invocations
-	rows, err := selectRows(ctx, e, t, "SELECT DISTINCT "+t.list()+" FROM "+e.t(t.name)+" WHERE request_id = "+sqlStr(requestID), (*invRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.Invocation(stmt.ClickHouse(e.t), t.list(), requestID), (*invRow).fix)
 	if err != nil {
 		return model.Invocation{}, e.fail("read invocation", err)
 	}
@@ -189,8 +155,7 @@ func (e *Engine) InvocationLogs(ctx context.Context, requestID string, r store.T
 		return nil, err
 	}
 	t := &e.sch.logs
-	rows, err := selectRows(ctx, e, t, "SELECT "+t.list()+" FROM "+e.t(t.name)+" WHERE invocation_id = "+sqlStr(requestID)+" AND "+
-		rangeCond("time", r)+" ORDER BY time, observed_time LIMIT "+strconv.Itoa(clampLimit(limit)), (*logRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.InvocationLogs(stmt.ClickHouse(e.t), t.list(), requestID, r, clampLimit(limit)), (*logRow).fix)
 	if err != nil {
 		return nil, e.fail("read invocation logs", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var _ store.CorrelationReader = (*Engine)(nil)
@@ -28,11 +29,10 @@ func clampRows(limit int) int {
 // message_refs.trace_id).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	vals := make([]string, len(ids))
-	for i, id := range ids {
-		vals[i] = traceLit(id)
-	}
-	return e.refsIn(ctx, "trace_id", vals, clampRows(limit), "read refs of traces")
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	return e.refsIn(ctx, len(ids), func(lo, hi int) string {
+		return stmt.RefsOfTraces(d, cols, ids[lo:hi], false, limit)
+	}, limit, "read refs of traces")
 }
 
 // RefsByKeys implements store.CorrelationReader (the table's sort key).
@@ -40,27 +40,25 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		vals[i] = sqlStr(k)
-	}
-	return e.refsIn(ctx, "key", vals, clampRows(limit), "read refs by keys")
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	return e.refsIn(ctx, len(keys), func(lo, hi int) string {
+		return stmt.RefsByKeys(d, cols, keys[lo:hi], false, limit)
+	}, limit, "read refs by keys")
 }
 
-func (e *Engine) refsIn(ctx context.Context, col string, vals []string, limit int, op string) ([]model.MessageRef, bool, error) {
+// refsIn looks n values up, refChunk at a time, query(lo, hi) being the
+// statement of values [lo, hi), and orders and cuts the union.
+func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int) string, limit int, op string) ([]model.MessageRef, bool, error) {
 	out := []model.MessageRef{}
-	if len(vals) == 0 {
+	if n == 0 {
 		return out, false, nil
 	}
 	if err := e.readable(op); err != nil {
 		return nil, false, err
 	}
-	t := &e.sch.refs
-	for _, chunk := range chunks(vals, refChunk) {
+	for lo := 0; lo < n; lo += refChunk {
 		// limit+1 per chunk: enough to tell whether the union overflows.
-		q := fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s IN (%s)%s LIMIT %d",
-			t.list(), e.t(t.name), col, strings.Join(chunk, ", "), refOrder, limit+1)
-		rows, err := selectRows(ctx, e, t, q, (*refRow).fix)
+		rows, err := selectRows(ctx, e, &e.sch.refs, query(lo, min(n, lo+refChunk)), (*refRow).fix)
 		if err != nil {
 			return nil, false, e.fail(op, err)
 		}
@@ -68,7 +66,7 @@ func (e *Engine) refsIn(ctx context.Context, col string, vals []string, limit in
 			out = append(out, rows[i].MessageRef)
 		}
 	}
-	if len(vals) > refChunk {
+	if n > refChunk {
 		slices.SortFunc(out, compareRefs)
 	}
 	if len(out) > limit {
@@ -87,9 +85,7 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 	}
 	limit = clampRows(limit)
 	t := &e.sch.refs
-	q := fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE destination = %s AND %s ORDER BY time DESC, key, role, trace_id, span_id LIMIT %d",
-		t.list(), e.t(t.name), sqlStr(dest), rangeCond("time", r), limit+1)
-	rows, err := selectRows(ctx, e, t, q, (*refRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.RefsByDestination(stmt.ClickHouse(e.t), t.list(), dest, r, limit), (*refRow).fix)
 	if err != nil {
 		return nil, false, e.fail("read refs by destination", err)
 	}
@@ -120,15 +116,13 @@ func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields 
 	if err != nil {
 		return nil, false, e.fail("locate traces", err)
 	}
-	t := &e.sch.spans
+	d, t := stmt.ClickHouse(e.t), &e.sch.spans
 	if fields == store.SpanSummary {
-		t = e.sch.spanSummary
+		t = t.without(stmt.SpanSummaryOmits(d)...)
 	}
 	var rows []spanRow
 	for _, c := range clusters {
-		q := fmt.Sprintf("SELECT %s FROM %s WHERE trace_id IN (%s) AND start_time BETWEEN %d AND %d ORDER BY start_time, span_id LIMIT %d",
-			t.list(), e.t("spans"), traceList(c.ids), c.lo, c.hi, limit+1)
-		got, err := selectRows(ctx, e, t, q, (*spanRow).fix)
+		got, err := selectRows(ctx, e, t, stmt.SpansOfTraces(d, t.list(), c.ids, c.lo, c.hi, limit), (*spanRow).fix)
 		if err != nil {
 			return nil, false, e.fail("read spans of traces", err)
 		}
@@ -172,15 +166,15 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 		lo, hi int64
 	}
 	var ranges []span
+	d := stmt.ClickHouse(e.t)
 	for _, chunk := range chunks(ids, refChunk) {
-		q := fmt.Sprintf("SELECT trace_id, min(span_start), max(span_end) FROM %s WHERE trace_id IN (%s) AND span_count > 0 GROUP BY trace_id",
-			e.t("trace_index"), traceList(chunk))
-		err := e.each(ctx, q, func(scan func(...any) error) error {
+		err := e.each(ctx, stmt.TraceSpans(d, chunk), func(scan func(...any) error) error {
 			var (
 				t      string
 				lo, hi int64
+				n      uint64 // a capacity hint in DuckDB; ClickHouse's reads have none
 			)
-			if err := scan(&t, &lo, &hi); err != nil {
+			if err := scan(&t, &lo, &hi, &n); err != nil {
 				return err
 			}
 			ranges = append(ranges, span{asTraceID(t), lo, hi})

@@ -3,12 +3,11 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var (
@@ -40,9 +39,7 @@ func (e *Engine) IssueSeries(ctx context.Context, ids []string, q store.SeriesRa
 	if len(distinct) == 0 {
 		return out, nil
 	}
-	query := fmt.Sprintf("SELECT issue_id, intDiv(bucket - %d, %d) AS i, sum(count) FROM %s WHERE issue_id IN (%s) AND bucket >= %d AND bucket < %d GROUP BY issue_id, i",
-		q.Start, q.Step, e.t("issue_counts"), sqlStrs(distinct), q.Start, q.End)
-	err := e.each(ctx, query, func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.IssueSeries(stmt.ClickHouse(e.t), distinct, q), func(scan func(...any) error) error {
 		var (
 			id   string
 			i, c int64
@@ -61,11 +58,6 @@ func (e *Engine) IssueSeries(ctx context.Context, ids []string, q store.SeriesRa
 	return out, nil
 }
 
-// logOrder is the order of SearchLogs: newest first, then columns that
-// make the order of records of the same nanosecond the same at every call,
-// which the cursor's skip count relies on.
-const logOrder = " ORDER BY time DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id"
-
 // SearchLogs implements store.LogReader.
 func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogRecord, string, error) {
 	if err := shared.CheckRange(q.TimeRange); err != nil {
@@ -82,31 +74,9 @@ func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogR
 	if err := e.readable("search logs"); err != nil {
 		return nil, "", err
 	}
-	conds := []string{rangeCond("time", q.TimeRange)}
-	if q.Function != "" {
-		conds = append(conds, "function = "+sqlStr(q.Function))
-	}
-	if q.Service != "" {
-		conds = append(conds, "service = "+sqlStr(q.Service))
-	}
-	if q.RequestID != "" {
-		conds = append(conds, "invocation_id = "+sqlStr(q.RequestID))
-	}
-	if q.MinSeverity > 0 {
-		conds = append(conds, "severity >= "+strconv.Itoa(int(q.MinSeverity)))
-	}
-	if q.Text != "" {
-		conds = append(conds, "positionCaseInsensitiveUTF8(body, "+sqlStr(q.Text)+") > 0")
-	}
-	skip := 0
-	if cur != nil {
-		conds = append(conds, "time <= "+strconv.FormatInt(cur.Time, 10))
-		skip = cur.Skip
-	}
 	limit := clampLimit(q.Limit)
 	t := &e.sch.logs
-	rows, err := selectRows(ctx, e, t, "SELECT "+t.list()+" FROM "+e.t(t.name)+" WHERE "+strings.Join(conds, " AND ")+logOrder+
-		" LIMIT "+strconv.Itoa(limit)+" OFFSET "+strconv.Itoa(skip), (*logRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.SearchLogs(stmt.ClickHouse(e.t), t.list(), q, cur, limit), (*logRow).fix)
 	if err != nil {
 		return nil, "", e.fail("search logs", err)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var _ store.CorrelationReader = (*Engine)(nil)
@@ -29,9 +31,6 @@ const (
 	scanChunk       = 20_000
 )
 
-// refOrder is the row order every ref lookup returns (the contract's).
-const refOrder = ` ORDER BY "time", "key", role, trace_id, span_id`
-
 func clampRows(limit int) int {
 	if limit <= 0 || limit > store.MaxCorrelationRows {
 		return store.MaxCorrelationRows
@@ -43,8 +42,10 @@ func clampRows(limit int) int {
 // index of message_refs (migration 0002).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	return e.refsIn(ctx, "trace_id", len(ids), func(i int) (string, any) { return uuidLiteral(ids[i]), nil },
-		clampRows(limit), "read refs of traces")
+	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	return e.refsIn(ctx, len(ids), func(lo, hi int, scan bool) string {
+		return stmt.RefsOfTraces(stmt.DuckDB(), cols, ids[lo:hi], scan, limit)
+	}, limit, "read refs of traces")
 }
 
 // RefsByKeys implements store.CorrelationReader through the key index.
@@ -52,16 +53,16 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	return e.refsIn(ctx, `"key"`, len(keys), func(i int) (string, any) { return "?", keys[i] },
-		clampRows(limit), "read refs by keys")
+	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	return e.refsIn(ctx, len(keys), func(lo, hi int, scan bool) string {
+		return stmt.RefsByKeys(stmt.DuckDB(), cols, keys[lo:hi], scan, limit)
+	}, limit, "read refs by keys")
 }
 
-// refsIn looks refs up by col IN (…) and orders and cuts the union.
-// value(i) renders the i-th value as SQL text and, for a placeholder, its
-// argument.
-func (e *Engine) refsIn(ctx context.Context, col string, n int, value func(i int) (string, any), limit int, op string) ([]model.MessageRef, bool, error) {
+// refsIn looks n values up, query(lo, hi, scan) being the statement of
+// values [lo, hi) (scan: see scanCheaper), and orders and cuts the union.
+func (e *Engine) refsIn(ctx context.Context, n int, query func(lo, hi int, scan bool) string, limit int, op string) ([]model.MessageRef, bool, error) {
 	out := []model.MessageRef{}
-	t := &e.schema.refs
 	scan, err := e.scanCheaper(ctx, n)
 	if err != nil {
 		return nil, false, unavailable(op, err)
@@ -71,28 +72,8 @@ func (e *Engine) refsIn(ctx context.Context, col string, n int, value func(i int
 		chunk = scanChunk
 	}
 	for lo := 0; lo < n; lo += chunk {
-		hi := min(n, lo+chunk)
-		vals := make([]string, 0, hi-lo)
-		var args []any
-		for i := lo; i < hi; i++ {
-			v, a := value(i)
-			if scan {
-				v = "(" + v + ")"
-			}
-			vals = append(vals, v)
-			if a != nil {
-				args = append(args, a)
-			}
-		}
-		cond := fmt.Sprintf("%s IN (%s)", col, strings.Join(vals, ", "))
-		if scan {
-			// A subquery is not pushed into the scan as an index filter:
-			// DuckDB hash-joins it against one pass over the table.
-			cond = fmt.Sprintf("%s IN (SELECT v FROM (VALUES %s) AS l(v))", col, strings.Join(vals, ", "))
-		}
 		// limit+1 per chunk: enough to tell whether the union overflows.
-		q := fmt.Sprintf("SELECT %s FROM message_refs WHERE %s%s LIMIT %d", t.columnList(""), cond, refOrder, limit+1)
-		rows, err := selectRows(ctx, e.db, t, q, args...)
+		rows, err := selectRows(ctx, e.db, &e.schema.refs, query(lo, min(n, lo+chunk), scan))
 		if err != nil {
 			return nil, false, unavailable(op, err)
 		}
@@ -115,8 +96,7 @@ func (e *Engine) scanCheaper(ctx context.Context, n int) (bool, error) {
 		return false, nil
 	}
 	var rows sql.NullInt64
-	err := e.db.QueryRowContext(ctx,
-		"SELECT estimated_size FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'message_refs'").Scan(&rows)
+	err := e.db.QueryRowContext(ctx, stmt.RefsRowEstimate(stmt.DuckDB())).Scan(&rows)
 	if err != nil {
 		return false, err
 	}
@@ -127,14 +107,12 @@ func (e *Engine) scanCheaper(ctx context.Context, n int) (bool, error) {
 // small next to spans (only messaging spans have refs) and has no index on
 // destination, so this scans the refs of the range.
 func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.TimeRange, limit int) ([]model.MessageRef, bool, error) {
-	if err := checkRange(r); err != nil {
+	if err := shared.CheckRange(r); err != nil {
 		return nil, false, fmt.Errorf("read refs by destination: %w", err)
 	}
 	limit = clampRows(limit)
 	t := &e.schema.refs
-	q := fmt.Sprintf(`SELECT %s FROM message_refs WHERE destination = ? AND %s ORDER BY "time" DESC, "key", role, trace_id, span_id LIMIT %d`,
-		t.columnList(""), rangeCond(`"time"`, r), limit+1)
-	rows, err := selectRows(ctx, e.db, t, q, dest)
+	rows, err := selectRows(ctx, e.db, t, stmt.RefsByDestination(stmt.DuckDB(), t.columnList(""), dest, r, limit))
 	if err != nil {
 		return nil, false, unavailable("read refs by destination", err)
 	}
@@ -147,16 +125,15 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 	return rows, false, nil
 }
 
-// summaryExcluded are the span columns SpanSummary leaves out: the
-// attribute maps. Events, links and payloads are in ext, which a summary
-// decodes without them.
-var summaryExcluded = []string{"attr_keys", "attr_values", "resource_attributes"}
-
+// spanSummaryTable reads the columns of a store.SpanSummary: all but
+// those stmt.SpanSummaryOmits, with ext decoded without events, links and
+// payloads.
 func (s *schema) spanSummaryTable() *table[spanRow] {
 	t := &table[spanRow]{name: s.spans.name}
+	omit := stmt.SpanSummaryOmits(stmt.DuckDB())
 	for _, c := range s.spans.cols {
 		switch {
-		case slices.Contains(summaryExcluded, c.name):
+		case slices.Contains(omit, c.name):
 		case c.name == "ext":
 			t.cols = append(t.cols, spanExtCol(false))
 		default:
@@ -187,12 +164,7 @@ func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields 
 		t = e.schema.spanSummaryTable()
 	}
 	for _, c := range clusters {
-		lits := make([]string, len(c.ids))
-		for i, id := range c.ids {
-			lits[i] = uuidLiteral(id)
-		}
-		q := fmt.Sprintf("SELECT %s FROM spans WHERE trace_id IN (%s) AND start_time BETWEEN %d AND %d ORDER BY start_time, span_id LIMIT %d",
-			t.columnList(""), strings.Join(lits, ", "), c.lo, c.hi, limit+1)
+		q := stmt.SpansOfTraces(stmt.DuckDB(), t.columnList(""), c.ids, c.lo, c.hi, limit)
 		// The expected count is a capacity hint, bounded by what may be returned.
 		if out, err = scanSpans(ctx, e.db, t, q, out, min(c.spans, limit+1-len(out))); err != nil {
 			return nil, false, unavailable("read spans of traces", err)
@@ -265,13 +237,7 @@ func (e *Engine) traceClusters(ctx context.Context, ids []model.TraceID) ([]trac
 	var ranges []span
 	for lo := 0; lo < len(ids); lo += refChunk {
 		hi := min(len(ids), lo+refChunk)
-		lits := make([]string, 0, hi-lo)
-		for _, id := range ids[lo:hi] {
-			lits = append(lits, uuidLiteral(id))
-		}
-		rs, err := e.db.QueryContext(ctx, fmt.Sprintf(
-			"SELECT trace_id, min(span_start), max(span_end), sum(span_count) FROM trace_index WHERE trace_id IN (%s) AND span_count > 0 GROUP BY trace_id",
-			strings.Join(lits, ", ")))
+		rs, err := e.db.QueryContext(ctx, stmt.TraceSpans(stmt.DuckDB(), ids[lo:hi]))
 		if err != nil {
 			return nil, unavailable("locate traces", err)
 		}

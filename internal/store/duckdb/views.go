@@ -3,11 +3,11 @@ package duckdb
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 var (
@@ -26,20 +26,17 @@ func (e *Engine) IssueSeries(ctx context.Context, ids []string, q store.SeriesRa
 	}
 	n := q.Buckets()
 	out := make(map[string][]int64, len(ids))
-	lits := make([]string, 0, len(ids))
+	distinct := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if _, ok := out[id]; !ok {
 			out[id] = make([]int64, n)
-			lits = append(lits, sqlStr(id))
+			distinct = append(distinct, id)
 		}
 	}
-	if len(lits) == 0 {
+	if len(distinct) == 0 {
 		return out, nil
 	}
-	query := fmt.Sprintf(`SELECT issue_id, (bucket - %d) // %d AS i, sum(count)::BIGINT FROM issue_counts
-		WHERE issue_id IN (%s) AND bucket >= %d AND bucket < %d GROUP BY ALL`,
-		q.Start, q.Step, strings.Join(lits, ", "), q.Start, q.End)
-	rs, err := e.db.QueryContext(ctx, query)
+	rs, err := e.db.QueryContext(ctx, stmt.IssueSeries(stmt.DuckDB(), distinct, q))
 	if err != nil {
 		return nil, unavailable("read issue series", err)
 	}
@@ -62,14 +59,9 @@ func (e *Engine) IssueSeries(ctx context.Context, ids []string, q store.SeriesRa
 	return out, nil
 }
 
-// logOrder is the order of SearchLogs: newest first, then columns that
-// make the order of records of the same nanosecond the same at every call,
-// which the cursor's skip count relies on.
-const logOrder = ` ORDER BY "time" DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id`
-
 // SearchLogs implements store.LogReader.
 func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogRecord, string, error) {
-	if err := checkRange(q.TimeRange); err != nil {
+	if err := shared.CheckRange(q.TimeRange); err != nil {
 		return nil, "", fmt.Errorf("search logs: %w", err)
 	}
 	var cur *store.LogCursor
@@ -80,33 +72,9 @@ func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogR
 		}
 		cur = &c
 	}
-	conds := []string{rangeCond(`"time"`, q.TimeRange)}
-	var args []any
-	if q.Function != "" {
-		conds, args = append(conds, "function = ?"), append(args, q.Function)
-	}
-	if q.Service != "" {
-		conds, args = append(conds, "service = ?"), append(args, q.Service)
-	}
-	if q.RequestID != "" {
-		conds, args = append(conds, "invocation_id = ?"), append(args, q.RequestID)
-	}
-	if q.MinSeverity > 0 {
-		conds = append(conds, "severity >= "+strconv.Itoa(int(q.MinSeverity)))
-	}
-	if q.Text != "" {
-		conds, args = append(conds, `body ILIKE ? ESCAPE '\'`), append(args, likePattern(q.Text))
-	}
-	skip := 0
-	if cur != nil {
-		conds = append(conds, fmt.Sprintf(`"time" <= %d`, cur.Time))
-		skip = cur.Skip
-	}
 	limit := clampLimit(q.Limit)
 	t := &e.schema.logs
-	query := "SELECT " + t.columnList("") + " FROM logs WHERE " + strings.Join(conds, " AND ") + logOrder +
-		" LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(skip)
-	rows, err := selectRows(ctx, e.db, t, query, args...)
+	rows, err := selectRows(ctx, e.db, t, stmt.SearchLogs(stmt.DuckDB(), t.columnList(""), q, cur, limit))
 	if err != nil {
 		return nil, "", unavailable("search logs", err)
 	}

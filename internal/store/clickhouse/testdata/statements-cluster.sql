@@ -383,27 +383,27 @@ SELECT 1, toString(resource_attributes), count() FROM recent WHERE position(reso
 
 SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE key = 'sqs:m-1' ORDER BY time, key, role, trace_id, span_id;
 
-SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) ORDER BY time, key, role, trace_id, span_id LIMIT 101;
+SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) ORDER BY "time", "key", role, trace_id, span_id LIMIT 101;
 
-SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE key IN ('sqs:m-1') ORDER BY time, key, role, trace_id, span_id LIMIT 101;
+SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE "key" IN ('sqs:m-1') ORDER BY "time", "key", role, trace_id, span_id LIMIT 101;
 
-SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE destination = 'jobs' AND time >= 1772366400000000000 AND time < 1772366460000000000 ORDER BY time DESC, key, role, trace_id, span_id LIMIT 101;
+SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden_cluster`.`message_refs` WHERE destination = 'jobs' AND "time" >= 1772366400000000000 AND "time" < 1772366460000000000 ORDER BY "time" DESC, "key", role, trace_id, span_id LIMIT 101;
 
-SELECT trace_id, min(span_start), max(span_end) FROM `golden_cluster`.`trace_index` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) AND span_count > 0 GROUP BY trace_id;
+SELECT trace_id, min(span_start), max(span_end), sum(span_count) FROM `golden_cluster`.`trace_index` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) AND span_count > 0 GROUP BY trace_id;
 
 SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_time`, `duration_ns`, `name`, `kind`, `status_code`, `status_message`, `service`, `scope_name`, `scope_version`, `function`, `invocation_id`, `cold_start`, `trigger`, `messaging_system`, `messaging_operation`, `destination`, `message_ids`, `http_method`, `http_route`, `http_status`, `db_system`, `error_type`, `error_message` FROM `golden_cluster`.`spans` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) AND start_time BETWEEN 1772366400000000000 AND 1772366403100000000 ORDER BY start_time, span_id LIMIT 101;
 
-SELECT request_id, min(start) AS s FROM `golden_cluster`.`invocations` WHERE start >= 1772366400000000000 AND start < 1772366460000000000 GROUP BY request_id HAVING max(function = 'api') AND max(status IN ('ok', 'timeout', 'started')) AND max(cold_start OR init_duration > 0) AND max(greatest(duration, if(deadline > 0, deadline - start, 0))) >= 1 ORDER BY s DESC, request_id DESC LIMIT 64;
+SELECT request_id, min("start") AS s FROM `golden_cluster`.`invocations` WHERE "start" >= 1772366400000000000 AND "start" < 1772366460000000000 GROUP BY request_id HAVING max(function = 'api') AND max(status IN ('ok', 'timeout', 'started')) AND max(cold_start OR init_duration > 0) AND max(greatest(duration, CASE WHEN deadline > 0 THEN deadline - "start" ELSE 0 END)) >= 1 ORDER BY s DESC, request_id DESC LIMIT 64;
 
-SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id IN ('req-1') AND start BETWEEN 1772365200002000000 AND 1772367600002000000;
+SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id IN ('req-1') AND "start" BETWEEN 1772365200002000000 AND 1772367600002000000;
 
 SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id = 'req-1';
 
-SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE invocation_id = 'req-1' AND time >= 1772366400000000000 AND time < 1772366460000000000 ORDER BY time, observed_time LIMIT 10;
+SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE invocation_id = 'req-1' AND "time" >= 1772366400000000000 AND "time" < 1772366460000000000 ORDER BY "time", observed_time LIMIT 10;
 
-SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE time >= 1772366400000000000 AND time < 1772366460000000000 AND function = 'api' AND service = 'api' AND invocation_id = 'req-1' AND severity >= 9 AND positionCaseInsensitiveUTF8(body, 'Declined') > 0 ORDER BY time DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id LIMIT 5 OFFSET 0;
+SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden_cluster`.`logs` WHERE "time" >= 1772366400000000000 AND "time" < 1772366460000000000 AND function = 'api' AND service = 'api' AND invocation_id = 'req-1' AND severity >= 9 AND positionCaseInsensitiveUTF8(body, 'Declined') > 0 ORDER BY "time" DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id LIMIT 5 OFFSET 0;
 
-SELECT issue_id, intDiv(bucket - 1772366400000000000, 600000000000) AS i, sum(count) FROM `golden_cluster`.`issue_counts` WHERE issue_id IN ('i-1', 'i-2') AND bucket >= 1772366400000000000 AND bucket < 1772370000000000000 GROUP BY issue_id, i;
+SELECT issue_id, intDiv(bucket - 1772366400000000000, 600000000000) AS i, CAST(sum(count) AS BIGINT) FROM `golden_cluster`.`issue_counts` WHERE issue_id IN ('i-1', 'i-2') AND bucket >= 1772366400000000000 AND bucket < 1772370000000000000 GROUP BY issue_id, i;
 
 WITH s AS (
 	SELECT trace_id, parent_span_id, toString(service) AS service, toString(function) AS function, status_code, duration_ns
@@ -518,7 +518,7 @@ SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_t
 
 SELECT request_id, min("start") AS s FROM `golden_cluster`.`invocations` WHERE "start" >= 1772365200000000000 AND "start" < 1772366460000000000 GROUP BY request_id HAVING (CASE WHEN max(status <> 'started') THEN maxIf("start" + coalesce(duration, 0), status <> 'started') ELSE max(CASE WHEN deadline > 0 THEN deadline + 30000000000 ELSE "start" END) END) >= 1772366400000000000 AND (CASE WHEN max(status <> 'started') THEN maxIf("start" + coalesce(duration, 0), status <> 'started') ELSE max(CASE WHEN deadline > 0 THEN deadline + 30000000000 ELSE "start" END) END) < 1772366460000000000 AND ((max(status IN ('error'))) OR (max(attempt) >= 2 OR max("start") - min("start") > 1000000000) OR (max(cold_start OR init_duration > 0))) ORDER BY s, request_id LIMIT 101;
 
-SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id IN ('req-1', 'req-2') AND start BETWEEN 1772365200002000000 AND 1772367603000000000;
+SELECT DISTINCT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden_cluster`.`invocations` WHERE request_id IN ('req-1', 'req-2') AND "start" BETWEEN 1772365200002000000 AND 1772367603000000000;
 
 SELECT watermark, rev, revs FROM `golden_cluster`.`detector_state` WHERE name = 'golden';
 

@@ -1,0 +1,1 @@
+SELECT body FROM logs WHERE invocation_id = 'req-1' AND "time" >= 1000 ORDER BY "time", observed_time LIMIT 100

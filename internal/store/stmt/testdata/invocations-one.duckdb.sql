@@ -1,0 +1,1 @@
+SELECT request_id, "function", "start" FROM invocations WHERE request_id = 'req-%_\'''

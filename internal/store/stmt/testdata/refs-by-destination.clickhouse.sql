@@ -1,0 +1,1 @@
+SELECT DISTINCT "key", role, trace_id, span_id, "time", destination FROM ariadne.message_refs WHERE destination = 'jobs\'queue' AND "time" >= 1000 AND "time" < 2000 ORDER BY "time" DESC, "key", role, trace_id, span_id LIMIT 51

@@ -1,0 +1,1 @@
+SELECT "key", role, trace_id, span_id, "time", destination FROM message_refs WHERE "key" IN (SELECT v FROM (VALUES ('sqs:m-1'), ('it''s \ a'), (('nul' || chr(0) || 'key')), ('50%_off'), ('naïve')) AS l(v)) ORDER BY "time", "key", role, trace_id, span_id LIMIT 11

@@ -1,0 +1,1 @@
+SELECT DISTINCT "key", role, trace_id, span_id, "time", destination FROM ariadne.message_refs WHERE "key" IN ('sqs:m-1', 'it\'s \\ a', 'nul\0key', '50%_off', 'naïve') ORDER BY "time", "key", role, trace_id, span_id LIMIT 11

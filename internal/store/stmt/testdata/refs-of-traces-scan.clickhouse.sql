@@ -1,0 +1,1 @@
+SELECT DISTINCT "key", role, trace_id, span_id, "time", destination FROM ariadne.message_refs WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) ORDER BY "time", "key", role, trace_id, span_id LIMIT 101

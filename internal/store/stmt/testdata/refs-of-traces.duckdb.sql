@@ -1,0 +1,1 @@
+SELECT "key", role, trace_id, span_id, "time", destination FROM message_refs WHERE trace_id IN ('a1010304-0506-0708-090a-0b0c0d0e0f01'::UUID, 'a1020304-0506-0708-090a-0b0c0d0e0f02'::UUID) ORDER BY "time", "key", role, trace_id, span_id LIMIT 101

@@ -1,0 +1,1 @@
+SELECT trace_id, span_id, start_time FROM ariadne.spans WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) AND start_time BETWEEN 1000 AND 61000 ORDER BY start_time, span_id LIMIT 5001

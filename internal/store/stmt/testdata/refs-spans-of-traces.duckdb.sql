@@ -1,0 +1,1 @@
+SELECT trace_id, span_id, start_time FROM spans WHERE trace_id IN ('a1010304-0506-0708-090a-0b0c0d0e0f01'::UUID, 'a1020304-0506-0708-090a-0b0c0d0e0f02'::UUID) AND start_time BETWEEN 1000 AND 61000 ORDER BY start_time, span_id LIMIT 5001

@@ -1,0 +1,1 @@
+SELECT trace_id, min(span_start), max(span_end), sum(span_count) FROM ariadne.trace_index WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) AND span_count > 0 GROUP BY trace_id

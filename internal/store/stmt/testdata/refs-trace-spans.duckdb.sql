@@ -1,0 +1,1 @@
+SELECT trace_id, min(span_start), max(span_end), sum(span_count) FROM trace_index WHERE trace_id IN ('a1010304-0506-0708-090a-0b0c0d0e0f01'::UUID, 'a1020304-0506-0708-090a-0b0c0d0e0f02'::UUID) AND span_count > 0 GROUP BY trace_id

@@ -1,0 +1,1 @@
+SELECT body FROM ariadne.logs WHERE "time" >= 1000 AND "time" < 2000 AND function = 'fn\'x' AND service = 'svc' AND invocation_id = 'req\\1' AND severity >= 17 AND positionCaseInsensitiveUTF8(body, '50%_off naïve \'q\'') > 0 AND "time" <= 1900 ORDER BY "time" DESC, observed_time DESC, trace_id, span_id, body, severity, invocation_id LIMIT 50 OFFSET 3
