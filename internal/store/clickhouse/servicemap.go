@@ -17,7 +17,7 @@ var _ store.ServiceMapReader = (*Engine)(nil)
 // Service map, RED and cost queries (store.ServiceMapReader): the
 // statements are package stmt's (stmt/servicemap.go), the embedded
 // engine's in ClickHouse's dialect; this file runs them and scans their
-// rows.
+// rows. Sealed minutes are read from the rollups (servicemap_rollup.go).
 
 // dialect is the engine's rendering of package stmt's statements.
 func (e *Engine) dialect() stmt.Dialect { return stmt.ClickHouse(e.t) }
@@ -43,6 +43,9 @@ func (e *Engine) MapCalls(ctx context.Context, q store.MapQuery) ([]store.CallRo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
+	if rows, truncated, ok, err := e.rolledCalls(ctx, q, limit); ok || err != nil {
+		return rows, truncated, err
+	}
 	out := []store.CallRow{}
 	err := e.each(withNulls(ctx), stmt.MapCalls(e.dialect(), q, limit, stmt.MapExact), func(scan func(...any) error) error {
 		var (
@@ -98,6 +101,9 @@ func (e *Engine) MapHops(ctx context.Context, q store.MapQuery) ([]store.HopRow,
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
+	if rows, truncated, ok, err := e.rolledHops(ctx, q, limit); ok || err != nil {
+		return rows, truncated, err
+	}
 	plo, phi, found, err := e.hopExtent(ctx, q)
 	if err != nil {
 		return nil, false, e.fail("read map hops", err)
@@ -139,6 +145,9 @@ func (e *Engine) MapNodes(ctx context.Context, q store.MapQuery) ([]store.NodeRo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
+	if rows, truncated, ok, err := e.rolledNodes(ctx, q, limit); ok || err != nil {
+		return rows, truncated, err
+	}
 	out := []store.NodeRow{}
 	err := e.each(ctx, stmt.MapNodes(e.dialect(), q, limit, stmt.MapExact), func(scan func(...any) error) error {
 		var (
@@ -171,6 +180,9 @@ func (e *Engine) RED(ctx context.Context, q store.REDQuery) ([]store.REDRow, boo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
+	if rows, truncated, ok, err := e.rolledRED(ctx, q, limit); ok || err != nil {
+		return rows, truncated, err
+	}
 	out := []store.REDRow{}
 	err := e.each(ctx, stmt.RED(e.dialect(), q, q.TimeRange, limit, stmt.MapExact), func(scan func(...any) error) error {
 		var (

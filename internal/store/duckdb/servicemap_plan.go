@@ -211,7 +211,7 @@ func (e *Engine) rolledNodes(ctx context.Context, q store.MapQuery, limit int) (
 		return nil, false, ok, err
 	}
 	out := []store.NodeRow{}
-	for _, k := range g.ByCount(func(k [2]string) []string { return k[:] }) {
+	for _, k := range g.ByCount(d, func(k [2]string) []string { return k[:] }) {
 		a := g.Get(k)
 		out = append(out, store.NodeRow{Endpoint: store.Endpoint{Service: k[0], Function: k[1]},
 			Count: a.N, Errors: a.Errors, ColdStarts: a.Cold, Latency: a.Dur.Latency()})
@@ -253,7 +253,7 @@ func (e *Engine) rolledCalls(ctx context.Context, q store.MapQuery, limit int) (
 		return nil, false, ok, err
 	}
 	out := []store.CallRow{}
-	for _, k := range g.ByCount(func(k [6]string) []string { return k[:] }) {
+	for _, k := range g.ByCount(d, func(k [6]string) []string { return k[:] }) {
 		a := g.Get(k)
 		out = append(out, store.CallRow{
 			Caller: store.Endpoint{Service: k[0], Function: k[1]}, Callee: store.Endpoint{Service: k[2], Function: k[3]},
@@ -306,7 +306,7 @@ func (e *Engine) rolledHops(ctx context.Context, q store.MapQuery, limit int) ([
 		return nil, false, ok, err
 	}
 	out := []store.HopRow{}
-	for _, k := range g.ByCount(func(k [8]string) []string { return k[:] }) {
+	for _, k := range g.ByCount(d, func(k [8]string) []string { return k[:] }) {
 		a := g.Get(k)
 		if a.N == 0 {
 			continue // lag rows alone cannot occur; be safe

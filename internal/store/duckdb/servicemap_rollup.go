@@ -315,17 +315,14 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 	}
 	// A producer ref written late reaches the consumers of its keys,
 	// however much later they are.
-	var late []string
+	var late []int64
 	for _, t := range marks {
 		if t+staleAfter+minuteNs < sealed {
-			late = append(late, strconv.FormatInt(t, 10))
+			late = append(late, t)
 		}
 	}
 	if len(late) > 0 {
-		cons, err := queryInts(ctx, tx, fmt.Sprintf(`SELECT DISTINCT %s FROM message_refs
-WHERE role = 2 AND "time" >= %s AND "time" < %d AND "key" IN (
-	SELECT "key" FROM message_refs WHERE role = 1 AND %s IN (%s))`,
-			stmt.DuckDB().MapMinute(`"time"`), late[0], sealed, stmt.DuckDB().MapMinute(`"time"`), strings.Join(late, ",")))
+		cons, err := queryInts(ctx, tx, stmt.RollupLateConsumers(stmt.DuckDB(), late, late[0], sealed))
 		if err != nil {
 			return err
 		}
@@ -337,10 +334,7 @@ WHERE role = 2 AND "time" >= %s AND "time" < %d AND "key" IN (
 	if sealed > old {
 		lo := max(old-staleAfter, 0)
 		hi := sealed + staleBefore
-		found, err := queryInts(ctx, tx, fmt.Sprintf(`SELECT DISTINCT m FROM (
-	SELECT %[1]s AS m FROM spans WHERE start_time >= %[2]d AND start_time < %[3]d
-	UNION ALL SELECT %[4]s FROM message_refs WHERE "time" >= %[2]d AND "time" < %[3]d) ORDER BY m`,
-			stmt.DuckDB().MapMinute("start_time"), lo, hi, stmt.DuckDB().MapMinute(`"time"`)))
+		found, err := queryInts(ctx, tx, stmt.RollupDataMinutes(stmt.DuckDB(), lo, hi))
 		if err != nil {
 			return err
 		}
@@ -421,10 +415,10 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 			}
 		}
 		q := store.MapQuery{TimeRange: r}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_nodes "+stmt.MapNodes(d, q, 0, stmt.MapRollup)); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_nodes", stmt.MapNodes(d, q, 0, stmt.MapRollup), 0)); err != nil {
 			return 0, fmt.Errorf("roll up nodes: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_calls "+stmt.MapCalls(d, q, 0, stmt.MapRollup)); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_calls", stmt.MapCalls(d, q, 0, stmt.MapRollup), 0)); err != nil {
 			return 0, fmt.Errorf("roll up calls: %w", err)
 		}
 		plo, phi, found, err := j.e.hopExtent(ctx, tx, r, nil)
@@ -432,11 +426,11 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 			return 0, fmt.Errorf("roll up hops: %w", err)
 		}
 		if found {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_hops "+stmt.MapHops(d, q, plo, phi, 0, stmt.MapRollup)); err != nil {
+			if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_hops", stmt.MapHops(d, q, plo, phi, 0, stmt.MapRollup), 0)); err != nil {
 				return 0, fmt.Errorf("roll up hops: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO rollup_minutes SELECT *, %d FROM (%s)", now, stmt.RollupSpans(d, r))); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupMinutesInsert(d, r, 0, now)); err != nil {
 			return 0, err
 		}
 	}

@@ -137,12 +137,14 @@ const MapHistPerOctave = 8
 // ClickHouse's is cast to its column type, Int16, as its driver scans
 // only the exact type.
 func (d Dialect) MapBucket(x string) string {
-	s := fmt.Sprintf("CASE WHEN (%[1]s) > 0 THEN 1 + CAST(floor(%[2]d * log2(%[1]s)) AS SMALLINT) "+
-		"WHEN (%[1]s) < 0 THEN -1 - CAST(floor(%[2]d * log2(-(%[1]s))) AS SMALLINT) ELSE 0 END", x, MapHistPerOctave)
 	if d.ch {
-		return "CAST(" + s + " AS SMALLINT)"
+		// ClickHouse computes every branch of every row: the logarithms'
+		// arguments are kept ≥ 1 where their branch is not taken.
+		return fmt.Sprintf("CAST(CASE WHEN (%[1]s) > 0 THEN 1 + CAST(floor(%[2]d * log2(greatest(%[1]s, 1))) AS SMALLINT) "+
+			"WHEN (%[1]s) < 0 THEN -1 - CAST(floor(%[2]d * log2(greatest(-(%[1]s), 1))) AS SMALLINT) ELSE 0 END AS SMALLINT)", x, MapHistPerOctave)
 	}
-	return s
+	return fmt.Sprintf("CASE WHEN (%[1]s) > 0 THEN 1 + CAST(floor(%[2]d * log2(%[1]s)) AS SMALLINT) "+
+		"WHEN (%[1]s) < 0 THEN -1 - CAST(floor(%[2]d * log2(-(%[1]s))) AS SMALLINT) ELSE 0 END", x, MapHistPerOctave)
 }
 
 // mapEnvironment is the deployment environment a resource_attributes
@@ -296,6 +298,16 @@ func (d Dialect) mapEntry() string {
 	ELSE kind IN (2, 5) OR parent_span_id = 0 END)`
 }
 
+// mapInt64 is the count x as a signed 64-bit integer: ClickHouse counts
+// are unsigned, and a histogram row is scanned alike from raw data and
+// from the rollups' sums.
+func (d Dialect) mapInt64(x string) string {
+	if d.ch {
+		return "toInt64(" + x + ")"
+	}
+	return x
+}
+
 // as is x named name, unless it is name already.
 func as(x, name string) string {
 	if x == name {
@@ -307,9 +319,9 @@ func as(x, name string) string {
 // histAggs is the tail of a MapHistogram or MapRollup row: bucket, count,
 // errors (and extra aggregates), smallest and largest duration.
 func (d Dialect) histAggs(dur, err string, extra ...string) string {
-	s := d.MapBucket(dur) + " AS b, count(*), " + d.mapCountIf(err)
+	s := d.MapBucket(dur) + " AS b, " + d.mapInt64("count(*)") + ", " + d.mapInt64(d.mapCountIf(err))
 	for _, x := range extra {
-		s += ", " + x
+		s += ", " + d.mapInt64(x)
 	}
 	return s + ", min(" + dur + "), max(" + dur + ")"
 }

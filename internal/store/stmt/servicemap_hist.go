@@ -167,12 +167,16 @@ func (g *MapGroups[K]) Get(k K) *MapAcc {
 func (g *MapGroups[K]) Keys() []K { return slices.Clone(g.keys) }
 
 // ByCount returns the keys by count, descending, then by their strings
-// as DuckDB orders them (NULL, here "", last).
-func (g *MapGroups[K]) ByCount(strs func(K) []string) []K {
+// in the order the raw queries of d sort them: DuckDB's NULL, here "",
+// last; ClickHouse's "" first.
+func (g *MapGroups[K]) ByCount(d Dialect, strs func(K) []string) []K {
 	keys := slices.Clone(g.keys)
 	slices.SortFunc(keys, func(a, b K) int {
 		if c := cmp.Compare(g.m[b].N, g.m[a].N); c != 0 {
 			return c
+		}
+		if d.ch {
+			return slices.Compare(strs(a), strs(b))
 		}
 		return compareNullsLast(strs(a), strs(b))
 	})

@@ -60,6 +60,16 @@ func TestServiceMapGolden(t *testing.T) {
 			return RollupRED(d, store.REDQuery{TimeRange: r, Service: "web", GroupBy: "function", Step: 300e9}, minutes)
 		}},
 		{"rollup-spans", func(d Dialect) string { return RollupSpans(d, minutes[0]) }},
+		{"rollup-insert-nodes", func(d Dialect) string {
+			return RollupInsert(d, "rollup_nodes", MapNodes(d, store.MapQuery{TimeRange: minutes[0]}, 0, MapRollup), 1_000_500_000_000)
+		}},
+		{"rollup-minutes-insert", func(d Dialect) string {
+			return RollupMinutesInsert(d, minutes[0], 1_000_500_000_000, 1_000_600_000_000)
+		}},
+		{"rollup-late-consumers", func(d Dialect) string {
+			return RollupLateConsumers(d, []int64{minutes[0].Start, minutes[1].Start}, minutes[0].Start, r.End)
+		}},
+		{"rollup-data-minutes", func(d Dialect) string { return RollupDataMinutes(d, r.Start, r.End) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) { golden(t, "servicemap-"+tc.name, tc.build) })
 	}

@@ -254,6 +254,116 @@ PRIMARY KEY key;
 
 INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (1, '0001_init.sql', <now>);
 
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_nodes`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    service             LowCardinality(String) CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    cold_starts         Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, service, function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_calls`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    caller_service      LowCardinality(String) CODEC(ZSTD(1)),
+    caller_function     LowCardinality(String) CODEC(ZSTD(1)),
+    callee_service      LowCardinality(String) CODEC(ZSTD(1)),
+    callee_function     LowCardinality(String) CODEC(ZSTD(1)),
+    peer_kind           LowCardinality(String) CODEC(ZSTD(1)),
+    peer                LowCardinality(String) CODEC(ZSTD(1)),
+    messaging           Bool CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, caller_service, caller_function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_hops`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    producer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    producer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    channel             LowCardinality(String) CODEC(ZSTD(1)),
+    producer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_system     LowCardinality(String) CODEC(ZSTD(1)),
+    metric              UInt8 CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, producer_service, producer_function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_minutes`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1)),
+    spans               Int64 CODEC(T64, ZSTD(1)),
+    rolled_at           Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_marks`
+(
+    minute              Int64 CODEC(ZSTD(1)),
+    marked_at           Int64 CODEC(Delta(8), ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(marked_at, 86400000000000)
+ORDER BY (marked_at, minute)
+TTL toDateTime(intDiv(marked_at, 1000000000)) + INTERVAL 1 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `golden`.`rollup_marks_spans` TO `golden`.`rollup_marks`
+AS SELECT DISTINCT intDiv(start_time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `golden`.`spans`;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `golden`.`rollup_marks_refs` TO `golden`.`rollup_marks`
+AS SELECT DISTINCT intDiv(time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `golden`.`message_refs`;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_state`
+(
+    name                String,
+    sealed              Int64,
+    marks_read          Int64,
+    updated_at          Int64
+)
+ENGINE = KeeperMap('/ariadne/golden/rollup_state')
+PRIMARY KEY name;
+
+INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (2, '0002_rollups.sql', <now>);
+
 SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'spans' AND default_kind != 'ALIAS' ORDER BY position;
 
 SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'logs' AND default_kind != 'ALIAS' ORDER BY position;
@@ -371,6 +481,10 @@ SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `sev
 
 SELECT issue_id, intDiv(bucket - 1772366400000000000, 600000000000) AS i, sum(count) FROM `golden`.`issue_counts` WHERE issue_id IN ('i-1', 'i-2') AND bucket >= 1772366400000000000 AND bucket < 1772370000000000000 GROUP BY issue_id, i;
 
+SELECT toUInt8(0) AS k, sealed AS m, toInt64(0) AS n FROM `golden`.`rollup_state` WHERE name = 'servicemap'
+UNION ALL SELECT toUInt8(2) AS k, minute AS m, toInt64(0) AS n FROM `golden`.`rollup_marks` WHERE marked_at > (SELECT max(marks_read) FROM `golden`.`rollup_state` WHERE name = 'servicemap') GROUP BY minute
+UNION ALL SELECT toUInt8(3) AS k, minute AS m, argMax(spans, version) AS n FROM `golden`.`rollup_minutes` WHERE minute >= 1772366400000000000 AND minute < 1772366460000000000 GROUP BY minute;
+
 WITH s AS (
 	SELECT trace_id, parent_span_id, toString(service) AS service, toString("function") AS "function", status_code, duration_ns
 	FROM `golden`.`spans` WHERE start_time >= 1772366340000000000 AND start_time < 1772366520000000000 AND kind = 2 AND parent_span_id <> 0
@@ -468,6 +582,10 @@ SELECT coalesce(hp_service, ''), coalesce(hp_function, ''), coalesce(hc_service,
 FROM h
 GROUP BY hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys
 ORDER BY n DESC, hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys LIMIT 10001;
+
+SELECT toUInt8(0) AS k, sealed AS m, toInt64(0) AS n FROM `golden`.`rollup_state` WHERE name = 'servicemap'
+UNION ALL SELECT toUInt8(2) AS k, minute AS m, toInt64(0) AS n FROM `golden`.`rollup_marks` WHERE marked_at > (SELECT max(marks_read) FROM `golden`.`rollup_state` WHERE name = 'servicemap') GROUP BY minute
+UNION ALL SELECT toUInt8(3) AS k, minute AS m, argMax(spans, version) AS n FROM `golden`.`rollup_minutes` WHERE minute >= 1772366400000000000 AND minute < 1772366460000000000 GROUP BY minute;
 
 SELECT service, "function", count(*) AS n, countIf(status_code = 2), countIf(cold_start), quantilesExactInclusive(0.5, 0.95, 0.99)(duration_ns)
 FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND (CASE WHEN "function" != '' THEN "trigger" != '' OR parent_span_id = 0
@@ -590,3 +708,11 @@ DELETE FROM `golden`.`message_refs` WHERE time < 1772366402000000000;
 SELECT count() FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
 
 DELETE FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_minutes` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_nodes` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_calls` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_hops` WHERE minute + 60000000000 <= 1772366402000000000;

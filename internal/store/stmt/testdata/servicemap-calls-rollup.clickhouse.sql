@@ -43,6 +43,6 @@ WITH s AS (
 ), j AS (
 	SELECT * FROM called UNION ALL SELECT * FROM peers UNION ALL SELECT * FROM adopted
 )
-SELECT (intDiv(t, 60000000000) * 60000000000) AS m, env, service, "function", s_service, s_function, peer_kind, peer, max(messaging), CAST(CASE WHEN (dur) > 0 THEN 1 + CAST(floor(8 * log2(dur)) AS SMALLINT) WHEN (dur) < 0 THEN -1 - CAST(floor(8 * log2(-(dur))) AS SMALLINT) ELSE 0 END AS SMALLINT) AS b, count(*), countIf(err), min(dur), max(dur)
+SELECT (intDiv(t, 60000000000) * 60000000000) AS m, env, service, "function", s_service, s_function, peer_kind, peer, max(messaging), CAST(CASE WHEN (dur) > 0 THEN 1 + CAST(floor(8 * log2(greatest(dur, 1))) AS SMALLINT) WHEN (dur) < 0 THEN -1 - CAST(floor(8 * log2(greatest(-(dur), 1))) AS SMALLINT) ELSE 0 END AS SMALLINT) AS b, toInt64(count(*)), toInt64(countIf(err)), min(dur), max(dur)
 FROM j
 GROUP BY m, env, service, "function", s_service, s_function, peer_kind, peer, b
