@@ -261,15 +261,18 @@ func compareRED(t *testing.T, e, raw *Engine, q store.REDQuery) {
 	}
 }
 
-// openNodes opens n engines ("nodes") on one new database, without
-// background jobs: node 0 and 1 read rollups from the first span,
-// node n−1 reads raw data only.
-func openNodes(t *testing.T, n int) []*Engine {
+// openNodes opens n engines ("nodes") on one new database, on one
+// server or the cluster layout, without background jobs: all but the last
+// read rollups from the first span, the last reads raw data only.
+func openNodes(t *testing.T, n int, cluster bool) []*Engine {
 	t.Helper()
 	db := dbName(t, "")
 	var out []*Engine
 	for i := range n {
 		s := testSettings(t, db)
+		if cluster {
+			s.Cluster, s.noOnCluster = "ariadne", true
+		}
 		s.Rollups = RollupSettings{Interval: -1, MinSpans: 1}
 		if i == n-1 {
 			s.Rollups.MinSpans = -1
@@ -297,7 +300,12 @@ func writeBatch(t *testing.T, e *Engine, b model.Batch) {
 // from another node, counts nothing twice; late data is read raw until
 // the job has rolled its minutes again.
 func TestRollupsEqualRaw(t *testing.T) {
-	nodes := openNodes(t, 3)
+	t.Run("single", func(t *testing.T) { testRollupsEqualRaw(t, false) })
+	t.Run("cluster", func(t *testing.T) { testRollupsEqualRaw(t, true) })
+}
+
+func testRollupsEqualRaw(t *testing.T, cluster bool) {
+	nodes := openNodes(t, 3, cluster)
 	a, b, raw := nodes[0], nodes[1], nodes[2]
 	const minutes = 8
 	writeBatch(t, a, rollData(1, 0, 1200, rollBase, minutes))
@@ -386,4 +394,47 @@ func TestHistBucketSQLClickHouse(t *testing.T) {
 			t.Errorf("bucket(%d): SQL %d, Go %d", x, b, stmt.MapHistBucket(x))
 		}
 	}
+}
+
+// TestRollupJobInBackground: the background job seals and rolls the
+// minutes once their marks are Grace old, without RollupNow, and a node
+// that rolls nothing itself reads them.
+func TestRollupJobInBackground(t *testing.T) {
+	db := dbName(t, "")
+	s := testSettings(t, db)
+	s.Rollups = RollupSettings{Interval: 100 * time.Millisecond, Grace: time.Second, MinSpans: 1}
+	job, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer job.Close()
+	s.Rollups = RollupSettings{Interval: -1, MinSpans: 1}
+	reader, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	s.Rollups.MinSpans = -1
+	raw, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	writeBatch(t, job, rollData(4, 0, 300, rollBase, 4))
+	r := store.TimeRange{Start: rollBase, End: rollBase + 4*minuteNs}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, ok, err := reader.rollupPlan(t.Context(), r, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background job did not roll the minutes up in 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	compareMap(t, reader, raw, store.MapQuery{TimeRange: r}, true)
 }

@@ -18,7 +18,7 @@ import (
 // stale, and the raw tables, with the same query in histogram mode, for
 // the rest: the partial minutes at either end of the range, the open tail
 // and any stale minute. Counts, errors and cold starts add up exactly;
-// percentiles come from the merged histograms (servicemap_hist.go). All
+// percentiles come from the merged histograms (stmt/servicemap_hist.go). All
 // reads of one answer share one transaction, so they see one snapshot.
 //
 // A query of trace ids, or one whose usable minutes hold fewer than

@@ -521,7 +521,7 @@ func TestRollupJobWaitsForWrites(t *testing.T) {
 	compareMap(t, e, store.MapQuery{TimeRange: store.TimeRange{Start: rollBase, End: rollBase + 5*minuteNs}}, true)
 }
 
-// TestCostMergeMatchesCoalesce holds buildCost's one-aggregate-per-field
+// TestCostMergeMatchesCoalesce holds stmt.Cost's one-aggregate-per-field
 // merge equal to the plain rule it replaced (a coalesce over one max per
 // source), on requests with several records from every source, values
 // missing, zero and set.
