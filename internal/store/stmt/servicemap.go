@@ -20,10 +20,11 @@ import (
 // rollup minute holds exactly what a raw query of that minute returns.
 //
 // The engines' schemas differ in ways the map meets at every step: DuckDB
-// stores an absent string as NULL and ClickHouse as ”; ClickHouse's
-// outer joins give NULLs only with join_use_nulls (its engine sets it for
-// these reads) and its columns then turn Nullable, which its driver will
-// not scan into a string, so the join's outputs are made non-null again;
+// stores an absent string as NULL and ClickHouse as the empty string;
+// ClickHouse's outer joins give NULLs only with join_use_nulls (its
+// engine sets it for these reads) and its columns then turn Nullable,
+// which its driver will not scan into a string, so the join's outputs
+// are made non-null again;
 // DuckDB computes a client span's peer at ingest (spans.peer) while
 // ClickHouse derives it from the attributes Map; ClickHouse may hold a
 // re-sent message ref twice until a merge. The map* primitives below
@@ -149,8 +150,8 @@ func (d Dialect) MapBucket(x string) string {
 
 // mapEnvironment is the deployment environment a resource_attributes
 // value names (deployment.environment.name, else the older
-// deployment.environment); none (NULL, ClickHouse ”) when it names none.
-// The resource is [["key","value",type],…] (shared/codec.go); the value
+// deployment.environment); none (mapNone) when it names none. The
+// resource is [["key","value",type],…] (shared/codec.go); the value
 // captured is still JSON-escaped, so it is decoded as a JSON string.
 func (d Dialect) mapEnvironment(r string) string {
 	ext := func(key string) string {
@@ -195,7 +196,7 @@ func (d Dialect) mapNotNull(x string) string {
 }
 
 // mapOut is a string key as an answer's column: ClickHouse's Nullable
-// keys (outer joins) become ”, which DuckDB's NULL reads as.
+// keys (outer joins) become empty strings, which DuckDB's NULL reads as.
 func (d Dialect) mapOut(x string) string {
 	if d.ch {
 		return "coalesce(" + x + ", '')"
