@@ -76,6 +76,8 @@ type Settings struct {
 	Logger *slog.Logger
 	// OnCommit, when set, is called after every commit attempt.
 	OnCommit func(store.CommitInfo)
+	// Rollups tune the service map rollups (servicemap_rollup.go).
+	Rollups RollupSettings
 
 	// noOnCluster renders cluster DDL without ON CLUSTER (tests on chDB,
 	// which runs no distributed DDL).
@@ -113,6 +115,7 @@ func (s Settings) withDefaults() Settings {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	s.Rollups = s.Rollups.withDefaults()
 	return s
 }
 
@@ -124,6 +127,7 @@ type Engine struct {
 	conn   driver.Conn
 	sch    *schema
 	w      *writer
+	roll   *rollupJob
 
 	// ready is set once the schema is in place; down while ClickHouse is
 	// found unreachable (writes then fail at once).
@@ -217,6 +221,7 @@ func Open(ctx context.Context, s Settings) (*Engine, error) {
 	}
 	e.bg.Add(1)
 	go e.probeLoop()
+	e.roll = startRollups(e)
 	return e, nil
 }
 
@@ -326,6 +331,9 @@ func (e *Engine) Database() string { return e.layout.Database }
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.stop)
+		if e.roll != nil {
+			e.roll.close()
+		}
 		errW := e.w.close()
 		e.bg.Wait()
 		errC := e.conn.Close()

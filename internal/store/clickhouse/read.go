@@ -365,7 +365,7 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 			total += int64(n)
 		}
 	}
-	return total, nil
+	return total, e.deleteRollupsBefore(ctx, t)
 }
 
 // deleteStmt deletes rows of a telemetry table: on a cluster from the

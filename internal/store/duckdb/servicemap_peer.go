@@ -12,7 +12,7 @@ import (
 // It is "<kind>:<name>" (store.Peer* kinds; the name may be empty, and
 // may hold ':'), NULL for other spans and for clients that name no peer.
 //
-// spanPeer is the one definition; peerExprs (servicemap.go) is its SQL
+// spanPeer is the one definition; peerExprs (below) is its SQL
 // twin, kept for migration 0005's backfill and for the test that holds the
 // two equal.
 
@@ -88,4 +88,35 @@ func spanPeer(s *model.Span) string {
 		}
 	}
 	return ""
+}
+
+// peerExprs returns the kind and name of the peer a client span names,
+// from the most specific convention to the least: the SQL twin of
+// spanPeer, which computes the spans.peer column at ingest. Queries read
+// the column; this stays for the test that holds spanPeer equal to it
+// (migration 0005's backfill holds a copy).
+func peerExprs() (kind, name string) {
+	attr := func(k string) string { return "attr_values[list_position(attr_keys, '" + k + "')]" }
+	bucket := attr("aws.s3.bucket")
+	rpcSystem := attr("rpc.system")
+	rpcService := attr("rpc.service")
+	host := "coalesce(" + attr("server.address") + ", " + attr("net.peer.name") + ", " + attr("http.host") + ")"
+	messaging := "(messaging_system IS NOT NULL OR kind = 4)"
+	kind = `CASE
+		WHEN ` + messaging + ` THEN CASE messaging_system
+			WHEN 'aws_sns' THEN 'topic' WHEN 'kafka' THEN 'topic' WHEN 'gcp_pubsub' THEN 'topic'
+			WHEN 'aws_kinesis' THEN 'stream' WHEN 'aws_eventbridge' THEN 'eventbus' ELSE 'queue' END
+		WHEN db_system IS NOT NULL THEN 'database'
+		WHEN ` + bucket + ` IS NOT NULL THEN 'bucket'
+		WHEN ` + rpcSystem + ` = 'aws-api' AND ` + rpcService + ` IN ('Lambda', 'SFN') THEN NULL
+		WHEN ` + rpcSystem + ` = 'aws-api' THEN 'aws'
+		WHEN ` + host + ` IS NOT NULL THEN 'http'
+		ELSE NULL END`
+	name = `CASE
+		WHEN ` + messaging + ` THEN coalesce(destination, messaging_system, 'unknown')
+		WHEN db_system IS NOT NULL THEN db_system
+		WHEN ` + bucket + ` IS NOT NULL THEN ` + bucket + `
+		WHEN ` + rpcSystem + ` = 'aws-api' THEN ` + rpcService + `
+		ELSE ` + host + ` END`
+	return kind, name
 }

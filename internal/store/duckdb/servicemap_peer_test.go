@@ -63,7 +63,7 @@ func TestSpanPeerMatchesSQL(t *testing.T) {
 	if len(kinds) < 8 {
 		t.Fatalf("the test data reaches only %v", kinds)
 	}
-	kind, name := peerExprs(duckDialect())
+	kind, name := peerExprs()
 	var bad int
 	if err := e.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM spans
 WHERE peer IS DISTINCT FROM (CASE WHEN kind IN (3, 4) THEN (%s) || ':' || coalesce(%s, '') END)`, kind, name)).Scan(&bad); err != nil {

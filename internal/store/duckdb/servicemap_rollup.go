@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // Service map rollups: per-minute aggregates of the map's three queries
@@ -102,10 +103,10 @@ func ceilMinute(t int64) int64 {
 
 // staleBefore and staleAfter bound the minutes a write at minute T makes
 // stale: [T − staleBefore, T + staleAfter]. The calls of minute m match
-// server spans in [m − 60 s, m + 120 s) (callSlack), so a span written at
+// server spans in [m − 60 s, m + 120 s) (stmt.MapCallSlack), so a span written at
 // t in minute T reaches the calls of minutes T − 1, T and T + 1; a
 // producer span reaches hops whose producer ref (its end) lies up to 15
-// minutes later (hopProducerSpan), and whose consumers lie later still.
+// minutes later (stmt.MapHopProducerSpan), and whose consumers lie later still.
 const (
 	staleBefore = minuteNs
 	staleAfter  = 16 * minuteNs
@@ -314,17 +315,14 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 	}
 	// A producer ref written late reaches the consumers of its keys,
 	// however much later they are.
-	var late []string
+	var late []int64
 	for _, t := range marks {
 		if t+staleAfter+minuteNs < sealed {
-			late = append(late, strconv.FormatInt(t, 10))
+			late = append(late, t)
 		}
 	}
 	if len(late) > 0 {
-		cons, err := queryInts(ctx, tx, fmt.Sprintf(`SELECT DISTINCT %s FROM message_refs
-WHERE role = 2 AND "time" >= %s AND "time" < %d AND "key" IN (
-	SELECT "key" FROM message_refs WHERE role = 1 AND %s IN (%s))`,
-			duckDialect().minute(`"time"`), late[0], sealed, duckDialect().minute(`"time"`), strings.Join(late, ",")))
+		cons, err := queryInts(ctx, tx, stmt.RollupLateConsumers(stmt.DuckDB(), late, late[0], sealed))
 		if err != nil {
 			return err
 		}
@@ -336,10 +334,7 @@ WHERE role = 2 AND "time" >= %s AND "time" < %d AND "key" IN (
 	if sealed > old {
 		lo := max(old-staleAfter, 0)
 		hi := sealed + staleBefore
-		found, err := queryInts(ctx, tx, fmt.Sprintf(`SELECT DISTINCT m FROM (
-	SELECT %[1]s AS m FROM spans WHERE start_time >= %[2]d AND start_time < %[3]d
-	UNION ALL SELECT %[4]s FROM message_refs WHERE "time" >= %[2]d AND "time" < %[3]d) ORDER BY m`,
-			duckDialect().minute("start_time"), lo, hi, duckDialect().minute(`"time"`)))
+		found, err := queryInts(ctx, tx, stmt.RollupDataMinutes(stmt.DuckDB(), lo, hi))
 		if err != nil {
 			return err
 		}
@@ -410,7 +405,7 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 	if err != nil || len(ms) == 0 {
 		return 0, err
 	}
-	d := duckDialect()
+	d := stmt.DuckDB()
 	now := time.Now().UnixNano()
 	for _, r := range minuteRuns(ms) {
 		where := fmt.Sprintf("minute >= %d AND minute < %d", r.Start, r.End)
@@ -420,12 +415,10 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 			}
 		}
 		q := store.MapQuery{TimeRange: r}
-		nodes, args := buildMapNodes(d, q, 0, modeRollup)
-		if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_nodes "+nodes, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_nodes", stmt.MapNodes(d, q, 0, stmt.MapRollup), 0)); err != nil {
 			return 0, fmt.Errorf("roll up nodes: %w", err)
 		}
-		calls, args := buildMapCalls(d, q, 0, modeRollup)
-		if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_calls "+calls, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_calls", stmt.MapCalls(d, q, 0, stmt.MapRollup), 0)); err != nil {
 			return 0, fmt.Errorf("roll up calls: %w", err)
 		}
 		plo, phi, found, err := j.e.hopExtent(ctx, tx, r, nil)
@@ -433,13 +426,11 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 			return 0, fmt.Errorf("roll up hops: %w", err)
 		}
 		if found {
-			hops, args := buildMapHops(d, q, plo, phi, 0, modeRollup)
-			if _, err := tx.ExecContext(ctx, "INSERT INTO rollup_hops "+hops, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, stmt.RollupInsert(d, "rollup_hops", stmt.MapHops(d, q, plo, phi, 0, stmt.MapRollup), 0)); err != nil {
 				return 0, fmt.Errorf("roll up hops: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO rollup_minutes
-SELECT %s AS m, count(*), %d FROM spans WHERE %s GROUP BY m`, d.minute("start_time"), now, rangeCond("start_time", r))); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.RollupMinutesInsert(d, r, 0, now)); err != nil {
 			return 0, err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // rollBase is a minute boundary well in the past, so every minute of the
@@ -184,14 +184,14 @@ func rawOnly(e *Engine, f func()) {
 // want (and 1 ns of rounding).
 func closeLatency(got, want store.Latency) bool {
 	ok := func(g, w int64) bool {
-		return math.Abs(float64(g-w)) <= HistRelError*math.Abs(float64(w))+1
+		return math.Abs(float64(g-w)) <= stmt.MapHistRelError*math.Abs(float64(w))+1
 	}
 	return ok(got.P50, want.P50) && ok(got.P95, want.P95) && ok(got.P99, want.P99)
 }
 
 // compareMap checks that the map queries of q give the same groups,
 // counts and errors through the rollups as from raw data, percentiles
-// within HistRelError; rolled says whether the rollups must have been
+// within stmt.MapHistRelError; rolled says whether the rollups must have been
 // used.
 func compareMap(t *testing.T, e *Engine, q store.MapQuery, rolled bool) {
 	t.Helper()
@@ -309,7 +309,7 @@ func compareRED(t *testing.T, e *Engine, q store.REDQuery) {
 
 // TestRollupsEqualRaw: the map and RED answers through the rollups equal
 // the raw queries' on counts, errors and cold starts, and come within
-// HistRelError on percentiles, for ranges that start and end on minute
+// stmt.MapHistRelError on percentiles, for ranges that start and end on minute
 // boundaries or inside minutes, with and without an environment, with
 // stale minutes in the middle and an open end.
 func TestRollupsEqualRaw(t *testing.T) {
@@ -466,69 +466,17 @@ func TestRollupsDuringIngest(t *testing.T) {
 	compareMap(t, e, store.MapQuery{}, true)
 }
 
-// TestHistLatency checks the percentile estimate against quantile_cont's
-// definition on random data: within HistRelError, exact for small sets.
-func TestHistLatency(t *testing.T) {
-	if HistRelError > store.MaxPercentileError {
-		t.Fatalf("HistRelError %v exceeds the contract's %v", HistRelError, store.MaxPercentileError)
-	}
-	exact := func(xs []int64, p float64) int64 {
-		s := slices.Clone(xs)
-		slices.Sort(s)
-		pos := float64(len(s)-1) * p
-		i := math.Floor(pos)
-		v := float64(s[int(i)])
-		if f := pos - i; f > 0 {
-			v += f * float64(s[int(i)+1]-s[int(i)])
-		}
-		return int64(v + 0.5)
-	}
-	rng := rand.New(rand.NewPCG(5, 5))
-	for trial := range 300 {
-		n := 1 + rng.IntN(2000)
-		if trial < 50 {
-			n = 1 + trial%4
-		}
-		xs := make([]int64, n)
-		for i := range xs {
-			xs[i] = int64(math.Exp(rng.Float64() * 25))
-			if trial%7 == 0 {
-				xs[i] -= 1e6 // negative lags
-			}
-		}
-		// Split into "minutes" and merge, as the rollups do.
-		var h hist
-		for lo := 0; lo < n; lo += 37 {
-			part := map[int16][]int64{}
-			for _, x := range xs[lo:min(n, lo+37)] {
-				part[histBucket(x)] = append(part[histBucket(x)], x)
-			}
-			for b, v := range part {
-				h.add(b, int64(len(v)), slices.Min(v), slices.Max(v))
-			}
-		}
-		got := h.latency()
-		want := store.Latency{P50: exact(xs, 0.5), P95: exact(xs, 0.95), P99: exact(xs, 0.99)}
-		if n <= 2 && got != want {
-			t.Errorf("%v: %+v, want %+v exactly", xs, got, want)
-		}
-		if !closeLatency(got, want) {
-			t.Errorf("n=%d: %+v, want %+v", n, got, want)
-		}
-	}
-}
-
-// TestHistBucketSQL holds the SQL bucket expression equal to histBucket.
+// TestHistBucketSQL holds the SQL bucket expression equal to stmt.MapHistBucket.
 func TestHistBucketSQL(t *testing.T) {
 	e := openRollupStore(t)
 	xs := []int64{-5e9, -1, 0, 1, 2, 3, 1000, 1023, 1024, 999_999, 1_000_000, 123_456_789, 1 << 40, math.MaxInt64 / 2}
 	for _, x := range xs {
 		var b int64
-		if err := e.db.QueryRowContext(t.Context(), "SELECT "+duckDialect().bucket("0 + x")+" FROM (SELECT CAST(? AS BIGINT) AS x)", x).Scan(&b); err != nil {
+		if err := e.db.QueryRowContext(t.Context(), "SELECT "+stmt.DuckDB().MapBucket("0 + x")+" FROM (SELECT CAST(? AS BIGINT) AS x)", x).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
-		if int16(b) != histBucket(x) {
-			t.Errorf("bucket(%d): SQL %d, Go %d", x, b, histBucket(x))
+		if int16(b) != stmt.MapHistBucket(x) {
+			t.Errorf("bucket(%d): SQL %d, Go %d", x, b, stmt.MapHistBucket(x))
 		}
 	}
 }
@@ -573,7 +521,7 @@ func TestRollupJobWaitsForWrites(t *testing.T) {
 	compareMap(t, e, store.MapQuery{TimeRange: store.TimeRange{Start: rollBase, End: rollBase + 5*minuteNs}}, true)
 }
 
-// TestCostMergeMatchesCoalesce holds buildCost's one-aggregate-per-field
+// TestCostMergeMatchesCoalesce holds stmt.Cost's one-aggregate-per-field
 // merge equal to the plain rule it replaced (a coalesce over one max per
 // source), on requests with several records from every source, values
 // missing, zero and set.
@@ -612,7 +560,7 @@ SELECT coalesce(fn, '') AS f, count(*) AS n, count_if(coalesce(billed, 0) > 0 AN
 	CAST(coalesce(sum(billed) FILTER (WHERE coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS DOUBLE)
 FROM r GROUP BY f ORDER BY gbs DESC, n DESC, f`
 	var want []store.CostRow
-	err := e.scanRows(t.Context(), old, nil, func(rs *sql.Rows) error {
+	err := e.scanRows(t.Context(), old, func(rs *sql.Rows) error {
 		var r store.CostRow
 		var billed float64
 		if err := rs.Scan(&r.Function, &r.Invocations, &r.Billed, &r.GBSeconds, &billed); err != nil {

@@ -254,6 +254,116 @@ PRIMARY KEY key;
 
 INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (1, '0001_init.sql', <now>);
 
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_nodes`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    service             LowCardinality(String) CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    cold_starts         Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, service, function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_calls`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    caller_service      LowCardinality(String) CODEC(ZSTD(1)),
+    caller_function     LowCardinality(String) CODEC(ZSTD(1)),
+    callee_service      LowCardinality(String) CODEC(ZSTD(1)),
+    callee_function     LowCardinality(String) CODEC(ZSTD(1)),
+    peer_kind           LowCardinality(String) CODEC(ZSTD(1)),
+    peer                LowCardinality(String) CODEC(ZSTD(1)),
+    messaging           Bool CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, caller_service, caller_function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_hops`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    producer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    producer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    channel             LowCardinality(String) CODEC(ZSTD(1)),
+    producer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_system     LowCardinality(String) CODEC(ZSTD(1)),
+    metric              UInt8 CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, producer_service, producer_function)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_minutes`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1)),
+    spans               Int64 CODEC(T64, ZSTD(1)),
+    rolled_at           Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_marks`
+(
+    minute              Int64 CODEC(ZSTD(1)),
+    marked_at           Int64 CODEC(Delta(8), ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(marked_at, 86400000000000)
+ORDER BY (marked_at, minute)
+TTL toDateTime(intDiv(marked_at, 1000000000)) + INTERVAL 1 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `golden`.`rollup_marks_spans` TO `golden`.`rollup_marks`
+AS SELECT DISTINCT intDiv(start_time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `golden`.`spans`;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `golden`.`rollup_marks_refs` TO `golden`.`rollup_marks`
+AS SELECT DISTINCT intDiv(time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `golden`.`message_refs`;
+
+CREATE TABLE IF NOT EXISTS `golden`.`rollup_state`
+(
+    name                String,
+    sealed              Int64,
+    marks_read          Int64,
+    updated_at          Int64
+)
+ENGINE = KeeperMap('/ariadne/golden/rollup_state')
+PRIMARY KEY name;
+
+INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (2, '0002_rollups.sql', <now>);
+
 CREATE TABLE IF NOT EXISTS `golden`.`detector_journal`
 (
     token               String,
@@ -266,7 +376,7 @@ CREATE TABLE IF NOT EXISTS `golden`.`detector_journal`
 ENGINE = KeeperMap('/ariadne/golden/detector_journal')
 PRIMARY KEY token;
 
-INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (2, '0002_detector_journal.sql', <now>);
+INSERT INTO `golden`.`schema_migrations` (version, name, applied_at) VALUES (3, '0003_detector_journal.sql', <now>);
 
 SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'spans' AND default_kind != 'ALIAS' ORDER BY position;
 
@@ -279,6 +389,8 @@ SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'mes
 SELECT name, type FROM system.columns WHERE database = 'golden' AND table = 'trace_index' AND default_kind != 'ALIAS' ORDER BY position;
 
 SELECT name, engine_full FROM system.tables WHERE database = 'golden';
+
+ALTER TABLE `golden`.`rollup_marks` REMOVE TTL;
 
 SELECT trace_id, span_id FROM `golden`.`spans` WHERE start_time BETWEEN 1772366400000000000 AND 1772366403000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'));
 
@@ -387,12 +499,15 @@ SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `sev
 
 SELECT issue_id, intDiv(bucket - 1772366400000000000, 600000000000) AS i, CAST(sum(count) AS BIGINT) FROM `golden`.`issue_counts` WHERE issue_id IN ('i-1', 'i-2') AND bucket >= 1772366400000000000 AND bucket < 1772370000000000000 GROUP BY issue_id, i;
 
+SELECT toUInt8(0) AS k, sealed AS m, toInt64(0) AS n FROM `golden`.`rollup_state` WHERE name = 'servicemap'
+UNION ALL SELECT toUInt8(2) AS k, minute AS m, toInt64(0) AS n FROM `golden`.`rollup_marks` WHERE marked_at > (SELECT max(marks_read) FROM `golden`.`rollup_state` WHERE name = 'servicemap') GROUP BY minute
+UNION ALL SELECT toUInt8(3) AS k, minute AS m, argMax(spans, version) AS n FROM `golden`.`rollup_minutes` WHERE minute >= 1772366400000000000 AND minute < 1772366460000000000 GROUP BY minute;
+
 WITH s AS (
-	SELECT trace_id, parent_span_id, toString(service) AS service, toString(function) AS function, status_code, duration_ns
-	FROM `golden`.`spans` WHERE start_time >= 1772366340000000000 AND start_time < 1772366520000000000 AND kind = 2 AND parent_span_id != 0
+	SELECT trace_id, parent_span_id, toString(service) AS service, toString("function") AS "function", status_code, duration_ns
+	FROM `golden`.`spans` WHERE start_time >= 1772366340000000000 AND start_time < 1772366520000000000 AND kind = 2 AND parent_span_id <> 0
 ), c AS (
-	SELECT trace_id, span_id, toString(service) AS service, toString(function) AS function, status_code, duration_ns,
-		(kind = 4 OR messaging_system != '') AS messaging, multiIf((messaging_system != '' OR kind = 4), multiIf(messaging_system IN ('aws_sns', 'kafka', 'gcp_pubsub'), 'topic',
+	SELECT trace_id, span_id, toString(service) AS service, toString("function") AS "function", kind, status_code, duration_ns, messaging_system, multiIf((messaging_system != '' OR kind = 4), multiIf(messaging_system IN ('aws_sns', 'kafka', 'gcp_pubsub'), 'topic',
 			messaging_system = 'aws_kinesis', 'stream', messaging_system = 'aws_eventbridge', 'eventbus', 'queue'),
 		db_system != '', 'database',
 		attributes['aws.s3.bucket'] != '', 'bucket',
@@ -406,94 +521,110 @@ WITH s AS (
 		multiIf(attributes['server.address'] != '', attributes['server.address'], attributes['net.peer.name'] != '', attributes['net.peer.name'], attributes['http.host'])) AS pn
 	FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND kind IN (3, 4) AND (position(resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(resource_attributes, '["deployment.environment","prod",') > 0)
 ), cs AS (
-	SELECT c.service AS service, c.function AS function, c.trace_id IS NOT NULL AS has_client,
-		s.trace_id AS s_trace, s.parent_span_id AS s_parent, s.service AS s_service, s.function AS s_function,
+	SELECT c.service AS service, c."function" AS "function", c.trace_id IS NOT NULL AS has_client,
+		s.trace_id AS s_trace, s.parent_span_id AS s_parent, s.service AS s_service, s."function" AS s_function,
 		s.status_code AS s_status, s.duration_ns AS s_dur,
-		if(s.trace_id IS NULL, c.pk, '') AS peer_kind, if(s.trace_id IS NULL, c.pn, '') AS peer,
-		coalesce(c.messaging, false) AS messaging,
-		(coalesce(c.status_code, 0) = 2 OR coalesce(s.status_code, 0) = 2) AS err, c.duration_ns AS dur
+		CASE WHEN s.trace_id IS NULL THEN c.pk ELSE '' END AS peer_kind,
+		CASE WHEN s.trace_id IS NULL THEN c.pn ELSE '' END AS peer,
+		(c.kind = 4 OR c.messaging_system != '') AS messaging,
+		(c.status_code = 2 OR coalesce(s.status_code, 0) = 2) AS err, c.duration_ns AS dur
 	FROM c FULL OUTER JOIN s ON s.trace_id = c.trace_id AND s.parent_span_id = c.span_id
-), j AS (
-	SELECT assumeNotNull(service) AS service, assumeNotNull(function) AS function, assumeNotNull(s_service) AS s_service,
-		assumeNotNull(s_function) AS s_function, '' AS peer_kind, '' AS peer, false AS messaging, err, assumeNotNull(dur) AS dur
+), called AS (
+	SELECT assumeNotNull(service) AS service, assumeNotNull("function") AS "function", assumeNotNull(s_service) AS s_service, assumeNotNull(s_function) AS s_function,
+		'' AS peer_kind, '' AS peer, false AS messaging, err, assumeNotNull(dur) AS dur
 	FROM cs WHERE has_client AND s_trace IS NOT NULL
-	UNION ALL
-	SELECT assumeNotNull(service), assumeNotNull(function), '', '', assumeNotNull(peer_kind), assumeNotNull(peer), messaging, err, assumeNotNull(dur)
+), peers AS (
+	SELECT assumeNotNull(service) AS service, assumeNotNull("function") AS "function", '' AS s_service, '' AS s_function,
+		assumeNotNull(peer_kind) AS peer_kind, assumeNotNull(peer) AS peer, assumeNotNull(messaging) AS messaging, err, assumeNotNull(dur) AS dur
 	FROM cs WHERE has_client AND s_trace IS NULL AND peer_kind != ''
-	UNION ALL
-	SELECT toString(p.service), toString(p.function), assumeNotNull(o.s_service), assumeNotNull(o.s_function), '', '', false,
-		(p.status_code = 2 OR o.s_status = 2), assumeNotNull(o.s_dur)
-	FROM (SELECT s_trace, s_parent, s_service, s_function, s_status, s_dur FROM cs WHERE NOT has_client) AS o
-	INNER JOIN `golden`.`spans` AS p ON p.trace_id = o.s_trace AND p.span_id = o.s_parent
-	WHERE p.start_time >= 1772366400000000000 AND p.start_time < 1772366460000000000 AND (position(p.resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(p.resource_attributes, '["deployment.environment","prod",') > 0) AND (toString(p.service) != o.s_service OR toString(p.function) != o.s_function)
+), orphans AS (
+	SELECT s_trace, s_parent, s_service, s_function, s_status, s_dur FROM cs WHERE NOT has_client
+), adopted AS (
+	SELECT toString(p.service) AS service, toString(p."function") AS "function", assumeNotNull(o.s_service) AS s_service, assumeNotNull(o.s_function) AS s_function,
+		'' AS peer_kind, '' AS peer, false AS messaging,
+		(p.status_code = 2 OR o.s_status = 2) AS err, assumeNotNull(o.s_dur) AS dur
+	FROM orphans AS o JOIN `golden`.`spans` AS p ON p.trace_id = o.s_trace AND p.span_id = o.s_parent
+	WHERE p.start_time >= 1772366400000000000 AND p.start_time < 1772366460000000000 AND (position(p.resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(p.resource_attributes, '["deployment.environment","prod",') > 0) AND (toString(p.service) != o.s_service OR toString(p."function") != o.s_function)
+), j AS (
+	SELECT * FROM called UNION ALL SELECT * FROM peers UNION ALL SELECT * FROM adopted
 )
-SELECT service, function, s_service, s_function, peer_kind, peer, max(messaging), count() AS n, countIf(err), quantilesExactInclusive(0.5, 0.95, 0.99)(dur)
+SELECT service, "function", s_service, s_function, peer_kind, peer, max(messaging), count(*) AS n, countIf(err), quantilesExactInclusive(0.5, 0.95, 0.99)(dur)
 FROM j
-GROUP BY service, function, s_service, s_function, peer_kind, peer
-ORDER BY n DESC, service, function, s_service, s_function, peer_kind, peer LIMIT 10001;
+GROUP BY service, "function", s_service, s_function, peer_kind, peer
+ORDER BY n DESC, service, "function", s_service, s_function, peer_kind, peer LIMIT 10001;
 
-SELECT min(time), max(time), count() FROM `golden`.`message_refs`
-WHERE role = 1 AND time BETWEEN 1772280000000000000 AND 1772366460000000000 AND key IN (SELECT key FROM `golden`.`message_refs` WHERE role = 2 AND time >= 1772366400000000000 AND time < 1772366460000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')));
+SELECT min("time"), max("time"), count(*) FROM `golden`.`message_refs`
+WHERE role = 1 AND "time" BETWEEN 1772280000000000000 AND 1772366520000000000 AND "key" IN (
+	SELECT "key" FROM `golden`.`message_refs` WHERE role = 2 AND "time" >= 1772366400000000000 AND "time" < 1772366460000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')));
 
 WITH c AS (
-	SELECT key, trace_id, span_id FROM `golden`.`message_refs` WHERE role = 2 AND time >= 1772366400000000000 AND time < 1772366460000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'))
+	SELECT "key", trace_id, span_id FROM `golden`.`message_refs` WHERE role = 2 AND "time" >= 1772366400000000000 AND "time" < 1772366460000000000 AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'))
 ), p AS (
-	SELECT key, trace_id, span_id FROM `golden`.`message_refs` WHERE role = 1 AND time BETWEEN 1772366400020000000 AND 1772366400020000000 AND key IN (SELECT key FROM c)
+	SELECT "key", trace_id, span_id FROM `golden`.`message_refs` WHERE role = 1 AND "time" BETWEEN 1772366400020000000 AND 1772366400020000000 AND "key" IN (SELECT "key" FROM c)
 ), pairs AS (
-	SELECT DISTINCT p.trace_id AS pt, p.span_id AS psid, c.trace_id AS ct, c.span_id AS csid, splitByChar(':', c.key)[1] AS ch
-	FROM p INNER JOIN c ON p.key = c.key
+	SELECT DISTINCT p.trace_id AS pt, p.span_id AS psid, c.trace_id AS ct, c.span_id AS csid, splitByChar(':', c."key")[1] AS ch
+	FROM p JOIN c ON p."key" = c."key"
 	WHERE NOT (p.trace_id = c.trace_id AND p.span_id = c.span_id)
 ), cs AS (
-	SELECT trace_id, span_id, parent_span_id, toString(service) AS service, toString(function) AS function, start_time, duration_ns,
-		status_code, toString(destination) AS destination, toString(messaging_system) AS messaging_system
+	SELECT trace_id, span_id, parent_span_id, toString(service) AS service, toString("function") AS "function", start_time, duration_ns, status_code,
+		toString(destination) AS destination, toString(messaging_system) AS messaging_system
 	FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND span_id IN (SELECT csid FROM pairs) AND trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02'))
 ), ps AS (
-	SELECT trace_id, span_id, toString(service) AS service, toString(function) AS function, start_time + duration_ns AS end_time,
+	SELECT trace_id, span_id, toString(service) AS service, toString("function") AS "function", start_time + duration_ns AS end_time,
 		if(destination != '', toString(destination), attributes['aws.s3.bucket']) AS dest
 	FROM `golden`.`spans` WHERE start_time BETWEEN 1772365500020000000 AND 1772366400020000000 AND span_id IN (SELECT psid FROM pairs)
 ), j AS (
 	SELECT pairs.pt AS pt, pairs.psid AS psid, pairs.ct AS ct, pairs.ch AS ch,
-		ps.service AS p_service, ps.function AS p_function, ps.end_time AS p_end, ps.dest AS p_dest,
-		cs.service AS c_service, cs.function AS c_function, cs.start_time AS c_start, cs.duration_ns AS c_dur,
+		ps.service AS p_service, ps."function" AS p_function, ps.end_time AS p_end, ps.dest AS p_dest,
+		cs.service AS c_service, cs."function" AS c_function, cs.start_time AS c_start, cs.duration_ns AS c_dur,
 		cs.status_code = 2 AS c_err, cs.destination AS c_dest, cs.messaging_system AS c_sys
-	FROM pairs INNER JOIN cs ON cs.trace_id = pairs.ct AND cs.span_id = pairs.csid
+	FROM pairs JOIN cs ON cs.trace_id = pairs.ct AND cs.span_id = pairs.csid
 	LEFT JOIN ps ON ps.trace_id = pairs.pt AND ps.span_id = pairs.psid
 	WHERE NOT (cs.trace_id = pairs.pt AND cs.parent_span_id = pairs.psid)
 ), h AS (
 	SELECT pt, psid, ct,
 		argMin(ch, ch = 'link') AS hch,
-		any(p_service) AS hp_service, any(p_function) AS hp_function, max(p_end) AS hp_end, any(p_dest) AS hp_dest,
+		any(p_service) AS hp_service, any(p_function) AS hp_function,
+		max(p_end) AS hp_end, any(p_dest) AS hp_dest,
 		argMin(c_service, c_start) AS hc_service, argMin(c_function, c_start) AS hc_function,
 		min(c_start) AS hc_start, argMin(c_dur, c_start) AS hc_dur, max(c_err) AS hc_err,
 		max(c_dest) AS hc_dest, max(c_sys) AS hc_sys
 	FROM j GROUP BY pt, psid, ct
-	-- A span link to a span that is not stored names no producer and no
-	-- channel; the message it stands for is counted by its real key.
-	HAVING NOT (hch = 'link' AND hp_end IS NULL)
+	-- A span link to a span that is not stored (a platform's or an X-Ray
+	-- context) names no producer and no channel; the message it stands
+	-- for is counted by its real key.
+	HAVING NOT (argMin(ch, ch = 'link') = 'link' AND max(p_end) IS NULL)
 )
-SELECT coalesce(hp_service, ''), coalesce(hp_function, ''), coalesce(hc_service, ''), coalesce(hc_function, ''), hch,
-	coalesce(hp_dest, ''), coalesce(hc_dest, ''), coalesce(hc_sys, ''),
-	count() AS n, countIf(hc_err = 1), quantilesExactInclusive(0.5, 0.95, 0.99)(hc_dur), quantilesExactInclusiveIf(0.5, 0.95, 0.99)(hc_start - hp_end, hp_end IS NOT NULL), countIf(hp_end IS NOT NULL)
+SELECT coalesce(hp_service, ''), coalesce(hp_function, ''), coalesce(hc_service, ''), coalesce(hc_function, ''), coalesce(hch, ''), coalesce(hp_dest, ''), coalesce(hc_dest, ''), coalesce(hc_sys, ''),
+	count(*) AS n, countIf(hc_err), quantilesExactInclusive(0.5, 0.95, 0.99)(hc_dur), quantilesExactInclusiveIf(0.5, 0.95, 0.99)(hc_start - hp_end, hp_end IS NOT NULL), count(hp_end)
 FROM h
 GROUP BY hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys
 ORDER BY n DESC, hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys LIMIT 10001;
 
-SELECT toString(service) AS s, toString(function) AS f, count() AS n, countIf(status_code = 2), countIf(cold_start), quantilesExactInclusive(0.5, 0.95, 0.99)(duration_ns)
-FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND if(function != '', trigger != '' OR parent_span_id = 0, kind IN (2, 5) OR parent_span_id = 0) AND (position(resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(resource_attributes, '["deployment.environment","prod",') > 0)
-GROUP BY s, f ORDER BY n DESC, s, f LIMIT 10001;
+SELECT toUInt8(0) AS k, sealed AS m, toInt64(0) AS n FROM `golden`.`rollup_state` WHERE name = 'servicemap'
+UNION ALL SELECT toUInt8(2) AS k, minute AS m, toInt64(0) AS n FROM `golden`.`rollup_marks` WHERE marked_at > (SELECT max(marks_read) FROM `golden`.`rollup_state` WHERE name = 'servicemap') GROUP BY minute
+UNION ALL SELECT toUInt8(3) AS k, minute AS m, argMax(spans, version) AS n FROM `golden`.`rollup_minutes` WHERE minute >= 1772366400000000000 AND minute < 1772366460000000000 GROUP BY minute;
 
-SELECT toString(name) AS g, 1772366400000000000 + intDiv(start_time - 1772366400000000000, 10000000000) * 10000000000 AS b, count(), countIf(status_code = 2), countIf(cold_start), quantilesExactInclusive(0.5, 0.95, 0.99)(duration_ns)
-FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND function = 'api' AND if(function != '', trigger != '' OR parent_span_id = 0, kind IN (2, 5) OR parent_span_id = 0) AND (position(resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(resource_attributes, '["deployment.environment","prod",') > 0)
+SELECT service, "function", count(*) AS n, countIf(status_code = 2), countIf(cold_start), quantilesExactInclusive(0.5, 0.95, 0.99)(duration_ns)
+FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND (CASE WHEN "function" != '' THEN "trigger" != '' OR parent_span_id = 0
+	ELSE kind IN (2, 5) OR parent_span_id = 0 END) AND (position(resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(resource_attributes, '["deployment.environment","prod",') > 0)
+GROUP BY service, "function" ORDER BY n DESC, service, "function" LIMIT 10001;
+
+SELECT coalesce(name, '') AS g, 1772366400000000000 + intDiv(start_time - 1772366400000000000, 10000000000) * 10000000000 AS b, count(*), countIf(status_code = 2), countIf(cold_start), quantilesExactInclusive(0.5, 0.95, 0.99)(duration_ns)
+FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND "function" = 'api' AND (CASE WHEN "function" != '' THEN "trigger" != '' OR parent_span_id = 0
+	ELSE kind IN (2, 5) OR parent_span_id = 0 END) AND (position(resource_attributes, '["deployment.environment.name","prod",') > 0 OR position(resource_attributes, '["deployment.environment","prod",') > 0)
 GROUP BY g, b ORDER BY g, b LIMIT 10001;
 
-WITH r AS (
+WITH k AS (
 	SELECT request_id,
-		coalesce(nullIf(maxIf(toString(function), source = 'sdk' AND function != ''), ''), nullIf(maxIf(toString(function), source = 'sdk-start' AND function != ''), ''), nullIf(maxIf(toString(function), source = 'telemetry' AND function != ''), ''), nullIf(max(toString(function)), '')) AS fn,
-		coalesce(nullIf(maxIf(billed_duration, source = 'telemetry' AND billed_duration != 0), 0), nullIf(maxIf(billed_duration, source = 'logs' AND billed_duration != 0), 0), nullIf(maxIf(billed_duration, source = 'sdk' AND billed_duration != 0), 0), nullIf(maxIf(billed_duration, billed_duration != 0), 0)) AS billed,
-		coalesce(nullIf(maxIf(memory_mb, source = 'telemetry' AND memory_mb != 0), 0), nullIf(maxIf(memory_mb, source = 'logs' AND memory_mb != 0), 0), nullIf(maxIf(memory_mb, source = 'sdk' AND memory_mb != 0), 0), nullIf(maxIf(memory_mb, source = 'sdk-start' AND memory_mb != 0), 0), nullIf(maxIf(memory_mb, memory_mb != 0), 0)) AS mem
-	FROM `golden`.`invocations` WHERE start >= 1772366400000000000 AND start < 1772366460000000000 AND request_id IN (SELECT request_id FROM `golden`.`invocations` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'))) GROUP BY request_id
+		argMaxIf("function", CASE source WHEN 'sdk' THEN 4 WHEN 'sdk-start' THEN 3 WHEN 'telemetry' THEN 2 ELSE 1 END, "function" != '') AS fn,
+		maxIf(CASE source WHEN 'telemetry' THEN 4 WHEN 'logs' THEN 3 WHEN 'sdk' THEN 2 ELSE 1 END * 1152921504606846976 + billed_duration, billed_duration <> 0) AS bk,
+		maxIf(CASE source WHEN 'telemetry' THEN 5 WHEN 'logs' THEN 4 WHEN 'sdk' THEN 3 WHEN 'sdk-start' THEN 2 ELSE 1 END * 4294967296 + memory_mb, memory_mb <> 0) AS mk
+	FROM `golden`.`invocations` WHERE "start" >= 1772366400000000000 AND "start" < 1772366460000000000 AND request_id IN (SELECT request_id FROM `golden`.`invocations` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'))) GROUP BY request_id
+), r AS (
+	SELECT fn, bk - intDiv(bk + 576460752303423488, 1152921504606846976) * 1152921504606846976 AS billed, mk - intDiv(mk + 2147483648, 4294967296) * 4294967296 AS mem FROM k
 )
-SELECT coalesce(fn, '') AS f, count() AS n, countIf(coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), coalesce(sumIf(billed / 1e9 * mem / 1024.0, coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS gbs, toFloat64(coalesce(sumIf(billed, coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0))
+SELECT coalesce(fn, '') AS f, count(*) AS n, countIf(coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), coalesce(sumIf(billed / 1e9 * mem / 1024.0, coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS gbs, CAST(coalesce(sumIf(billed, coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS DOUBLE)
 FROM r WHERE fn = 'api' GROUP BY f ORDER BY gbs DESC, n DESC, f LIMIT 10001;
 
 SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_time`, `duration_ns`, `name`, `kind`, `status_code`, `status_message`, `service`, `scope_name`, `scope_version`, `function`, `invocation_id`, `cold_start`, `trigger`, `messaging_system`, `messaging_operation`, `destination`, `message_ids`, `http_method`, `http_route`, `http_status`, `db_system`, `error_type`, `error_message`, `attributes`, `attr_types`, `resource_attributes`, `events`, `links`, `request_payload`, `response_payload` FROM `golden`.`spans` WHERE start_time >= 1772365200000000000 AND start_time < 1772366460000000000 AND (start_time + duration_ns) >= 1772366400000000000 AND (start_time + duration_ns) < 1772366460000000000 AND ((status_code = 2) OR (hasAny(mapKeys(attributes), ['tenant'])) OR (toInt64OrNull(attributes['retries']) >= 2) OR (kind = 4 OR messaging_operation IN ('publish', 'send', 'create')) OR (positionCaseInsensitiveUTF8(destination, 'dlq') > 0)) ORDER BY start_time, span_id LIMIT 101;
@@ -607,3 +738,11 @@ DELETE FROM `golden`.`message_refs` WHERE time < 1772366402000000000;
 SELECT count() FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
 
 DELETE FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_minutes` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_nodes` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_calls` WHERE minute + 60000000000 <= 1772366402000000000;
+
+DELETE FROM `golden`.`rollup_hops` WHERE minute + 60000000000 <= 1772366402000000000;

@@ -293,7 +293,147 @@ CREATE TABLE IF NOT EXISTS `ariadne`.`contracts` ON CLUSTER `ariadne`
 ENGINE = KeeperMap('/ariadne/ariadne/contracts')
 PRIMARY KEY key;
 
--- version 2 0002_detector_journal.sql
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_nodes_local` ON CLUSTER `ariadne`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    service             LowCardinality(String) CODEC(ZSTD(1)),
+    function            LowCardinality(String) CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    cold_starts         Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, service, function)
+TTL toDateTime(intDiv(minute, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_calls_local` ON CLUSTER `ariadne`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    caller_service      LowCardinality(String) CODEC(ZSTD(1)),
+    caller_function     LowCardinality(String) CODEC(ZSTD(1)),
+    callee_service      LowCardinality(String) CODEC(ZSTD(1)),
+    callee_function     LowCardinality(String) CODEC(ZSTD(1)),
+    peer_kind           LowCardinality(String) CODEC(ZSTD(1)),
+    peer                LowCardinality(String) CODEC(ZSTD(1)),
+    messaging           Bool CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, caller_service, caller_function)
+TTL toDateTime(intDiv(minute, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_hops_local` ON CLUSTER `ariadne`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    environment         LowCardinality(String) CODEC(ZSTD(1)),
+    producer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    producer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_service    LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_function   LowCardinality(String) CODEC(ZSTD(1)),
+    channel             LowCardinality(String) CODEC(ZSTD(1)),
+    producer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_destination LowCardinality(String) CODEC(ZSTD(1)),
+    consumer_system     LowCardinality(String) CODEC(ZSTD(1)),
+    metric              UInt8 CODEC(ZSTD(1)),
+    bucket              Int16 CODEC(ZSTD(1)),
+    count               Int64 CODEC(T64, ZSTD(1)),
+    errors              Int64 CODEC(T64, ZSTD(1)),
+    min_ns              Int64 CODEC(ZSTD(1)),
+    max_ns              Int64 CODEC(ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version, environment, producer_service, producer_function)
+TTL toDateTime(intDiv(minute, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_minutes_local` ON CLUSTER `ariadne`
+(
+    minute              Int64 CODEC(Delta(8), ZSTD(1)),
+    version             Int64 CODEC(ZSTD(1)),
+    spans               Int64 CODEC(T64, ZSTD(1)),
+    rolled_at           Int64 CODEC(ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(minute, 86400000000000)
+ORDER BY (minute, version)
+TTL toDateTime(intDiv(minute, 1000000000)) + INTERVAL 7 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_marks_local` ON CLUSTER `ariadne`
+(
+    minute              Int64 CODEC(ZSTD(1)),
+    marked_at           Int64 CODEC(Delta(8), ZSTD(1))
+)
+ENGINE = MergeTree
+PARTITION BY intDiv(marked_at, 86400000000000)
+ORDER BY (marked_at, minute)
+TTL toDateTime(intDiv(marked_at, 1000000000)) + INTERVAL 1 DAY
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+
+-- version 2 0002_rollups.sql
+CREATE MATERIALIZED VIEW IF NOT EXISTS `ariadne`.`rollup_marks_spans_local` ON CLUSTER `ariadne` TO `ariadne`.`rollup_marks_local`
+AS SELECT DISTINCT intDiv(start_time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `ariadne`.`spans_local`;
+
+-- version 2 0002_rollups.sql
+CREATE MATERIALIZED VIEW IF NOT EXISTS `ariadne`.`rollup_marks_refs_local` ON CLUSTER `ariadne` TO `ariadne`.`rollup_marks_local`
+AS SELECT DISTINCT intDiv(time, 60000000000) * 60000000000 AS minute, toUnixTimestamp64Nano(now64(9)) AS marked_at
+FROM `ariadne`.`message_refs_local`;
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_nodes` ON CLUSTER `ariadne` AS `ariadne`.`rollup_nodes_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'rollup_nodes_local', rand());
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_calls` ON CLUSTER `ariadne` AS `ariadne`.`rollup_calls_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'rollup_calls_local', rand());
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_hops` ON CLUSTER `ariadne` AS `ariadne`.`rollup_hops_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'rollup_hops_local', rand());
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_minutes` ON CLUSTER `ariadne` AS `ariadne`.`rollup_minutes_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'rollup_minutes_local', rand());
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_marks` ON CLUSTER `ariadne` AS `ariadne`.`rollup_marks_local`
+ENGINE = Distributed('ariadne', 'ariadne', 'rollup_marks_local', rand());
+
+-- version 2 0002_rollups.sql
+CREATE TABLE IF NOT EXISTS `ariadne`.`rollup_state` ON CLUSTER `ariadne`
+(
+    name                String,
+    sealed              Int64,
+    marks_read          Int64,
+    updated_at          Int64
+)
+ENGINE = KeeperMap('/ariadne/ariadne/rollup_state')
+PRIMARY KEY name;
+
+-- version 3 0003_detector_journal.sql
 CREATE TABLE IF NOT EXISTS `ariadne`.`detector_journal` ON CLUSTER `ariadne`
 (
     token               String,

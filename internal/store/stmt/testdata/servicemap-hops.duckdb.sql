@@ -7,14 +7,15 @@ WITH c AS (
 	FROM p JOIN c ON p."key" = c."key"
 	WHERE NOT (p.trace_id = c.trace_id AND p.span_id = c.span_id)
 ), cs AS (
-	SELECT trace_id, span_id, parent_span_id, service, "function", start_time, duration_ns, status_code, destination, messaging_system
+	SELECT trace_id, span_id, parent_span_id, service, "function", start_time, duration_ns, status_code,
+		destination, messaging_system
 	FROM spans WHERE start_time >= 1000000000000 AND start_time < 1003600000000 AND span_id IN (SELECT csid FROM pairs)
 ), ps AS (
 	SELECT trace_id, span_id, service, "function", start_time + duration_ns AS end_time,
 		coalesce(destination, CASE WHEN split_part(peer, ':', 1) = 'bucket' THEN substr(peer, strpos(peer, ':') + 1) END) AS dest
 	FROM spans WHERE start_time BETWEEN 40000000000 AND 1003600000000 AND span_id IN (SELECT psid FROM pairs)
 ), j AS (
-	SELECT pairs.pt, pairs.psid, pairs.ct, pairs.ch,
+	SELECT pairs.pt AS pt, pairs.psid AS psid, pairs.ct AS ct, pairs.ch AS ch,
 		ps.service AS p_service, ps."function" AS p_function, ps.end_time AS p_end, ps.dest AS p_dest,
 		cs.service AS c_service, cs."function" AS c_function, cs.start_time AS c_start, cs.duration_ns AS c_dur,
 		cs.status_code = 2 AS c_err, cs.destination AS c_dest, cs.messaging_system AS c_sys
@@ -23,21 +24,20 @@ WITH c AS (
 	WHERE NOT (cs.trace_id = pairs.pt AND cs.parent_span_id = pairs.psid)
 ), h AS (
 	SELECT pt, psid, ct,
-		arg_min(ch, ch = 'link') AS ch,
-		any_value(p_service) AS p_service, any_value(p_function) AS p_function,
-		max(p_end) AS p_end, any_value(p_dest) AS p_dest,
-		arg_min(c_service, c_start) AS c_service, arg_min(c_function, c_start) AS c_function,
-		min(c_start) AS c_start, arg_min(c_dur, c_start) AS c_dur, bool_or(c_err) AS c_err,
-		max(c_dest) AS c_dest, max(c_sys) AS c_sys
+		arg_min(ch, ch = 'link') AS hch,
+		any_value(p_service) AS hp_service, any_value(p_function) AS hp_function,
+		max(p_end) AS hp_end, any_value(p_dest) AS hp_dest,
+		arg_min(c_service, c_start) AS hc_service, arg_min(c_function, c_start) AS hc_function,
+		min(c_start) AS hc_start, arg_min(c_dur, c_start) AS hc_dur, bool_or(c_err) AS hc_err,
+		max(c_dest) AS hc_dest, max(c_sys) AS hc_sys
 	FROM j GROUP BY pt, psid, ct
 	-- A span link to a span that is not stored (a platform's or an X-Ray
 	-- context) names no producer and no channel; the message it stands
 	-- for is counted by its real key.
 	HAVING NOT (arg_min(ch, ch = 'link') = 'link' AND max(p_end) IS NULL)
 )
-SELECT p_service, p_function, c_service, c_function, ch, p_dest, c_dest, c_sys,
-	count(*) AS n, count_if(c_err), quantile_cont(c_dur, [0.5, 0.95, 0.99]), quantile_cont(c_start - p_end, [0.5, 0.95, 0.99]) FILTER (WHERE p_end IS NOT NULL), count(p_end)
+SELECT hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys,
+	count(*) AS n, count_if(hc_err), quantile_cont(hc_dur, [0.5, 0.95, 0.99]), quantile_cont(hc_start - hp_end, [0.5, 0.95, 0.99]) FILTER (WHERE hp_end IS NOT NULL), count(hp_end)
 FROM h
-GROUP BY p_service, p_function, c_service, c_function, ch, p_dest, c_dest, c_sys
-ORDER BY n DESC, p_service, p_function, c_service, c_function, ch, p_dest, c_dest, c_sys LIMIT 101
--- args: []
+GROUP BY hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys
+ORDER BY n DESC, hp_service, hp_function, hc_service, hc_function, hch, hp_dest, hc_dest, hc_sys LIMIT 101

@@ -8,5 +8,4 @@ WITH k AS (
 	SELECT fn, bk - ((bk + 576460752303423488) // (1152921504606846976)) * 1152921504606846976 AS billed, mk - ((mk + 2147483648) // (4294967296)) * 4294967296 AS mem FROM k
 )
 SELECT coalesce(fn, '') AS f, count(*) AS n, count_if(coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), coalesce(sum(billed / 1e9 * mem / 1024.0) FILTER (WHERE coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS gbs, CAST(coalesce(sum(billed) FILTER (WHERE coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0), 0) AS DOUBLE)
-FROM r WHERE fn = ? GROUP BY f ORDER BY gbs DESC, n DESC, f LIMIT 101
--- args: ["checkout"]
+FROM r WHERE fn = 'checkout' GROUP BY f ORDER BY gbs DESC, n DESC, f LIMIT 101

@@ -1,0 +1,3 @@
+SELECT DISTINCT m FROM (
+	SELECT (intDiv(start_time, 60000000000) * 60000000000) AS m FROM ariadne.spans WHERE start_time >= 1000000000000 AND start_time < 1003600000000
+	UNION ALL SELECT (intDiv("time", 60000000000) * 60000000000) AS m FROM ariadne.message_refs WHERE "time" >= 1000000000000 AND "time" < 1003600000000) ORDER BY m

@@ -1,0 +1,1 @@
+SELECT service, "function", bucket, CAST(sum(count) AS BIGINT), CAST(sum(errors) AS BIGINT), CAST(sum(cold_starts) AS BIGINT), min(min_ns), max(max_ns) FROM rollup_nodes WHERE (minute >= 1000020000000 AND minute < 1000200000000 OR minute >= 1000260000000 AND minute < 1000320000000) AND environment = 'prod' GROUP BY service, "function", bucket
