@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // each runs query and calls row for every result row with its Scan.
@@ -80,20 +80,16 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 	if err := e.readable("read trace"); err != nil {
 		return nil, err
 	}
+	d := stmt.ClickHouse(e.t)
 	var lo, hi int64
 	var nSpans, nLogs, nInvs uint64
 	var found uint64
-	err := e.conn.QueryRow(ctx, fmt.Sprintf(
-		"SELECT count(), min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM %s WHERE trace_id = %s",
-		e.t("trace_index"), traceLit(id))).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
+	err := e.conn.QueryRow(ctx, d.TraceExtent(id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
 	if err != nil {
 		return nil, e.fail("read trace "+id.String(), err)
 	}
 	if found == 0 {
 		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
-	}
-	where := func(col string) string {
-		return fmt.Sprintf(" WHERE trace_id = %s AND %s BETWEEN %d AND %d", traceLit(id), col, lo, hi)
 	}
 	s := e.sch
 	var (
@@ -102,22 +98,19 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 		invs  []invRow
 	)
 	if nSpans > 0 {
-		spans, err = selectRows(ctx, e, &s.spans, "SELECT "+s.spans.list()+" FROM "+e.t("spans")+where("start_time")+
-			" ORDER BY start_time, span_id", (*spanRow).fix)
+		spans, err = selectRows(ctx, e, &s.spans, d.TraceSpans(s.spans.list(), id, lo, hi), (*spanRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace spans", err)
 		}
 	}
 	if nLogs > 0 {
-		logs, err = selectRows(ctx, e, &s.logs, "SELECT "+s.logs.list()+" FROM "+e.t("logs")+where("time")+
-			" ORDER BY time, observed_time", (*logRow).fix)
+		logs, err = selectRows(ctx, e, &s.logs, d.TraceLogs(s.logs.list(), id, lo, hi), (*logRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace logs", err)
 		}
 	}
 	if nInvs > 0 {
-		invs, err = selectRows(ctx, e, &s.invocations, "SELECT "+s.invocations.list()+" FROM "+e.t("invocations")+where("start")+
-			" ORDER BY start, request_id, source", (*invRow).fix)
+		invs, err = selectRows(ctx, e, &s.invocations, d.TraceInvocations(s.invocations.list(), id, lo, hi), (*invRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace invocations", err)
 		}
@@ -166,7 +159,7 @@ func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRe
 		return nil, err
 	}
 	t := &e.sch.refs
-	rows, err := selectRows(ctx, e, t, "SELECT DISTINCT "+t.list()+" FROM "+e.t(t.name)+" WHERE key = "+sqlStr(key)+refOrder, (*refRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.ClickHouse(e.t).MessageRefs(t.list(), key), (*refRow).fix)
 	if err != nil {
 		return nil, e.fail("read message refs", err)
 	}
@@ -201,8 +194,7 @@ func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, err
 	if err := e.readable("list services"); err != nil {
 		return nil, err
 	}
-	return e.strings(ctx, "list services", fmt.Sprintf("SELECT DISTINCT service FROM %s WHERE %s AND service != '' ORDER BY service",
-		e.t("spans"), rangeCond("start_time", r)))
+	return e.strings(ctx, "list services", stmt.ClickHouse(e.t).Services(r))
 }
 
 // Operations implements store.Reader.
@@ -213,12 +205,7 @@ func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRan
 	if err := e.readable("list operations"); err != nil {
 		return nil, err
 	}
-	cond := ""
-	if service != "" {
-		cond = " AND service = " + sqlStr(service)
-	}
-	return e.strings(ctx, "list operations", fmt.Sprintf("SELECT DISTINCT name FROM %s WHERE %s AND name != ''%s ORDER BY name",
-		e.t("spans"), rangeCond("start_time", r), cond))
+	return e.strings(ctx, "list operations", stmt.ClickHouse(e.t).Operations(service, r))
 }
 
 // autocompleteSpans bounds the spans an autocomplete list looks at: the
@@ -244,12 +231,7 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 	if err := e.readable("list attribute keys"); err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attributes, resource_attributes FROM %s WHERE %s ORDER BY start_time DESC LIMIT %d)
-SELECT 0, k, toUInt64(0) FROM (SELECT DISTINCT arrayJoin(mapKeys(attributes)) AS k FROM recent) WHERE startsWith(k, %s)
-UNION ALL
-SELECT 1, toString(resource_attributes), toUInt64(0) FROM recent WHERE resource_attributes != '' GROUP BY resource_attributes`,
-		e.t("spans"), rangeCond("start_time", r), autocompleteKeySpans, sqlStr(prefix))
+	q := stmt.ClickHouse(e.t).AttributeKeys(prefix, r, autocompleteKeySpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Key, strings.HasPrefix(a.Key, prefix)
 	})
@@ -272,17 +254,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err := e.readable("list attribute values"); err != nil {
 		return nil, err
 	}
-	keyPat := sqlStr(shared.ResourceKeyPattern(key))
-	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attributes, resource_attributes FROM %s
-	WHERE %s AND (mapContains(attributes, %s) OR position(resource_attributes, %s) > 0)
-	ORDER BY start_time DESC LIMIT %d)
-SELECT 0, v, count() FROM (SELECT arrayJoin(arrayFilter((v, k) -> k = %s, mapValues(attributes), mapKeys(attributes))) AS v FROM recent)
-WHERE startsWith(v, %s) GROUP BY v
-UNION ALL
-SELECT 1, toString(resource_attributes), count() FROM recent WHERE position(resource_attributes, %s) > 0 GROUP BY resource_attributes`,
-		e.t("spans"), rangeCond("start_time", r), sqlStr(key), keyPat, autocompleteValueSpans,
-		sqlStr(key), sqlStr(prefix), keyPat)
+	q := stmt.ClickHouse(e.t).AttributeValues(key, prefix, r, autocompleteValueSpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
 	})
@@ -340,41 +312,22 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 	if err := e.readable("delete old data"); err != nil {
 		return 0, err
 	}
+	d := stmt.ClickHouse(e.t)
 	var total int64
-	for _, d := range []struct{ table, col string }{
-		{"spans", "start_time"},
-		{"logs", "time"},
-		{"invocations", "start"},
-		{"message_refs", "time"},
-		// An index row goes with its oldest row: a trace cut by t then
-		// drops out of reads instead of pointing at deleted spans.
-		{"trace_index", "start_min"},
-	} {
+	for _, rt := range d.RetentionTables() {
 		var n uint64
-		cond := fmt.Sprintf("%s < %d", d.col, t)
-		if err := e.conn.QueryRow(ctx, "SELECT count() FROM "+e.t(d.table)+" WHERE "+cond).Scan(&n); err != nil {
-			return total, e.fail("delete old "+d.table, err)
+		if err := e.conn.QueryRow(ctx, d.RetentionCount(rt, t)).Scan(&n); err != nil {
+			return total, e.fail("delete old "+rt.Table, err)
 		}
 		if n == 0 {
 			continue
 		}
-		if err := e.conn.Exec(ctx, e.deleteStmt(d.table, cond)); err != nil {
-			return total, e.fail("delete old "+d.table, err)
+		if err := e.conn.Exec(ctx, d.RetentionDelete(rt, t, e.layout.Cluster != "", e.layout.OnCluster())); err != nil {
+			return total, e.fail("delete old "+rt.Table, err)
 		}
-		if d.table != "trace_index" {
+		if !rt.Index {
 			total += int64(n)
 		}
 	}
 	return total, e.deleteRollupsBefore(ctx, t)
 }
-
-// deleteStmt deletes rows of a telemetry table: on a cluster from the
-// local tables of every shard.
-func (e *Engine) deleteStmt(table, cond string) string {
-	if e.layout.Cluster == "" {
-		return "DELETE FROM " + e.t(table) + " WHERE " + cond
-	}
-	return "DELETE FROM " + e.t(table+"_local") + e.layout.OnCluster() + " WHERE " + cond
-}
-
-var _ = strconv.Itoa

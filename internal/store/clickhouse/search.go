@@ -3,11 +3,11 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 const defaultLimit = 20
@@ -61,11 +61,11 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		count  uint64
 		lo, hi int64
 		res    = &store.TraceResult{Traces: []store.TraceSummary{}}
-		idx    = e.t("trace_index")
+		d      = stmt.ClickHouse(e.t)
 		rows   []store.TraceSummary
 		ws     int64
 	)
-	if err := e.conn.QueryRow(ctx, "SELECT count(), min(start_min), max(start_min) FROM "+idx).Scan(&count, &lo, &hi); err != nil {
+	if err := e.conn.QueryRow(ctx, d.SearchBounds()).Scan(&count, &lo, &hi); err != nil {
 		return nil, e.fail("search traces", err)
 	}
 	if count == 0 {
@@ -89,13 +89,14 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 			ws = q.Start
 		}
 		rows = rows[:0]
-		err = e.each(ctx, e.buildSearch(q, cur, ws, final, limit+1), func(scan func(...any) error) error {
+		w := stmt.SearchWindow{Query: q, Cursor: cur, Start: ws, End: q.End, Final: final, Limit: limit + 1}
+		err = e.each(ctx, d.SearchTraces(w), func(scan func(...any) error) error {
 			var (
-				t      string
-				s      store.TraceSummary
-				errors uint8
+				t       string
+				s       store.TraceSummary
+				n, errs uint64 // may count a re-sent batch twice: countSpans counts
 			)
-			if err := scan(&t, &s.StartTime, &s.DurationNs, &errors, &s.RootService, &s.RootName); err != nil {
+			if err := scan(&t, &s.StartTime, &s.DurationNs, &n, &errs, &s.RootService, &s.RootName); err != nil {
 				return err
 			}
 			s.TraceID = asTraceID(t)
@@ -125,83 +126,6 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 	return res, nil
 }
 
-// buildSearch writes the query of the window [ws, q.End) (not final: only
-// the traces starting in it). User text travels as escaped literals;
-// numbers and trace ids are formatted in.
-func (e *Engine) buildSearch(q store.TraceQuery, cur *shared.TraceCursor, ws int64, final bool, limit int) string {
-	var b strings.Builder
-	spanConds := q.Service != "" || q.Operation != "" || len(q.Attributes) > 0 || q.Text != ""
-	win := store.TimeRange{Start: ws, End: q.End}
-	b.WriteString("WITH m AS (\n")
-	if spanConds {
-		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM %s WHERE %s", e.t("spans"), rangeCond("start_time", win))
-		if q.Service != "" {
-			b.WriteString(" AND service = " + sqlStr(q.Service))
-		}
-		if q.Operation != "" {
-			b.WriteString(" AND name = " + sqlStr(q.Operation))
-		}
-		for _, a := range q.Attributes {
-			k, v := sqlStr(a.Key), sqlStr(a.Value.Str)
-			// has() lets the bloom filter on the values skip granules.
-			fmt.Fprintf(&b, " AND ((has(mapValues(attributes), %s) AND mapContains(attributes, %s) AND attributes[%s] = %s)"+
-				" OR position(resource_attributes, %s) > 0)", v, k, k, v, sqlStr(shared.ResourcePattern(a.Key, a.Value.Str)))
-		}
-		if q.Text != "" {
-			t := sqlStr(q.Text)
-			b.WriteString(" AND (")
-			for i, c := range []string{"name", "status_message", "error_message", "request_payload", "response_payload"} {
-				if i > 0 {
-					b.WriteString(" OR ")
-				}
-				fmt.Fprintf(&b, "positionCaseInsensitiveUTF8(%s, %s) > 0", c, t)
-			}
-			fmt.Fprintf(&b, " OR trace_id IN (SELECT trace_id FROM %s WHERE %s AND positionCaseInsensitiveUTF8(body, %s) > 0))",
-				e.t("logs"), rangeCond("time", win), t)
-		}
-	} else {
-		r := win
-		conds := []string{"span_count > 0"}
-		if r.End != 0 {
-			conds = append(conds, fmt.Sprintf("span_start < %d", r.End))
-		}
-		if r.Start != 0 {
-			conds = append(conds, fmt.Sprintf("span_end >= %d", r.Start))
-		}
-		fmt.Fprintf(&b, "SELECT DISTINCT trace_id FROM %s WHERE %s", e.t("trace_index"), strings.Join(conds, " AND "))
-	}
-	fmt.Fprintf(&b, `
-), t AS (
-SELECT trace_id,
-	minIf(span_start, span_count > 0) AS ts,
-	maxIf(span_end, span_count > 0) AS te,
-	max(error_count > 0) AS errs,
-	argMinIf(root_service, (NOT has_root, span_start), span_count > 0) AS rs,
-	argMinIf(root_name, (NOT has_root, span_start), span_count > 0) AS rn,
-	countIf(span_count > 0) AS with_spans
-FROM %s WHERE trace_id IN (SELECT trace_id FROM m)
-GROUP BY trace_id
-)
-SELECT trace_id, ts, te - ts, errs, toString(rs), toString(rn) FROM t WHERE with_spans > 0`, e.t("trace_index"))
-	if !final {
-		fmt.Fprintf(&b, " AND ts >= %d", ws)
-	}
-	if q.ErrorOnly {
-		b.WriteString(" AND errs > 0")
-	}
-	if q.MinDuration > 0 {
-		fmt.Fprintf(&b, " AND te - ts >= %d", q.MinDuration)
-	}
-	if q.MaxDuration > 0 {
-		fmt.Fprintf(&b, " AND te - ts <= %d", q.MaxDuration)
-	}
-	if cur != nil {
-		fmt.Fprintf(&b, " AND (ts < %d OR (ts = %d AND trace_id < %s))", cur.Start, cur.Start, traceLit(cur.Trace))
-	}
-	fmt.Fprintf(&b, "\nORDER BY ts DESC, trace_id DESC LIMIT %d", limit)
-	return b.String()
-}
-
 // countSpans fills the span and error counts of rows from the spans.
 func (e *Engine) countSpans(ctx context.Context, rows []store.TraceSummary) error {
 	if len(rows) == 0 {
@@ -214,9 +138,7 @@ func (e *Engine) countSpans(ctx context.Context, rows []store.TraceSummary) erro
 		lo, hi = min(lo, r.StartTime), max(hi, r.StartTime+r.DurationNs)
 	}
 	counts := map[model.TraceID][2]int{}
-	q := fmt.Sprintf("SELECT trace_id, uniqExact(span_id), uniqExactIf(span_id, status_code = %d) FROM %s WHERE trace_id IN (%s) AND start_time BETWEEN %d AND %d GROUP BY trace_id",
-		model.StatusError, e.t("spans"), traceList(ids), lo, hi)
-	err := e.each(ctx, q, func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.ClickHouse(e.t).SearchSpanCounts(ids, lo, hi), func(scan func(...any) error) error {
 		var (
 			t       string
 			n, errs uint64

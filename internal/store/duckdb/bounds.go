@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // spanBounds caches the time extent and the number of stored spans, which
@@ -33,8 +35,7 @@ func (b *spanBounds) get(ctx context.Context, db *sql.DB) (bounds, error) {
 	gen := b.gen
 	b.mu.Unlock()
 	var lo, hi, total sql.NullInt64
-	if err := db.QueryRowContext(ctx,
-		"SELECT min(span_start), max(span_start), sum(span_count) FROM trace_index WHERE span_count > 0").Scan(&lo, &hi, &total); err != nil {
+	if err := db.QueryRowContext(ctx, stmt.DuckDB().SearchBounds()).Scan(&total, &lo, &hi); err != nil {
 		return bounds{}, fmt.Errorf("read span bounds: %w", err)
 	}
 	out := bounds{lo: lo.Int64, hi: hi.Int64, total: total.Int64, empty: !lo.Valid}

@@ -11,6 +11,7 @@ import (
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // selectRows runs a query whose select list is t's columns and maps rows.
@@ -43,43 +44,36 @@ func selectRows[T any](ctx context.Context, db *sql.DB, t *table[T], query strin
 // time the trace's rows lie; the range condition lets zone maps skip all
 // but one or two row groups of each big table.
 func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
-	lit := uuidLiteral(id)
+	d := stmt.DuckDB()
+	var found int64
 	var lo, hi, nSpans, nLogs, nInvs sql.NullInt64
-	err := e.db.QueryRowContext(ctx,
-		"SELECT min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM trace_index WHERE trace_id = "+lit).
-		Scan(&lo, &hi, &nSpans, &nLogs, &nInvs)
+	err := e.db.QueryRowContext(ctx, d.TraceExtent(id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
 	if err != nil {
 		return nil, unavailable("read trace "+id.String(), err)
 	}
-	if !lo.Valid {
+	if found == 0 {
 		return nil, fmt.Errorf("read trace %s: %w", id, store.ErrNotFound)
 	}
 	s := e.schema
-	where := func(timeCol string) string {
-		return fmt.Sprintf(" WHERE trace_id = %s AND %s BETWEEN %d AND %d", lit, quoteIdent(timeCol), lo.Int64, hi.Int64)
-	}
 	var (
 		spans []spanRow
 		logs  []logRow
 		invs  []model.Invocation
 	)
 	if nSpans.Int64 > 0 {
-		spans, err = selectRows(ctx, e.db, &s.spans,
-			"SELECT "+s.spans.columnList("")+" FROM spans"+where("start_time")+" ORDER BY start_time, span_id")
+		spans, err = selectRows(ctx, e.db, &s.spans, d.TraceSpans(s.spans.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace spans", err)
 		}
 	}
 	if nLogs.Int64 > 0 {
-		logs, err = selectRows(ctx, e.db, &s.logs,
-			"SELECT "+s.logs.columnList("")+" FROM logs"+where("time")+" ORDER BY time, observed_time")
+		logs, err = selectRows(ctx, e.db, &s.logs, d.TraceLogs(s.logs.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace logs", err)
 		}
 	}
 	if nInvs.Int64 > 0 {
-		invs, err = selectRows(ctx, e.db, &s.invocations,
-			"SELECT "+s.invocations.columnList("")+" FROM invocations"+where("start")+` ORDER BY "start", request_id, source`)
+		invs, err = selectRows(ctx, e.db, &s.invocations, d.TraceInvocations(s.invocations.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace invocations", err)
 		}
@@ -107,8 +101,7 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 // MessageRefs implements store.MessageRefReader.
 func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error) {
 	t := &e.schema.refs
-	refs, err := selectRows(ctx, e.db, t,
-		"SELECT "+t.columnList("")+` FROM message_refs WHERE "key" = ? ORDER BY "time", role, trace_id, span_id`, key)
+	refs, err := selectRows(ctx, e.db, t, stmt.DuckDB().MessageRefs(t.columnList(""), key))
 	if err != nil {
 		return nil, unavailable("read message refs", err)
 	}
@@ -159,11 +152,10 @@ func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]str
 
 // Services implements store.Reader.
 func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, error) {
-	if err := checkRange(r); err != nil {
+	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
-	out, err := queryStrings(ctx, e.db,
-		"SELECT DISTINCT service FROM spans WHERE "+rangeCond("start_time", r)+" AND service <> '' ORDER BY 1")
+	out, err := queryStrings(ctx, e.db, stmt.DuckDB().Services(r))
 	if err != nil {
 		return nil, unavailable("list services", err)
 	}
@@ -172,16 +164,10 @@ func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, err
 
 // Operations implements store.Reader.
 func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRange) ([]string, error) {
-	if err := checkRange(r); err != nil {
+	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list operations: %w", err)
 	}
-	q := "SELECT DISTINCT name FROM spans WHERE " + rangeCond("start_time", r) + " AND name <> ''"
-	var args []any
-	if service != "" {
-		q += " AND service = ?"
-		args = append(args, service)
-	}
-	out, err := queryStrings(ctx, e.db, q+" ORDER BY 1", args...)
+	out, err := queryStrings(ctx, e.db, stmt.DuckDB().Operations(service, r))
 	if err != nil {
 		return nil, unavailable("list operations", err)
 	}
@@ -221,22 +207,17 @@ func clampLimit(limit int) int {
 // AttributeKeys implements store.Reader. It lists span and resource
 // attribute keys, as searches match both.
 func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeRange, limit int) ([]string, error) {
-	if err := checkRange(r); err != nil {
+	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list attribute keys: %w", err)
 	}
 	r, err := e.recentRange(ctx, r, autocompleteKeySpans)
 	if err != nil {
 		return nil, unavailable("list attribute keys", err)
 	}
-	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attr_keys, resource_attributes FROM spans WHERE %s)
-SELECT 0, k, 0 FROM (SELECT DISTINCT unnest(attr_keys) AS k FROM recent) WHERE starts_with(k, ?)
-UNION ALL
-SELECT 1, resource_attributes, 0 FROM recent WHERE resource_attributes <> '' GROUP BY 2`,
-		rangeCond("start_time", r))
+	q := stmt.DuckDB().AttributeKeys(prefix, r, autocompleteKeySpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Key, strings.HasPrefix(a.Key, prefix)
-	}, prefix)
+	})
 	if err != nil {
 		return nil, unavailable("list attribute keys", err)
 	}
@@ -250,25 +231,17 @@ SELECT 1, resource_attributes, 0 FROM recent WHERE resource_attributes <> '' GRO
 
 // AttributeValues implements store.Reader.
 func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r store.TimeRange, limit int) ([]string, error) {
-	if err := checkRange(r); err != nil {
+	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list attribute values: %w", err)
 	}
 	r, err := e.recentRange(ctx, r, autocompleteValueSpans)
 	if err != nil {
 		return nil, unavailable("list attribute values", err)
 	}
-	keyPat := shared.ResourceKeyPattern(key)
-	q := fmt.Sprintf(`WITH recent AS (
-	SELECT attr_keys, attr_values, resource_attributes FROM spans
-	WHERE %s AND (list_contains(attr_keys, ?) OR contains(resource_attributes, ?)))
-SELECT 0, v, count(*) FROM (SELECT unnest(attr_keys) AS k, unnest(attr_values) AS v FROM recent)
-WHERE k = ? AND starts_with(v, ?) GROUP BY v
-UNION ALL
-SELECT 1, resource_attributes, count(*) FROM recent WHERE contains(resource_attributes, ?) GROUP BY 2`,
-		rangeCond("start_time", r))
+	q := stmt.DuckDB().AttributeValues(key, prefix, r, autocompleteValueSpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
-	}, key, keyPat, key, prefix, keyPat)
+	})
 	if err != nil {
 		return nil, unavailable("list attribute values", err)
 	}
@@ -289,8 +262,8 @@ SELECT 1, resource_attributes, count(*) FROM recent WHERE contains(resource_attr
 // for span attributes and (1, resource JSON, count) for resources, and
 // adds up the counts per item; pick extracts the item from a resource
 // attribute.
-func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr) (string, bool), args ...any) (map[string]int64, error) {
-	rs, err := e.db.QueryContext(ctx, q, args...)
+func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr) (string, bool)) (map[string]int64, error) {
+	rs, err := e.db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -326,25 +299,18 @@ func (e *Engine) attrCounts(ctx context.Context, q string, pick func(model.Attr)
 // for new data but does not shrink the file.
 func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 	defer e.bounds.invalidate()
+	d := stmt.DuckDB()
 	var total int64
-	for _, d := range []struct{ table, col string }{
-		{"span_rows", "start_time"},
-		{"logs", "time"},
-		{"invocations", "start"},
-		{"message_refs", "time"},
-		// An index row goes with its oldest row: a trace cut by t then
-		// drops out of reads instead of showing counts of deleted spans.
-		{"trace_index", "start_min"},
-	} {
-		res, err := e.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s < ?", d.table, quoteIdent(d.col)), t)
+	for _, rt := range d.RetentionTables() {
+		res, err := e.db.ExecContext(ctx, d.RetentionDelete(rt, t, false, ""))
 		if err != nil {
-			return total, unavailable("delete old "+d.table, err)
+			return total, unavailable("delete old "+rt.Table, err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, unavailable("delete old "+d.table, err)
+			return total, unavailable("delete old "+rt.Table, err)
 		}
-		if d.table != "trace_index" {
+		if !rt.Index {
 			total += n
 		}
 	}

@@ -410,13 +410,13 @@ INSERT INTO `golden`.`message_refs` (`key`, `role`, `trace_id`, `span_id`, `time
 
 INSERT INTO `golden`.`spans` (`trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_time`, `duration_ns`, `name`, `kind`, `status_code`, `status_message`, `service`, `scope_name`, `scope_version`, `function`, `invocation_id`, `cold_start`, `trigger`, `messaging_system`, `messaging_operation`, `destination`, `message_ids`, `http_method`, `http_route`, `http_status`, `db_system`, `error_type`, `error_message`, `attributes`, `attr_types`, `resource_attributes`, `events`, `links`, `request_payload`, `response_payload`) FORMAT Native -- 6 rows;
 
-SELECT count(), min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM `golden`.`trace_index` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01');
+SELECT count(*), min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM `golden`.`trace_index` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01');
 
 SELECT `trace_id`, `span_id`, `parent_span_id`, `trace_state`, `flags`, `start_time`, `duration_ns`, `name`, `kind`, `status_code`, `status_message`, `service`, `scope_name`, `scope_version`, `function`, `invocation_id`, `cold_start`, `trigger`, `messaging_system`, `messaging_operation`, `destination`, `message_ids`, `http_method`, `http_route`, `http_status`, `db_system`, `error_type`, `error_message`, `attributes`, `attr_types`, `resource_attributes`, `events`, `links`, `request_payload`, `response_payload` FROM `golden`.`spans` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND start_time BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY start_time, span_id;
 
-SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden`.`logs` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND time BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY time, observed_time;
+SELECT `time`, `observed_time`, `trace_id`, `span_id`, `flags`, `severity`, `severity_text`, `body`, `body_type`, `service`, `function`, `invocation_id`, `scope_name`, `attributes`, `attr_types`, `resource_attributes` FROM `golden`.`logs` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND "time" BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY "time", observed_time;
 
-SELECT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden`.`invocations` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND start BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY start, request_id, source;
+SELECT `request_id`, `function`, `source`, `start`, `duration`, `billed_duration`, `init_duration`, `deadline`, `memory_mb`, `max_memory_mb`, `status`, `error_type`, `cold_start`, `attempt`, `trace_id`, `span_id` FROM `golden`.`invocations` WHERE trace_id = unhex('a101030405060708090a0b0c0d0e0f01') AND "start" BETWEEN 1772366400000000000 AND 1772366400050000000 ORDER BY "start", request_id, source;
 
 SELECT count(), min(start_min), max(start_min) FROM `golden`.`trace_index`;
 
@@ -426,14 +426,14 @@ SELECT DISTINCT trace_id FROM `golden`.`trace_index` WHERE span_count > 0
 SELECT trace_id,
 	minIf(span_start, span_count > 0) AS ts,
 	maxIf(span_end, span_count > 0) AS te,
-	max(error_count > 0) AS errs,
+	sum(span_count) AS n,
+	sum(error_count) AS errs,
 	argMinIf(root_service, (NOT has_root, span_start), span_count > 0) AS rs,
-	argMinIf(root_name, (NOT has_root, span_start), span_count > 0) AS rn,
-	countIf(span_count > 0) AS with_spans
+	argMinIf(root_name, (NOT has_root, span_start), span_count > 0) AS rn
 FROM `golden`.`trace_index` WHERE trace_id IN (SELECT trace_id FROM m)
 GROUP BY trace_id
 )
-SELECT trace_id, ts, te - ts, errs, toString(rs), toString(rn) FROM t WHERE with_spans > 0
+SELECT trace_id, ts, te - ts, n, errs, toString(rs), toString(rn) FROM t WHERE n > 0
 ORDER BY ts DESC, trace_id DESC LIMIT 21;
 
 SELECT trace_id, uniqExact(span_id), uniqExactIf(span_id, status_code = 2) FROM `golden`.`spans` WHERE trace_id IN (unhex('a102030405060708090a0b0c0d0e0f02'), unhex('a101030405060708090a0b0c0d0e0f01')) AND start_time BETWEEN 1772366400000000000 AND 1772366403100000000 GROUP BY trace_id;
@@ -441,24 +441,24 @@ SELECT trace_id, uniqExact(span_id), uniqExactIf(span_id, status_code = 2) FROM 
 SELECT count(), min(start_min), max(start_min) FROM `golden`.`trace_index`;
 
 WITH m AS (
-SELECT DISTINCT trace_id FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND service = 'api' AND name = 'POST /orders' AND ((has(mapValues(attributes), 'acme') AND mapContains(attributes, 'tenant') AND attributes['tenant'] = 'acme') OR position(resource_attributes, '["tenant","acme",') > 0) AND (positionCaseInsensitiveUTF8(name, 'declined') > 0 OR positionCaseInsensitiveUTF8(status_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(error_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(request_payload, 'declined') > 0 OR positionCaseInsensitiveUTF8(response_payload, 'declined') > 0 OR trace_id IN (SELECT trace_id FROM `golden`.`logs` WHERE time >= 1772366400000000000 AND time < 1772366460000000000 AND positionCaseInsensitiveUTF8(body, 'declined') > 0))
+SELECT DISTINCT trace_id FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND service = 'api' AND name = 'POST /orders' AND ((has(mapValues(attributes), 'acme') AND mapContains(attributes, 'tenant') AND attributes['tenant'] = 'acme') OR position(resource_attributes, '["tenant","acme",') > 0) AND (positionCaseInsensitiveUTF8(name, 'declined') > 0 OR (positionCaseInsensitiveUTF8(status_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(error_message, 'declined') > 0 OR positionCaseInsensitiveUTF8(request_payload, 'declined') > 0 OR positionCaseInsensitiveUTF8(response_payload, 'declined') > 0) OR trace_id IN (SELECT trace_id FROM `golden`.`logs` WHERE "time" >= 1772366400000000000 AND "time" < 1772366460000000000 AND positionCaseInsensitiveUTF8(body, 'declined') > 0))
 ), t AS (
 SELECT trace_id,
 	minIf(span_start, span_count > 0) AS ts,
 	maxIf(span_end, span_count > 0) AS te,
-	max(error_count > 0) AS errs,
+	sum(span_count) AS n,
+	sum(error_count) AS errs,
 	argMinIf(root_service, (NOT has_root, span_start), span_count > 0) AS rs,
-	argMinIf(root_name, (NOT has_root, span_start), span_count > 0) AS rn,
-	countIf(span_count > 0) AS with_spans
+	argMinIf(root_name, (NOT has_root, span_start), span_count > 0) AS rn
 FROM `golden`.`trace_index` WHERE trace_id IN (SELECT trace_id FROM m)
 GROUP BY trace_id
 )
-SELECT trace_id, ts, te - ts, errs, toString(rs), toString(rn) FROM t WHERE with_spans > 0 AND errs > 0 AND te - ts >= 1 AND te - ts <= 3600000000000
+SELECT trace_id, ts, te - ts, n, errs, toString(rs), toString(rn) FROM t WHERE n > 0 AND errs > 0 AND te - ts >= 1 AND te - ts <= 3600000000000
 ORDER BY ts DESC, trace_id DESC LIMIT 6;
 
-SELECT DISTINCT service FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND service != '' ORDER BY service;
+SELECT DISTINCT service FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND service <> '' ORDER BY service;
 
-SELECT DISTINCT name FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND name != '' AND service = 'api' ORDER BY name;
+SELECT DISTINCT name FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 AND name <> '' AND service = 'api' ORDER BY name;
 
 WITH recent AS (
 	SELECT attributes, resource_attributes FROM `golden`.`spans` WHERE start_time >= 1772366400000000000 AND start_time < 1772366460000000000 ORDER BY start_time DESC LIMIT 20000)
@@ -475,7 +475,7 @@ WHERE startsWith(v, 'a') GROUP BY v
 UNION ALL
 SELECT 1, toString(resource_attributes), count() FROM recent WHERE position(resource_attributes, '["tenant",') > 0 GROUP BY resource_attributes;
 
-SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden`.`message_refs` WHERE key = 'sqs:m-1' ORDER BY time, key, role, trace_id, span_id;
+SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden`.`message_refs` WHERE "key" = 'sqs:m-1' ORDER BY "time", "key", role, trace_id, span_id;
 
 SELECT DISTINCT `key`, `role`, `trace_id`, `span_id`, `time`, `destination` FROM `golden`.`message_refs` WHERE trace_id IN (unhex('a101030405060708090a0b0c0d0e0f01'), unhex('a102030405060708090a0b0c0d0e0f02')) ORDER BY "time", "key", role, trace_id, span_id LIMIT 101;
 
@@ -719,23 +719,23 @@ INSERT INTO `golden`.`contracts` (key, channel, service, version, fields, first_
 
 SELECT service, version, fields, first_seen, last_seen FROM `golden`.`contracts` WHERE channel = 'jobs' ORDER BY first_seen, service, version LIMIT 1000;
 
-SELECT count() FROM `golden`.`spans` WHERE start_time < 1772366402000000000;
+SELECT count(*) FROM `golden`.`spans` WHERE start_time < 1772366402000000000;
 
 DELETE FROM `golden`.`spans` WHERE start_time < 1772366402000000000;
 
-SELECT count() FROM `golden`.`logs` WHERE time < 1772366402000000000;
+SELECT count(*) FROM `golden`.`logs` WHERE "time" < 1772366402000000000;
 
-DELETE FROM `golden`.`logs` WHERE time < 1772366402000000000;
+DELETE FROM `golden`.`logs` WHERE "time" < 1772366402000000000;
 
-SELECT count() FROM `golden`.`invocations` WHERE start < 1772366402000000000;
+SELECT count(*) FROM `golden`.`invocations` WHERE "start" < 1772366402000000000;
 
-DELETE FROM `golden`.`invocations` WHERE start < 1772366402000000000;
+DELETE FROM `golden`.`invocations` WHERE "start" < 1772366402000000000;
 
-SELECT count() FROM `golden`.`message_refs` WHERE time < 1772366402000000000;
+SELECT count(*) FROM `golden`.`message_refs` WHERE "time" < 1772366402000000000;
 
-DELETE FROM `golden`.`message_refs` WHERE time < 1772366402000000000;
+DELETE FROM `golden`.`message_refs` WHERE "time" < 1772366402000000000;
 
-SELECT count() FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
+SELECT count(*) FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
 
 DELETE FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
 

@@ -1,5 +1,5 @@
 WITH m AS (
-SELECT DISTINCT trace_id FROM trace_index WHERE span_count > 0 AND span_start < 2000 AND span_end >= 1000
+SELECT DISTINCT trace_id FROM spans WHERE start_time >= 1000 AND start_time < 2000 AND service = 'cart' AND name = 'GET /cart'
 ), t AS (
 SELECT trace_id,
 	min(span_start) FILTER (WHERE span_count > 0) AS ts,
@@ -11,6 +11,5 @@ SELECT trace_id,
 FROM trace_index WHERE trace_id IN (SELECT trace_id FROM m)
 GROUP BY trace_id
 )
-SELECT trace_id, ts, te - ts, n, errs, rs, rn FROM t WHERE ts IS NOT NULL AND ts >= 1000
+SELECT trace_id, ts, te - ts, n, errs, rs, rn FROM t WHERE n > 0 AND ts >= 1000
 ORDER BY ts DESC, trace_id DESC LIMIT 21
--- args: []

@@ -1,0 +1,1 @@
+DELETE FROM span_rows WHERE start_time < 1000

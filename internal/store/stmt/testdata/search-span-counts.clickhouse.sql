@@ -1,0 +1,1 @@
+SELECT trace_id, uniqExact(span_id), uniqExactIf(span_id, status_code = 2) FROM ariadne.spans WHERE trace_id IN (unhex('0af7651916cd43dd8448eb211c80319c'), unhex('4bf92f3577b34da6a3ce929d0e0e4736')) AND start_time BETWEEN 1000 AND 2000 GROUP BY trace_id

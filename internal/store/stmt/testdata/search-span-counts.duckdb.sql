@@ -1,0 +1,1 @@
+SELECT trace_id, count(DISTINCT span_id), count(DISTINCT span_id) FILTER (WHERE status_code = 2) FROM spans WHERE trace_id IN ('0af76519-16cd-43dd-8448-eb211c80319c'::UUID, '4bf92f35-77b3-4da6-a3ce-929d0e0e4736'::UUID) AND start_time BETWEEN 1000 AND 2000 GROUP BY trace_id
