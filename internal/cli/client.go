@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -148,9 +147,4 @@ func firstLine(s string) string {
 		s = s[:200]
 	}
 	return s
-}
-
-// isCanceled reports whether err is only the user's Ctrl-C.
-func isCanceled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && errors.Is(err, ctx.Err())
 }

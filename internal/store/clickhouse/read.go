@@ -46,33 +46,6 @@ func selectRows[R any](ctx context.Context, e *Engine, t *table[R], query string
 	return out, err
 }
 
-// rangeCond is the SQL condition of r on a time column.
-func rangeCond(col string, r store.TimeRange) string {
-	var c []string
-	if r.Start != 0 {
-		c = append(c, fmt.Sprintf("%s >= %d", col, r.Start))
-	}
-	if r.End != 0 {
-		c = append(c, fmt.Sprintf("%s < %d", col, r.End))
-	}
-	if len(c) == 0 {
-		return "true"
-	}
-	return strings.Join(c, " AND ")
-}
-
-// traceBounds is where one trace's rows lie, from trace_index.
-type traceBounds struct {
-	lo, hi                int64
-	spans, logs, invs     int64
-	spanStart, spanEnd    int64
-	found, hasSpans       bool
-	rootService, rootName string
-	hasRoot               bool
-	errors                bool
-	spanCount, errorCount int64
-}
-
 // Trace implements store.Reader: trace_index (sorted by trace id) says
 // where in time the trace's rows lie, which prunes the big tables to a
 // partition or two and a few granules (bloom filter on trace_id).
@@ -84,7 +57,7 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 	var lo, hi int64
 	var nSpans, nLogs, nInvs uint64
 	var found uint64
-	err := e.conn.QueryRow(ctx, d.TraceExtent(id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
+	err := e.conn.QueryRow(ctx, stmt.TraceExtent(d, id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
 	if err != nil {
 		return nil, e.fail("read trace "+id.String(), err)
 	}
@@ -98,19 +71,19 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 		invs  []invRow
 	)
 	if nSpans > 0 {
-		spans, err = selectRows(ctx, e, &s.spans, d.TraceSpans(s.spans.list(), id, lo, hi), (*spanRow).fix)
+		spans, err = selectRows(ctx, e, &s.spans, stmt.TraceSpanRows(d, s.spans.list(), id, lo, hi), (*spanRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace spans", err)
 		}
 	}
 	if nLogs > 0 {
-		logs, err = selectRows(ctx, e, &s.logs, d.TraceLogs(s.logs.list(), id, lo, hi), (*logRow).fix)
+		logs, err = selectRows(ctx, e, &s.logs, stmt.TraceLogRows(d, s.logs.list(), id, lo, hi), (*logRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace logs", err)
 		}
 	}
 	if nInvs > 0 {
-		invs, err = selectRows(ctx, e, &s.invocations, d.TraceInvocations(s.invocations.list(), id, lo, hi), (*invRow).fix)
+		invs, err = selectRows(ctx, e, &s.invocations, stmt.TraceInvocationRows(d, s.invocations.list(), id, lo, hi), (*invRow).fix)
 		if err != nil {
 			return nil, e.fail("read trace invocations", err)
 		}
@@ -151,15 +124,13 @@ func dedupSpans(rows []spanRow) []spanRow {
 	return out
 }
 
-const refOrder = " ORDER BY time, key, role, trace_id, span_id"
-
 // MessageRefs implements store.MessageRefReader.
 func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error) {
 	if err := e.readable("read message refs"); err != nil {
 		return nil, err
 	}
 	t := &e.sch.refs
-	rows, err := selectRows(ctx, e, t, stmt.ClickHouse(e.t).MessageRefs(t.list(), key), (*refRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.MessageRefs(stmt.ClickHouse(e.t), t.list(), key), (*refRow).fix)
 	if err != nil {
 		return nil, e.fail("read message refs", err)
 	}
@@ -194,7 +165,7 @@ func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, err
 	if err := e.readable("list services"); err != nil {
 		return nil, err
 	}
-	return e.strings(ctx, "list services", stmt.ClickHouse(e.t).Services(r))
+	return e.strings(ctx, "list services", stmt.Services(stmt.ClickHouse(e.t), r))
 }
 
 // Operations implements store.Reader.
@@ -205,7 +176,7 @@ func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRan
 	if err := e.readable("list operations"); err != nil {
 		return nil, err
 	}
-	return e.strings(ctx, "list operations", stmt.ClickHouse(e.t).Operations(service, r))
+	return e.strings(ctx, "list operations", stmt.Operations(stmt.ClickHouse(e.t), service, r))
 }
 
 // autocompleteSpans bounds the spans an autocomplete list looks at: the
@@ -231,7 +202,7 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 	if err := e.readable("list attribute keys"); err != nil {
 		return nil, err
 	}
-	q := stmt.ClickHouse(e.t).AttributeKeys(prefix, r, autocompleteKeySpans)
+	q := stmt.AttributeKeys(stmt.ClickHouse(e.t), prefix, r, autocompleteKeySpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Key, strings.HasPrefix(a.Key, prefix)
 	})
@@ -254,7 +225,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err := e.readable("list attribute values"); err != nil {
 		return nil, err
 	}
-	q := stmt.ClickHouse(e.t).AttributeValues(key, prefix, r, autocompleteValueSpans)
+	q := stmt.AttributeValues(stmt.ClickHouse(e.t), key, prefix, r, autocompleteValueSpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
 	})
@@ -314,15 +285,15 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 	}
 	d := stmt.ClickHouse(e.t)
 	var total int64
-	for _, rt := range d.RetentionTables() {
+	for _, rt := range stmt.RetentionTables(d) {
 		var n uint64
-		if err := e.conn.QueryRow(ctx, d.RetentionCount(rt, t)).Scan(&n); err != nil {
+		if err := e.conn.QueryRow(ctx, stmt.RetentionCount(d, rt, t)).Scan(&n); err != nil {
 			return total, e.fail("delete old "+rt.Table, err)
 		}
 		if n == 0 {
 			continue
 		}
-		if err := e.conn.Exec(ctx, d.RetentionDelete(rt, t, e.layout.Cluster != "", e.layout.OnCluster())); err != nil {
+		if err := e.conn.Exec(ctx, stmt.RetentionDelete(d, rt, t, e.layout.Cluster != "", e.layout.OnCluster())); err != nil {
 			return total, e.fail("delete old "+rt.Table, err)
 		}
 		if !rt.Index {

@@ -65,7 +65,7 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		rows   []store.TraceSummary
 		ws     int64
 	)
-	if err := e.conn.QueryRow(ctx, d.SearchBounds()).Scan(&count, &lo, &hi); err != nil {
+	if err := e.conn.QueryRow(ctx, stmt.SearchBounds(d)).Scan(&count, &lo, &hi); err != nil {
 		return nil, e.fail("search traces", err)
 	}
 	if count == 0 {
@@ -90,7 +90,7 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		}
 		rows = rows[:0]
 		w := stmt.SearchWindow{Query: q, Cursor: cur, Start: ws, End: q.End, Final: final, Limit: limit + 1}
-		err = e.each(ctx, d.SearchTraces(w), func(scan func(...any) error) error {
+		err = e.each(ctx, stmt.SearchTraces(d, w), func(scan func(...any) error) error {
 			var (
 				t       string
 				s       store.TraceSummary
@@ -138,7 +138,7 @@ func (e *Engine) countSpans(ctx context.Context, rows []store.TraceSummary) erro
 		lo, hi = min(lo, r.StartTime), max(hi, r.StartTime+r.DurationNs)
 	}
 	counts := map[model.TraceID][2]int{}
-	err := e.each(ctx, stmt.ClickHouse(e.t).SearchSpanCounts(ids, lo, hi), func(scan func(...any) error) error {
+	err := e.each(ctx, stmt.SearchSpanCounts(stmt.ClickHouse(e.t), ids, lo, hi), func(scan func(...any) error) error {
 		var (
 			t       string
 			n, errs uint64

@@ -375,8 +375,11 @@ func minuteRuns(ms []int64) []store.TimeRange {
 // deleteRollupsBefore drops the rollups of minutes that end before t,
 // with the raw data of the retention sweep (DeleteBefore).
 func (e *Engine) deleteRollupsBefore(ctx context.Context, t int64) error {
+	d := stmt.ClickHouse(e.t)
 	for _, tb := range []string{"rollup_minutes", "rollup_nodes", "rollup_calls", "rollup_hops"} {
-		if err := e.conn.Exec(ctx, e.deleteStmt(tb, fmt.Sprintf("minute + %d <= %d", minuteNs, t))); err != nil {
+		// A minute goes once all of it is before t.
+		rt := stmt.RetentionTable{Table: tb, Col: "minute"}
+		if err := e.conn.Exec(ctx, stmt.RetentionDelete(d, rt, t-minuteNs+1, e.layout.Cluster != "", e.layout.OnCluster())); err != nil {
 			return e.fail("delete old "+tb, err)
 		}
 	}

@@ -35,7 +35,7 @@ func (b *spanBounds) get(ctx context.Context, db *sql.DB) (bounds, error) {
 	gen := b.gen
 	b.mu.Unlock()
 	var lo, hi, total sql.NullInt64
-	if err := db.QueryRowContext(ctx, stmt.DuckDB().SearchBounds()).Scan(&total, &lo, &hi); err != nil {
+	if err := db.QueryRowContext(ctx, stmt.SearchBounds(stmt.DuckDB())).Scan(&total, &lo, &hi); err != nil {
 		return bounds{}, fmt.Errorf("read span bounds: %w", err)
 	}
 	out := bounds{lo: lo.Int64, hi: hi.Int64, total: total.Int64, empty: !lo.Valid}

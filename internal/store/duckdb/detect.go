@@ -23,10 +23,6 @@ var (
 	_ store.ContractStore = (*Engine)(nil)
 )
 
-// sqlStr is a SQL string literal; used where a list of strings would
-// otherwise need one placeholder per element.
-func sqlStr(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 // conflict maps DuckDB's optimistic-concurrency failure (two transactions
 // writing the same row) to store.ErrConflict: the loser retries or gives
 // up, as the contract says.

@@ -47,7 +47,7 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 	d := stmt.DuckDB()
 	var found int64
 	var lo, hi, nSpans, nLogs, nInvs sql.NullInt64
-	err := e.db.QueryRowContext(ctx, d.TraceExtent(id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
+	err := e.db.QueryRowContext(ctx, stmt.TraceExtent(d, id)).Scan(&found, &lo, &hi, &nSpans, &nLogs, &nInvs)
 	if err != nil {
 		return nil, unavailable("read trace "+id.String(), err)
 	}
@@ -61,19 +61,19 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 		invs  []model.Invocation
 	)
 	if nSpans.Int64 > 0 {
-		spans, err = selectRows(ctx, e.db, &s.spans, d.TraceSpans(s.spans.columnList(""), id, lo.Int64, hi.Int64))
+		spans, err = selectRows(ctx, e.db, &s.spans, stmt.TraceSpanRows(d, s.spans.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace spans", err)
 		}
 	}
 	if nLogs.Int64 > 0 {
-		logs, err = selectRows(ctx, e.db, &s.logs, d.TraceLogs(s.logs.columnList(""), id, lo.Int64, hi.Int64))
+		logs, err = selectRows(ctx, e.db, &s.logs, stmt.TraceLogRows(d, s.logs.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace logs", err)
 		}
 	}
 	if nInvs.Int64 > 0 {
-		invs, err = selectRows(ctx, e.db, &s.invocations, d.TraceInvocations(s.invocations.columnList(""), id, lo.Int64, hi.Int64))
+		invs, err = selectRows(ctx, e.db, &s.invocations, stmt.TraceInvocationRows(d, s.invocations.columnList(""), id, lo.Int64, hi.Int64))
 		if err != nil {
 			return nil, unavailable("read trace invocations", err)
 		}
@@ -101,7 +101,7 @@ func (e *Engine) Trace(ctx context.Context, id model.TraceID) (*model.Trace, err
 // MessageRefs implements store.MessageRefReader.
 func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRef, error) {
 	t := &e.schema.refs
-	refs, err := selectRows(ctx, e.db, t, stmt.DuckDB().MessageRefs(t.columnList(""), key))
+	refs, err := selectRows(ctx, e.db, t, stmt.MessageRefs(stmt.DuckDB(), t.columnList(""), key))
 	if err != nil {
 		return nil, unavailable("read message refs", err)
 	}
@@ -109,28 +109,6 @@ func (e *Engine) MessageRefs(ctx context.Context, key string) ([]model.MessageRe
 		refs = []model.MessageRef{}
 	}
 	return refs, nil
-}
-
-// rangeCond is the SQL condition of r on a time column.
-func rangeCond(col string, r store.TimeRange) string {
-	var c []string
-	if r.Start != 0 {
-		c = append(c, fmt.Sprintf("%s >= %d", col, r.Start))
-	}
-	if r.End != 0 {
-		c = append(c, fmt.Sprintf("%s < %d", col, r.End))
-	}
-	if len(c) == 0 {
-		return "TRUE"
-	}
-	return strings.Join(c, " AND ")
-}
-
-func checkRange(r store.TimeRange) error {
-	if r.Start != 0 && r.End != 0 && r.End < r.Start {
-		return fmt.Errorf("time range ends before it starts: %w", store.ErrInvalid)
-	}
-	return nil
 }
 
 func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
@@ -155,7 +133,7 @@ func (e *Engine) Services(ctx context.Context, r store.TimeRange) ([]string, err
 	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
-	out, err := queryStrings(ctx, e.db, stmt.DuckDB().Services(r))
+	out, err := queryStrings(ctx, e.db, stmt.Services(stmt.DuckDB(), r))
 	if err != nil {
 		return nil, unavailable("list services", err)
 	}
@@ -167,7 +145,7 @@ func (e *Engine) Operations(ctx context.Context, service string, r store.TimeRan
 	if err := shared.CheckRange(r); err != nil {
 		return nil, fmt.Errorf("list operations: %w", err)
 	}
-	out, err := queryStrings(ctx, e.db, stmt.DuckDB().Operations(service, r))
+	out, err := queryStrings(ctx, e.db, stmt.Operations(stmt.DuckDB(), service, r))
 	if err != nil {
 		return nil, unavailable("list operations", err)
 	}
@@ -214,7 +192,7 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 	if err != nil {
 		return nil, unavailable("list attribute keys", err)
 	}
-	q := stmt.DuckDB().AttributeKeys(prefix, r, autocompleteKeySpans)
+	q := stmt.AttributeKeys(stmt.DuckDB(), prefix, r, autocompleteKeySpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Key, strings.HasPrefix(a.Key, prefix)
 	})
@@ -238,7 +216,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 	if err != nil {
 		return nil, unavailable("list attribute values", err)
 	}
-	q := stmt.DuckDB().AttributeValues(key, prefix, r, autocompleteValueSpans)
+	q := stmt.AttributeValues(stmt.DuckDB(), key, prefix, r, autocompleteValueSpans)
 	counts, err := e.attrCounts(ctx, q, func(a model.Attr) (string, bool) {
 		return a.Value.Str, a.Key == key && strings.HasPrefix(a.Value.Str, prefix)
 	})
@@ -301,8 +279,8 @@ func (e *Engine) DeleteBefore(ctx context.Context, t int64) (int64, error) {
 	defer e.bounds.invalidate()
 	d := stmt.DuckDB()
 	var total int64
-	for _, rt := range d.RetentionTables() {
-		res, err := e.db.ExecContext(ctx, d.RetentionDelete(rt, t, false, ""))
+	for _, rt := range stmt.RetentionTables(d) {
+		res, err := e.db.ExecContext(ctx, stmt.RetentionDelete(d, rt, t, false, ""))
 		if err != nil {
 			return total, unavailable("delete old "+rt.Table, err)
 		}

@@ -101,20 +101,6 @@ func (sc *scratch) resource(a model.Attributes) any {
 	return v
 }
 
-// The list helpers return nil for an empty list: the appender writes NULL
-// (one cgo call instead of three); readers map NULL back to an empty list.
-func (sc *scratch) strings(slot int, ss []string) any {
-	if len(ss) == 0 {
-		return nil
-	}
-	l := sc.lists[slot][:0]
-	for _, s := range ss {
-		l = append(l, validUTF8(s))
-	}
-	sc.lists[slot] = l
-	return l
-}
-
 func (sc *scratch) keys(slot int, a model.Attributes) any {
 	if len(a) == 0 {
 		return nil

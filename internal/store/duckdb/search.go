@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -92,7 +91,7 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 			within = clipRanges(ranges, ws, end)
 		}
 		if ranges == nil || len(within) > 0 {
-			sql := stmt.DuckDB().SearchTraces(stmt.SearchWindow{Query: q, Cursor: cur, Start: ws, End: end,
+			sql := stmt.SearchTraces(stmt.DuckDB(), stmt.SearchWindow{Query: q, Cursor: cur, Start: ws, End: end,
 				Final: final, Limit: limit + 1, Ranges: within})
 			if rows, err = e.searchRows(ctx, sql); err != nil {
 				return nil, unavailable("search traces", err)
@@ -109,12 +108,6 @@ func (e *Engine) SearchTraces(ctx context.Context, q store.TraceQuery) (*store.T
 		}
 		width *= windowGrowth
 	}
-}
-
-// likePattern makes text a literal ILIKE substring pattern.
-func likePattern(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(text) + "%"
 }
 
 func (e *Engine) searchRows(ctx context.Context, query string) ([]store.TraceSummary, error) {

@@ -1,34 +1,11 @@
 package duckdb
 
 import (
-	"flag"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
-}
 
 // TestCursorCompatible decodes a cursor as this engine wrote it before
 // it took its cursors from internal/store/shared: a page a client holds

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -272,14 +271,4 @@ func asLatency(v any) (store.Latency, error) {
 		return store.Latency{P50: out[0], P95: out[1], P99: out[2]}, nil
 	}
 	return store.Latency{}, fmt.Errorf("unexpected %T for percentiles", v)
-}
-
-// traceList is ids as SQL literals (the map's statements now come from
-// package stmt; kept for the engine's other readers).
-func traceList(ids []model.TraceID) string {
-	lits := make([]string, len(ids))
-	for i, id := range ids {
-		lits[i] = uuidLiteral(id)
-	}
-	return strings.Join(lits, ", ")
 }

@@ -20,7 +20,7 @@ func TestAlertStatements(t *testing.T) {
 	resolved := firing
 	resolved.ID, resolved.Type = "ev2", "resolved"
 	golden(t, "alerts-enqueue", func(d Dialect) string {
-		if d.IsClickHouse() {
+		if d.ch {
 			return join([]string{FiringAlerts(d, resolved), KeeperInsertNew(d, "alert_events", AlertEventInsertColumns+", "+keeperRevColumns,
 				NewAlertValues(d, firing, "r1"))})
 		}
@@ -28,7 +28,7 @@ func TestAlertStatements(t *testing.T) {
 	})
 	golden(t, "alerts-claim", func(d Dialect) string {
 		outcome := AlertOutcome(d, "failed", 0, "HTTP 500: it's down", 0)
-		if d.IsClickHouse() {
+		if d.ch {
 			return join([]string{DueAlerts(d, 100, 10), AlertLease(d, "node-a", 200), AlertLeaseHolder(d, "ev1"), outcome})
 		}
 		return join([]string{ClaimAlerts(d, "node-a", 100, 200, 10), FinishAlert(d, "ev1", "node-a", outcome)})

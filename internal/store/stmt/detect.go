@@ -8,16 +8,6 @@ import (
 	"github.com/ariadnehq/ariadne/internal/store"
 )
 
-// detectAnyRow is the aggregate that holds when cond holds for some row of
-// the group. ClickHouse has no bool_or; max of its 0/1 booleans says the
-// same.
-func (d Dialect) detectAnyRow(cond string) string {
-	if d.ch {
-		return "max(" + cond + ")"
-	}
-	return "bool_or(" + cond + ")"
-}
-
 // detectStartWindow bounds the start of rows that may end in r, so that
 // the engines prune the scan by time (DuckDB's zone maps, ClickHouse's
 // primary key).
@@ -94,7 +84,7 @@ func DetectInvocationKeys(d Dialect, q store.DetectInvocationQuery, limit int) s
 				lits = append(lits, d.Str(string(model.InvocationStarted)))
 			}
 		}
-		conds = append(conds, d.detectAnyRow("status IN ("+strings.Join(lits, ", ")+")"))
+		conds = append(conds, d.AnyRow("status IN ("+strings.Join(lits, ", ")+")"))
 	}
 	if q.MinAttempt > 0 {
 		// The merge counts attempts from the gaps between rows too (async
@@ -104,7 +94,7 @@ func DetectInvocationKeys(d Dialect, q store.DetectInvocationQuery, limit int) s
 			` OR max("start") - min("start") > `+Int(invocation.AttemptGap))
 	}
 	if q.ColdStarts {
-		conds = append(conds, d.detectAnyRow("cold_start OR init_duration > 0"))
+		conds = append(conds, d.AnyRow("cold_start OR init_duration > 0"))
 	}
 	if len(conds) == 0 {
 		return ""
@@ -112,7 +102,7 @@ func DetectInvocationKeys(d Dialect, q store.DetectInvocationQuery, limit int) s
 	// A start marker's deadline only counts while nothing else ended the
 	// invocation: rows are never updated, the marker stays "started".
 	ended := "status <> 'started'"
-	end := "CASE WHEN " + d.detectAnyRow(ended) + " THEN " + d.AggIf("max", `"start" + coalesce(duration, 0)`, ended) +
+	end := "CASE WHEN " + d.AnyRow(ended) + " THEN " + d.AggIf("max", `"start" + coalesce(duration, 0)`, ended) +
 		` ELSE max(CASE WHEN deadline > 0 THEN deadline + ` + Int(invocation.DeadlineGrace) + ` ELSE "start" END) END`
 	return `SELECT request_id, min("start") AS s FROM ` + d.Table("invocations") + " WHERE " + detectStartWindow(`"start"`, q.TimeRange) +
 		" GROUP BY request_id HAVING " + Range("("+end+")", q.TimeRange) + " AND " + anyOf(conds) +

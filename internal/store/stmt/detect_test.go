@@ -35,7 +35,7 @@ func TestDetectStatements(t *testing.T) {
 
 func TestKeeperStatements(t *testing.T) {
 	golden(t, "detect-keeper", func(d Dialect) string {
-		if !d.IsClickHouse() {
+		if !d.ch {
 			return "-- ClickHouse only"
 		}
 		return KeeperInsertNew(d, "detector_state", DetectorStateColumns, DetectorStateValues(d, "errors", 2, 3, "r1")) + ";\n" +
@@ -49,7 +49,7 @@ func TestContractStatements(t *testing.T) {
 	c := &store.Contract{Channel: "jobs", Service: "api", Version: "1.2"}
 	golden(t, "detect-contracts", func(d Dialect) string {
 		q := Contracts(d, "jobs") + ";\n" + Contract(d, c)
-		if d.IsClickHouse() {
+		if d.ch {
 			return q + ";\n" + KeeperInsertNew(d, "contracts", ContractInsertColumns, ContractValues(d, c, `{"id":"string"}`, 1, 2, "r1")) + ";\n" +
 				ContractSets(d, `{"id":"string"}`, 1, 2)
 		}
@@ -80,7 +80,7 @@ func TestOccurrenceCounts(t *testing.T) {
 
 func TestJournalStatements(t *testing.T) {
 	golden(t, "detect-journal", func(d Dialect) string {
-		if !d.IsClickHouse() {
+		if !d.ch {
 			return "-- ClickHouse only"
 		}
 		return KeeperInsertNew(d, "detector_journal", DetectorJournalColumns,

@@ -13,15 +13,6 @@ import (
 // invocation); a listing first finds the request ids of a page, then reads
 // their rows. cols is the engine's select list, as in refs.go.
 
-// SomeRowHolds is the aggregate condition that cond holds on some row of
-// the group.
-func (d Dialect) SomeRowHolds(cond string) string {
-	if d.ch {
-		return "max(" + cond + ")"
-	}
-	return "bool_or(" + cond + ")"
-}
-
 // InvocationKeys is the request ids of q's invocations after cur (nil: from
 // the newest), newest first by the earliest start of their rows, at most
 // n, each with that start. The conditions are only necessary ones on the
@@ -30,7 +21,7 @@ func (d Dialect) SomeRowHolds(cond string) string {
 func InvocationKeys(d Dialect, q store.InvocationQuery, cur *shared.InvKey, n int) string {
 	var having []string
 	if q.Function != "" {
-		having = append(having, d.SomeRowHolds("function = "+d.Str(q.Function)))
+		having = append(having, d.AnyRow("function = "+d.Str(q.Function)))
 	}
 	// A merged status comes from some row with that status, except a
 	// timeout, which may also come from a start marker past its deadline;
@@ -44,10 +35,10 @@ func InvocationKeys(d Dialect, q store.InvocationQuery, cur *shared.InvKey, n in
 				lits = append(lits, d.Str(string(model.InvocationStarted)))
 			}
 		}
-		having = append(having, d.SomeRowHolds("status IN ("+strings.Join(lits, ", ")+")"))
+		having = append(having, d.AnyRow("status IN ("+strings.Join(lits, ", ")+")"))
 	}
 	if q.ColdStart != nil && *q.ColdStart {
-		having = append(having, d.SomeRowHolds("cold_start OR init_duration > 0"))
+		having = append(having, d.AnyRow("cold_start OR init_duration > 0"))
 	}
 	if q.MinDuration > 0 {
 		having = append(having, `max(greatest(duration, CASE WHEN deadline > 0 THEN deadline - "start" ELSE 0 END)) >= `+Int(q.MinDuration))

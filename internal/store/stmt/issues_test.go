@@ -17,14 +17,14 @@ func TestIssueStatements(t *testing.T) {
 		Severity: "error", Status: store.IssueOpen, FirstSeen: 1, LastSeen: 2, Count: 3, Explanation: "a\\b",
 		SampleTraces: []model.TraceID{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {0xff}}, OpenedAt: 1, Regressions: 1, UpdatedAt: 4}
 	golden(t, "issues-write", func(d Dialect) string {
-		if d.IsClickHouse() {
+		if d.ch {
 			return KeeperInsertNew(d, "issues", IssueColumns+", "+keeperRevColumns, IssueValues(d, is)+", "+d.Str("r1")+", "+KeeperRevs(d, []string{"r1"})) +
 				";\n" + KeeperCASUpdate(d, "issues", "id", is.ID, "r0", IssueSets(d, is), "r1", KeeperRevsPush(d, "r1"))
 		}
 		return PutIssue(d, is) + ";\n" + SetIssueStatus(d, is.ID, store.IssueResolved, 9) + ";\n" + SetIssueStatus(d, is.ID, store.IssueOpen, 9)
 	})
 	golden(t, "issues-stale", func(d Dialect) string {
-		if d.IsClickHouse() {
+		if d.ch {
 			return StaleIssueIDs(d, 100)
 		}
 		return ResolveStale(d, 100, 200)
@@ -33,7 +33,7 @@ func TestIssueStatements(t *testing.T) {
 		return AddIssueCounts(d, []IssueCount{{"a", 60e9, 2}, {"b'", 120e9, 1}}) + ";\n" + IssueCounts(d, 90e9)
 	})
 	golden(t, "issues-watermark", func(d Dialect) string {
-		if d.IsClickHouse() {
+		if d.ch {
 			return DetectorState(d, "errors")
 		}
 		return SetDetectorWatermark(d, "errors", false, 5, 6) + ";\n" + SetDetectorWatermark(d, "errors", true, 7, 8)

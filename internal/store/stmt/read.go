@@ -12,24 +12,24 @@ import (
 // trace_index (sorted, or ART-indexed, by trace id): one row (index rows,
 // first row time, last row time, spans, logs, invocation rows). A trace
 // read then prunes the big tables to that range.
-func (d Dialect) TraceExtent(id model.TraceID) string {
+func TraceExtent(d Dialect, id model.TraceID) string {
 	return fmt.Sprintf("SELECT count(*), min(start_min), max(end_max), sum(span_count), sum(log_count), sum(invocation_count) FROM %s WHERE trace_id = %s",
 		d.Table("trace_index"), d.Trace(id))
 }
 
-// TraceSpans is the statement reading the spans of trace id that start
+// TraceSpanRows is the statement reading the spans of trace id that start
 // in [lo, hi]; cols is the engine's select list of its span rows.
-func (d Dialect) TraceSpans(cols string, id model.TraceID, lo, hi int64) string {
+func TraceSpanRows(d Dialect, cols string, id model.TraceID, lo, hi int64) string {
 	return d.traceRows("spans", cols, "start_time", id, lo, hi) + " ORDER BY start_time, span_id"
 }
 
-// TraceLogs is TraceSpans for the trace's logs.
-func (d Dialect) TraceLogs(cols string, id model.TraceID, lo, hi int64) string {
+// TraceLogRows is TraceSpanRows for the trace's logs.
+func TraceLogRows(d Dialect, cols string, id model.TraceID, lo, hi int64) string {
 	return d.traceRows("logs", cols, `"time"`, id, lo, hi) + ` ORDER BY "time", observed_time`
 }
 
-// TraceInvocations is TraceSpans for the trace's invocation rows.
-func (d Dialect) TraceInvocations(cols string, id model.TraceID, lo, hi int64) string {
+// TraceInvocationRows is TraceSpanRows for the trace's invocation rows.
+func TraceInvocationRows(d Dialect, cols string, id model.TraceID, lo, hi int64) string {
 	return d.traceRows("invocations", cols, `"start"`, id, lo, hi) + ` ORDER BY "start", request_id, source`
 }
 
@@ -41,7 +41,7 @@ func (d Dialect) traceRows(table, cols, timeCol string, id model.TraceID, lo, hi
 // MessageRefs is the statement reading the message references of key,
 // in time order; cols is the engine's select list of its ref rows.
 // ClickHouse may hold a re-sent batch twice until a merge.
-func (d Dialect) MessageRefs(cols, key string) string {
+func MessageRefs(d Dialect, cols, key string) string {
 	distinct := ""
 	if d.ch {
 		distinct = "DISTINCT "
@@ -52,14 +52,14 @@ func (d Dialect) MessageRefs(cols, key string) string {
 
 // Services is the statement listing the services with spans starting in
 // r.
-func (d Dialect) Services(r store.TimeRange) string {
+func Services(d Dialect, r store.TimeRange) string {
 	return fmt.Sprintf("SELECT DISTINCT service FROM %s WHERE %s AND service <> '' ORDER BY service",
 		d.Table("spans"), Range("start_time", r))
 }
 
 // Operations is the statement listing the span names of service ("":
 // every service) with spans starting in r.
-func (d Dialect) Operations(service string, r store.TimeRange) string {
+func Operations(d Dialect, service string, r store.TimeRange) string {
 	cond := ""
 	if service != "" {
 		cond = " AND service = " + d.Str(service)
@@ -79,7 +79,7 @@ func (d Dialect) Operations(service string, r store.TimeRange) string {
 // starting with prefix among the newest (at most recent) spans starting in
 // r. Its rows are (0, key, 0) for span attributes and (1, resource, 0)
 // for resources, whose keys the engine decodes and filters by prefix.
-func (d Dialect) AttributeKeys(prefix string, r store.TimeRange, recent int) string {
+func AttributeKeys(d Dialect, prefix string, r store.TimeRange, recent int) string {
 	if d.ch {
 		return fmt.Sprintf(`WITH recent AS (
 	SELECT attributes, resource_attributes FROM %s WHERE %s ORDER BY start_time DESC LIMIT %d)
@@ -101,7 +101,7 @@ SELECT 1, resource_attributes, 0 FROM recent WHERE resource_attributes <> '' GRO
 // in r that hold key. Its rows are (0, value, spans) for span attributes
 // and (1, resource, spans) for resources holding key, whose values the
 // engine decodes and filters.
-func (d Dialect) AttributeValues(key, prefix string, r store.TimeRange, recent int) string {
+func AttributeValues(d Dialect, key, prefix string, r store.TimeRange, recent int) string {
 	k, p := d.Str(key), d.Str(prefix)
 	hasKey := d.Contains("resource_attributes", shared.ResourceKeyPattern(key))
 	if d.ch {
@@ -136,7 +136,7 @@ type RetentionTable struct {
 // RetentionTables are the tables DeleteBefore cuts, trace_index last: an
 // index row goes with its oldest row, so a trace cut by the deletes drops
 // out of reads instead of pointing at deleted rows.
-func (d Dialect) RetentionTables() []RetentionTable {
+func RetentionTables(d Dialect) []RetentionTable {
 	spans := "spans"
 	if !d.ch {
 		spans = "span_rows" // DuckDB's spans is a view over it
@@ -151,7 +151,7 @@ func (d Dialect) RetentionTables() []RetentionTable {
 }
 
 // RetentionCount is the statement counting the rows of t before cut.
-func (d Dialect) RetentionCount(t RetentionTable, cut int64) string {
+func RetentionCount(d Dialect, t RetentionTable, cut int64) string {
 	return fmt.Sprintf("SELECT count(*) FROM %s WHERE %s < %d", d.Table(t.Table), t.Col, cut)
 }
 
@@ -159,7 +159,7 @@ func (d Dialect) RetentionCount(t RetentionTable, cut int64) string {
 // a ClickHouse cluster (cluster true) the Distributed table takes no
 // DELETE: it goes to the local table of every shard, onCluster being the
 // engine's ON CLUSTER clause ("" where each node runs its own).
-func (d Dialect) RetentionDelete(t RetentionTable, cut int64, cluster bool, onCluster string) string {
+func RetentionDelete(d Dialect, t RetentionTable, cut int64, cluster bool, onCluster string) string {
 	table := d.Table(t.Table)
 	if d.ch && cluster {
 		table = d.Table(t.Table+"_local") + onCluster

@@ -15,7 +15,7 @@ import (
 // counts trace_index rows, which it answers from part metadata without
 // reading data (a sum of span counts would read every row, and a re-sent
 // batch would count twice).
-func (d Dialect) SearchBounds() string {
+func SearchBounds(d Dialect) string {
 	if d.ch {
 		return "SELECT count(), min(start_min), max(start_min) FROM " + d.Table("trace_index")
 	}
@@ -47,7 +47,7 @@ type SearchWindow struct {
 // ClickHouse's span and error counts may count a re-sent batch twice:
 // that engine takes them from SearchSpanCounts, and its errors only say
 // whether there are any.
-func (d Dialect) SearchTraces(w SearchWindow) string {
+func SearchTraces(d Dialect, w SearchWindow) string {
 	q := w.Query
 	var b strings.Builder
 	b.WriteString("WITH m AS (\n")
@@ -165,7 +165,7 @@ func jsonVerbatim(text string) bool {
 // the traces ids, whose spans start in [lo, hi], by span id: rows
 // (trace_id, spans, errors). ClickHouse fills a search page's counts
 // with it, as a re-sent or half-committed batch cannot inflate them.
-func (d Dialect) SearchSpanCounts(ids []model.TraceID, lo, hi int64) string {
+func SearchSpanCounts(d Dialect, ids []model.TraceID, lo, hi int64) string {
 	isErr := fmt.Sprintf("status_code = %d", model.StatusError)
 	errs := "count(DISTINCT span_id) FILTER (WHERE " + isErr + ")"
 	if d.ch {

@@ -29,13 +29,13 @@ func TestSearchGolden(t *testing.T) {
 			Cursor: &shared.TraceCursor{Start: 1500, Trace: tid}, Start: 1000, End: 2000, Final: true, Limit: 21}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			golden(t, "search-"+c.name, func(d Dialect) string { return d.SearchTraces(c.w) })
+			golden(t, "search-"+c.name, func(d Dialect) string { return SearchTraces(d, c.w) })
 		})
 	}
-	golden(t, "search-bounds", func(d Dialect) string { return d.SearchBounds() })
+	golden(t, "search-bounds", func(d Dialect) string { return SearchBounds(d) })
 	golden(t, "search-span-counts", func(d Dialect) string {
 		tid2, _ := model.ParseTraceID("4bf92f3577b34da6a3ce929d0e0e4736")
-		return d.SearchSpanCounts([]model.TraceID{tid, tid2}, 1000, 2000)
+		return SearchSpanCounts(d, []model.TraceID{tid, tid2}, 1000, 2000)
 	})
 }
 

@@ -73,36 +73,12 @@ func (d Dialect) mapQuantilesIf(x, cond string) string {
 	return d.mapQuantiles(x) + " FILTER (WHERE " + cond + ")"
 }
 
-// mapCountIf counts the rows where cond holds.
-func (d Dialect) mapCountIf(cond string) string {
-	if d.ch {
-		return "countIf(" + cond + ")"
-	}
-	return "count_if(" + cond + ")"
-}
-
-// mapBoolOr is whether x holds in any row.
-func (d Dialect) mapBoolOr(x string) string {
-	if d.ch {
-		return "max(" + x + ")"
-	}
-	return "bool_or(" + x + ")"
-}
-
 // mapAny is x of any row where it is not NULL.
 func (d Dialect) mapAny(x string) string {
 	if d.ch {
 		return "any(" + x + ")"
 	}
 	return "any_value(" + x + ")"
-}
-
-// mapArgMaxIf is ArgMax over the rows where cond holds.
-func (d Dialect) mapArgMaxIf(x, by, cond string) string {
-	if d.ch {
-		return fmt.Sprintf("argMaxIf(%s, %s, %s)", x, by, cond)
-	}
-	return fmt.Sprintf("arg_max(%s, %s) FILTER (WHERE %s)", x, by, cond)
 }
 
 // mapKeyKind is the kind prefix of a strong-ID key ("sqs" of "sqs:…").
@@ -119,14 +95,6 @@ func (d Dialect) MapMinute(x string) string {
 		return "(intDiv(" + x + ", 60000000000) * 60000000000)"
 	}
 	return "(" + x + " // 60000000000 * 60000000000)"
-}
-
-// mapIntDiv divides integers, rounding down.
-func (d Dialect) mapIntDiv(a, b string) string {
-	if d.ch {
-		return "intDiv(" + a + ", " + b + ")"
-	}
-	return "((" + a + ") // (" + b + "))"
 }
 
 // MapHistPerOctave is the resolution of the duration histograms: a
@@ -320,7 +288,7 @@ func as(x, name string) string {
 // histAggs is the tail of a MapHistogram or MapRollup row: bucket, count,
 // errors (and extra aggregates), smallest and largest duration.
 func (d Dialect) histAggs(dur, err string, extra ...string) string {
-	s := d.MapBucket(dur) + " AS b, " + d.mapInt64("count(*)") + ", " + d.mapInt64(d.mapCountIf(err))
+	s := d.MapBucket(dur) + " AS b, " + d.mapInt64("count(*)") + ", " + d.mapInt64(d.CountIf(err))
 	for _, x := range extra {
 		s += ", " + d.mapInt64(x)
 	}
@@ -381,16 +349,16 @@ func MapCalls(d Dialect, q store.MapQuery, limit int, mode MapMode) string {
 		final = fmt.Sprintf(`SELECT %s, %s, count(*) AS n, %s, %s
 FROM j
 GROUP BY %s
-ORDER BY n DESC, %s LIMIT %d`, mapCallKeys, d.mapBoolOr("messaging"), d.mapCountIf("err"), d.mapQuantiles("dur"),
+ORDER BY n DESC, %s LIMIT %d`, mapCallKeys, d.AnyRow("messaging"), d.CountIf("err"), d.mapQuantiles("dur"),
 			mapCallKeys, mapCallKeys, limit+1)
 	case MapHistogram:
 		final = fmt.Sprintf(`SELECT %s, %s, %s
 FROM j
-GROUP BY %s, b`, mapCallKeys, d.mapBoolOr("messaging"), d.histAggs("dur", "err"), mapCallKeys)
+GROUP BY %s, b`, mapCallKeys, d.AnyRow("messaging"), d.histAggs("dur", "err"), mapCallKeys)
 	case MapRollup:
 		final = fmt.Sprintf(`SELECT %s AS m, env, %s, %s, %s
 FROM j
-GROUP BY m, env, %s, b`, d.MapMinute("t"), mapCallKeys, d.mapBoolOr("messaging"), d.histAggs("dur", "err"), mapCallKeys)
+GROUP BY m, env, %s, b`, d.MapMinute("t"), mapCallKeys, d.AnyRow("messaging"), d.histAggs("dur", "err"), mapCallKeys)
 	}
 	peerCols, peerKind, peerName := d.mapClientPeer("c.")
 	spans := d.Table("spans")
@@ -511,7 +479,7 @@ func MapHops(d Dialect, q store.MapQuery, plo, phi int64, limit int, mode MapMod
 FROM h
 GROUP BY %s
 ORDER BY n DESC, %s LIMIT %d`, outKeys,
-			d.mapCountIf("hc_err"), d.mapQuantiles("hc_dur"),
+			d.CountIf("hc_err"), d.mapQuantiles("hc_dur"),
 			d.mapQuantilesIf("hc_start - hp_end", "hp_end IS NOT NULL"),
 			keys, keys, limit+1)
 	default:
@@ -584,7 +552,7 @@ FROM h WHERE hp_end IS NOT NULL GROUP BY %s`,
 		d.ArgMin("ch", "ch = 'link'"),
 		d.mapAny("p_service"), d.mapAny("p_function"), d.mapAny("p_dest"),
 		d.ArgMin("c_service", "c_start"), d.ArgMin("c_function", "c_start"), d.ArgMin("c_dur", "c_start"),
-		d.mapBoolOr("c_err"),
+		d.AnyRow("c_err"),
 		hX, hGroup,
 		final)
 }
@@ -593,7 +561,7 @@ FROM h WHERE hp_end IS NOT NULL GROUP BY %s`,
 func MapNodes(d Dialect, q store.MapQuery, limit int, mode MapMode) string {
 	where := Range("start_time", q.TimeRange) + " AND " + d.mapEntry() + d.spanFilter("", q.Environment, q.TraceIDs)
 	spans := d.Table("spans")
-	aggs := d.histAggs("duration_ns", "status_code = 2", d.mapCountIf("cold_start"))
+	aggs := d.histAggs("duration_ns", "status_code = 2", d.CountIf("cold_start"))
 	switch mode {
 	case MapHistogram:
 		return fmt.Sprintf(`SELECT service, "function", %s
@@ -608,7 +576,7 @@ GROUP BY m, env, service, "function", b`,
 	return fmt.Sprintf(`SELECT service, "function", count(*) AS n, %s, %s, %s
 FROM %s WHERE %s
 GROUP BY service, "function" ORDER BY n DESC, service, "function" LIMIT %d`,
-		d.mapCountIf("status_code = 2"), d.mapCountIf("cold_start"), d.mapQuantiles("duration_ns"),
+		d.CountIf("status_code = 2"), d.CountIf("cold_start"), d.mapQuantiles("duration_ns"),
 		spans, where, limit+1)
 }
 
@@ -642,20 +610,20 @@ func RED(d Dialect, q store.REDQuery, within store.TimeRange, limit int, mode Ma
 		cond.WriteString(" AND " + d.mapEntry())
 	}
 	cond.WriteString(d.spanFilter("", q.Environment, nil))
-	step := fmt.Sprintf("%d + %s * %d", q.Start, d.mapIntDiv(fmt.Sprintf("start_time - %d", q.Start), Int(q.Step)), q.Step)
+	step := fmt.Sprintf("%d + %s * %d", q.Start, d.IntDiv(fmt.Sprintf("start_time - %d", q.Start), Int(q.Step)), q.Step)
 	if mode == MapHistogram {
 		return fmt.Sprintf(`SELECT %s AS g, %s AS tb, %s
 FROM %s WHERE %s%s
 GROUP BY g, tb, b`,
 			redGroup(q.GroupBy), step,
-			d.histAggs("duration_ns", "status_code = 2", d.mapCountIf("cold_start")),
+			d.histAggs("duration_ns", "status_code = 2", d.CountIf("cold_start")),
 			d.Table("spans"), Range("start_time", within), cond.String())
 	}
 	return fmt.Sprintf(`SELECT %s AS g, %s AS b, count(*), %s, %s, %s
 FROM %s WHERE %s%s
 GROUP BY g, b ORDER BY g, b LIMIT %d`,
 		redGroup(q.GroupBy), step,
-		d.mapCountIf("status_code = 2"), d.mapCountIf("cold_start"), d.mapQuantiles("duration_ns"),
+		d.CountIf("status_code = 2"), d.CountIf("cold_start"), d.mapQuantiles("duration_ns"),
 		d.Table("spans"), Range("start_time", q.TimeRange), cond.String(), limit+1)
 }
 
@@ -691,14 +659,14 @@ func Cost(d Dialect, q store.CostQuery, limit int) string {
 		return d.AggIf("max", fmt.Sprintf("%s * %d + %s", rank(sources...), int64(1)<<bits, col), col+" <> 0")
 	}
 	decode := func(k string, bits uint) string {
-		return fmt.Sprintf("%s - %s * %d", k, d.mapIntDiv(fmt.Sprintf("%s + %d", k, int64(1)<<(bits-1)), Int(int64(1)<<bits)), int64(1)<<bits)
+		return fmt.Sprintf("%s - %s * %d", k, d.IntDiv(fmt.Sprintf("%s + %d", k, int64(1)<<(bits-1)), Int(int64(1)<<bits)), int64(1)<<bits)
 	}
 	fnCond := ""
 	if q.Function != "" {
 		fnCond = " WHERE fn = " + d.Str(q.Function)
 	}
 	billed := "coalesce(billed, 0) > 0 AND coalesce(mem, 0) > 0"
-	fn := d.mapArgMaxIf(`"function"`, rank("sdk", "sdk-start", "telemetry"), d.mapPresent(`"function"`))
+	fn := d.ArgMaxIf(`"function"`, rank("sdk", "sdk-start", "telemetry"), d.mapPresent(`"function"`))
 	return fmt.Sprintf(`WITH k AS (
 	SELECT request_id,
 		%s AS fn,
@@ -715,7 +683,7 @@ FROM r%s GROUP BY f ORDER BY gbs DESC, n DESC, f LIMIT %d`,
 		key("memory_mb", 32, "telemetry", "logs", "sdk", "sdk-start"),
 		inv, cond,
 		decode("bk", 60), decode("mk", 32),
-		d.mapCountIf(billed),
+		d.CountIf(billed),
 		d.AggIf("sum", "billed / 1e9 * mem / 1024.0", billed),
 		d.AggIf("sum", "billed", billed),
 		fnCond, limit+1)

@@ -69,7 +69,7 @@ func RollupNodes(d Dialect, env string, minutes []store.TimeRange) string {
 func RollupCalls(d Dialect, env string, minutes []store.TimeRange) string {
 	keys := `caller_service, caller_function, callee_service, callee_function, peer_kind, peer`
 	return fmt.Sprintf(`SELECT %s, %s, %s FROM %s%s GROUP BY %s, bucket`,
-		keys, d.mapBoolOr("messaging"), rollupSums(false), d.rollupFrom("rollup_calls", minutes), d.rollupEnv(env), keys)
+		keys, d.AnyRow("messaging"), rollupSums(false), d.rollupFrom("rollup_calls", minutes), d.rollupEnv(env), keys)
 }
 
 // RollupHops reads the hop histograms of minutes, as MapHops does in
@@ -93,7 +93,7 @@ func RollupRED(d Dialect, q store.REDQuery, minutes []store.TimeRange) string {
 	}
 	cond.WriteString(d.rollupEnv(q.Environment))
 	return fmt.Sprintf(`SELECT %s AS g, %d + %s * %d AS tb, %s FROM %s%s GROUP BY g, tb, bucket`,
-		redGroup(q.GroupBy), q.Start, d.mapIntDiv(fmt.Sprintf("minute - %d", q.Start), Int(q.Step)), q.Step,
+		redGroup(q.GroupBy), q.Start, d.IntDiv(fmt.Sprintf("minute - %d", q.Start), Int(q.Step)), q.Step,
 		rollupSums(true), d.rollupFrom("rollup_nodes", minutes), cond.String())
 }
 

@@ -16,7 +16,6 @@
 package stmt
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -42,10 +41,6 @@ func DuckDB() Dialect { return Dialect{} }
 func ClickHouse(table func(string) string) Dialect {
 	return Dialect{ch: true, table: table}
 }
-
-// IsClickHouse reports the ClickHouse dialect, for the few plans that
-// differ between the engines.
-func (d Dialect) IsClickHouse() bool { return d.ch }
 
 // Table is the name a statement uses for table t.
 func (d Dialect) Table(t string) string {
@@ -106,12 +101,6 @@ func (d Dialect) Traces(ids []model.TraceID) string {
 	return strings.Join(out, ", ")
 }
 
-// Span is the literal of a span_id value: an unsigned 64-bit integer in
-// both engines.
-func Span(id model.SpanID) string {
-	return strconv.FormatUint(binary.BigEndian.Uint64(id[:]), 10)
-}
-
 // Range is the condition that col lies in r; an open end is no condition.
 func Range(col string, r store.TimeRange) string {
 	var c []string
@@ -143,14 +132,6 @@ func (d Dialect) ArgMin(x, by string) string {
 	return fmt.Sprintf("arg_min(%s, %s)", x, by)
 }
 
-// ArgMax is x of the row with the greatest by.
-func (d Dialect) ArgMax(x, by string) string {
-	if d.ch {
-		return fmt.Sprintf("argMax(%s, %s)", x, by)
-	}
-	return fmt.Sprintf("arg_max(%s, %s)", x, by)
-}
-
 // ArgMinIf is ArgMin over the rows where cond holds.
 func (d Dialect) ArgMinIf(x, by, cond string) string {
 	if d.ch {
@@ -159,21 +140,47 @@ func (d Dialect) ArgMinIf(x, by, cond string) string {
 	return fmt.Sprintf("arg_min(%s, %s) FILTER (WHERE %s)", x, by, cond)
 }
 
+// ArgMaxIf is ArgMax over the rows where cond holds.
+func (d Dialect) ArgMaxIf(x, by, cond string) string {
+	if d.ch {
+		return fmt.Sprintf("argMaxIf(%s, %s, %s)", x, by, cond)
+	}
+	return fmt.Sprintf("arg_max(%s, %s) FILTER (WHERE %s)", x, by, cond)
+}
+
+// CountIf is the number of rows where cond holds.
+func (d Dialect) CountIf(cond string) string {
+	if d.ch {
+		return "countIf(" + cond + ")"
+	}
+	return "count_if(" + cond + ")"
+}
+
+// AnyRow is the aggregate that holds when cond holds on some row of the
+// group. ClickHouse has no bool_or; the max of its 0/1 booleans says the
+// same.
+func (d Dialect) AnyRow(cond string) string {
+	if d.ch {
+		return "max(" + cond + ")"
+	}
+	return "bool_or(" + cond + ")"
+}
+
+// IntDiv is the integer quotient a / b, for a, b ≥ 0 (where both engines
+// round down).
+func (d Dialect) IntDiv(a, b string) string {
+	if d.ch {
+		return "intDiv(" + a + ", " + b + ")"
+	}
+	return "((" + a + ") // (" + b + "))"
+}
+
 // CountDistinct is the exact number of distinct values of x.
 func (d Dialect) CountDistinct(x string) string {
 	if d.ch {
 		return "uniqExact(" + x + ")"
 	}
 	return "count(DISTINCT " + x + ")"
-}
-
-// Quantile is the interpolated p-quantile of x.
-func (d Dialect) Quantile(p float64, x string) string {
-	ps := strconv.FormatFloat(p, 'g', -1, 64)
-	if d.ch {
-		return "quantileExactInclusive(" + ps + ")(" + x + ")"
-	}
-	return "quantile_cont(" + x + ", " + ps + ")"
 }
 
 // ContainsFold is the condition that col contains text, ignoring case.
@@ -197,14 +204,6 @@ func (d Dialect) Contains(col, text string) string {
 		return "position(" + col + ", " + d.Str(text) + ") > 0"
 	}
 	return "contains(" + col + ", " + d.Str(text) + ")"
-}
-
-// Has is the condition that the array col holds the value lit.
-func (d Dialect) Has(col, lit string) string {
-	if d.ch {
-		return "has(" + col + ", " + lit + ")"
-	}
-	return "list_contains(" + col + ", " + lit + ")"
 }
 
 // AttrEq is the condition that a span's attribute key has the string value

@@ -33,9 +33,6 @@ func TestLiterals(t *testing.T) {
 	if got, want := ClickHouse(nil).Trace(id), "unhex('0123456789abcdef0123456789abcdef')"; got != want {
 		t.Errorf("ClickHouse Trace = %s, want %s", got, want)
 	}
-	if got, want := Span(model.SpanID{0, 0, 0, 0, 0, 0, 1, 2}), "258"; got != want {
-		t.Errorf("Span = %s, want %s", got, want)
-	}
 	if got, want := Range("t", store.TimeRange{Start: 5}), "t >= 5"; got != want {
 		t.Errorf("Range = %s, want %s", got, want)
 	}

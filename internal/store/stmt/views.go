@@ -10,10 +10,7 @@ import (
 // IssueBucketIndex is the index of the step-wide bucket of start + i*step
 // that the time col lies in, for col >= start.
 func (d Dialect) IssueBucketIndex(col string, start, step int64) string {
-	if d.ch {
-		return "intDiv(" + col + " - " + Int(start) + ", " + Int(step) + ")"
-	}
-	return "(" + col + " - " + Int(start) + ") // " + Int(step)
+	return d.IntDiv(col+" - "+Int(start), Int(step))
 }
 
 // IssueSeries is the occurrences of the issues ids per bucket of q: rows

@@ -772,10 +772,10 @@ SELECT count(*) FROM `golden_cluster`.`trace_index` WHERE start_min < 1772366402
 
 DELETE FROM `golden_cluster`.`trace_index_local` WHERE start_min < 1772366402000000000;
 
-DELETE FROM `golden_cluster`.`rollup_minutes_local` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden_cluster`.`rollup_minutes_local` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden_cluster`.`rollup_nodes_local` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden_cluster`.`rollup_nodes_local` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden_cluster`.`rollup_calls_local` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden_cluster`.`rollup_calls_local` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden_cluster`.`rollup_hops_local` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden_cluster`.`rollup_hops_local` WHERE minute < 1772366342000000001;

@@ -739,10 +739,10 @@ SELECT count(*) FROM `golden`.`trace_index` WHERE start_min < 177236640200000000
 
 DELETE FROM `golden`.`trace_index` WHERE start_min < 1772366402000000000;
 
-DELETE FROM `golden`.`rollup_minutes` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden`.`rollup_minutes` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden`.`rollup_nodes` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden`.`rollup_nodes` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden`.`rollup_calls` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden`.`rollup_calls` WHERE minute < 1772366342000000001;
 
-DELETE FROM `golden`.`rollup_hops` WHERE minute + 60000000000 <= 1772366402000000000;
+DELETE FROM `golden`.`rollup_hops` WHERE minute < 1772366342000000001;

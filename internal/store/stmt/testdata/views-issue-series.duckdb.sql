@@ -1,1 +1,1 @@
-SELECT issue_id, (bucket - 60000000000) // 60000000000 AS i, CAST(sum(count) AS BIGINT) FROM issue_counts WHERE issue_id IN ('iss-1', 'it''s') AND bucket >= 60000000000 AND bucket < 3660000000000 GROUP BY issue_id, i
+SELECT issue_id, ((bucket - 60000000000) // (60000000000)) AS i, CAST(sum(count) AS BIGINT) FROM issue_counts WHERE issue_id IN ('iss-1', 'it''s') AND bucket >= 60000000000 AND bucket < 3660000000000 GROUP BY issue_id, i
