@@ -12,8 +12,11 @@
 // once, and Open succeeds anyway and creates the schema when ClickHouse
 // comes up.
 //
-// It owns its DDL (package ddl) and all ClickHouse SQL; it must not import
-// ingest, api or anything above the store.
+// It owns its DDL (package ddl); the statements it runs come from the
+// query builder both engines share (internal/store/stmt), rendered in
+// ClickHouse's dialect, apart from its own bookkeeping (schema checks,
+// retention TTL, the rollup job's state). It must not import ingest, api
+// or anything above the store.
 package clickhouse
 
 import (

@@ -4,8 +4,10 @@
 // for a Dialect: DuckDB's (internal/store/duckdb) or ClickHouse's
 // (internal/store/clickhouse).
 //
-// It owns SQL text only: it opens no connection, scans no row and holds no
-// state. Where the two engines need a different plan for the same answer
+// It owns SQL text, and the Go side of what its statements return where
+// both engines read it alike and the two must agree (the service map's
+// duration histograms, the split of a range into rolled and raw pieces):
+// it opens no connection, scans no row and holds no state. Where the two engines need a different plan for the same answer
 // (DuckDB's attribute filter ranges, ClickHouse's deduplicating counts),
 // the difference is written here too, next to the shared text, so that a
 // change to a query is one change.
