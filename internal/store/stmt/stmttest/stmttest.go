@@ -55,23 +55,24 @@ var containsCases = []struct {
 // from 1, CASE), so that query needs no per-engine conversion.
 func CheckLiterals(t *testing.T, d stmt.Dialect, query func(sql string) (string, error)) {
 	t.Helper()
-	check := func(q, want string) {
+	check := func(what, q, want string) {
 		t.Helper()
 		got, err := query(q)
 		switch {
 		case err != nil:
-			t.Errorf("%s: %v", q, err)
+			t.Errorf("%s: %v", what, err)
 		case got != want:
-			t.Errorf("%s = %q, want %q", q, got, want)
+			t.Errorf("%s = %q, want %q", what, got, want)
 		}
 	}
 	for _, s := range trickyTexts {
-		check("SELECT "+d.Str(s), strings.ToValidUTF8(s, "\uFFFD"))
+		q := "SELECT " + d.Str(s)
+		check(q, q, strings.ToValidUTF8(s, "\uFFFD"))
 	}
 	// An element that leaks into its neighbour shifts every one after it.
 	list := "[" + d.Strs(trickyTexts) + "]"
 	for i, s := range trickyTexts {
-		check(fmt.Sprintf("SELECT %s[%d]", list, i+1), strings.ToValidUTF8(s, "\uFFFD"))
+		check(fmt.Sprintf("element %d of Strs %q", i+1, s), fmt.Sprintf("SELECT %s[%d]", list, i+1), strings.ToValidUTF8(s, "\uFFFD"))
 	}
 	for _, c := range containsCases {
 		for _, fold := range []bool{false, true} {
@@ -79,7 +80,8 @@ func CheckLiterals(t *testing.T, d stmt.Dialect, query func(sql string) (string,
 			if fold {
 				cond, want = d.ContainsFold(d.Str(c.hay), c.needle), c.fold
 			}
-			check("SELECT CASE WHEN "+cond+" THEN 'true' ELSE 'false' END", fmt.Sprint(want))
+			q := "SELECT CASE WHEN " + cond + " THEN 'true' ELSE 'false' END"
+			check(q, q, fmt.Sprint(want))
 		}
 	}
 }
