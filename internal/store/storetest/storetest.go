@@ -57,6 +57,8 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"SearchPagination", testPagination},
 		{"SearchWholeTraceDuration", testWholeTraceDuration},
 		{"SearchText", testSearchText},
+		{"TrickyTextSearch", testTrickyTextSearch},
+		{"TrickyTextReaders", testTrickyTextReaders},
 		{"SearchInvalid", testSearchInvalid},
 		{"Autocomplete", testAutocomplete},
 		{"Retention", testRetention},
