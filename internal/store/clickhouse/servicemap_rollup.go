@@ -2,10 +2,8 @@ package clickhouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -53,60 +51,25 @@ const minuteNs = stmt.MinuteNs
 // rollupStateKey is the rollup_state row of the service map job.
 const rollupStateKey = "servicemap"
 
-// rollupJob is the background job of one node. One run at a time per
-// node (mu); runs of several nodes may overlap.
+// rollupJob is the background job of one node (rollup.Job); it and
+// RollupNow run one at a time per node, runs of several nodes may
+// overlap.
 type rollupJob struct {
-	e    *Engine
-	set  RollupSettings
-	mu   sync.Mutex
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	e   *Engine
+	set RollupSettings
+	job *rollup.Job
 }
 
 func startRollups(e *Engine) *rollupJob {
-	j := &rollupJob{e: e, set: e.set.Rollups, stop: make(chan struct{}), done: make(chan struct{})}
-	if j.set.Interval < 0 {
-		close(j.done)
-		return j
-	}
-	go j.loop()
+	j := &rollupJob{e: e, set: e.set.Rollups}
+	j.job = rollup.StartJob(rollup.Settings(j.set), e.set.Logger, func() bool { return !e.ready.Load() || e.down.Load() }, j.runOnce)
 	return j
 }
 
-func (j *rollupJob) loop() {
-	defer close(j.done)
-	t := time.NewTicker(j.set.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
-		if !j.e.ready.Load() || j.e.down.Load() {
-			continue
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-j.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err := j.run(ctx, false)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			j.e.set.Logger.Warn("service map rollup failed", "err", err)
-		}
-	}
-}
+// run runs the job once, after the run in progress if any.
+func (j *rollupJob) run(ctx context.Context, settleAll bool) error { return j.job.Run(ctx, settleAll) }
 
-func (j *rollupJob) close() {
-	j.once.Do(func() { close(j.stop) })
-	<-j.done
-}
+func (j *rollupJob) close() { j.job.Close() }
 
 // RollupNow runs this node's rollup job once, to the end, taking every
 // write so far as settled: every minute sealed by now and every stale
@@ -154,9 +117,7 @@ func (e *Engine) queryInts(ctx context.Context, query string) ([]int64, error) {
 
 // run plans the minutes to roll (newly sealed, and reached by settled
 // marks), rolls them, and then records the progress.
-func (j *rollupJob) run(ctx context.Context, settleAll bool) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+func (j *rollupJob) runOnce(ctx context.Context, settleAll bool) error {
 	e := j.e
 	d := e.dialect()
 	old, err := e.rollState(ctx)

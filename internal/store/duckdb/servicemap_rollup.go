@@ -3,13 +3,11 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
@@ -115,56 +113,24 @@ func (w *writer) markRollups(ctx context.Context, reqs []*request) error {
 	return nil
 }
 
-// rollupJob is the background job. One run at a time (mu).
+// rollupJob is the background job (rollup.Job); it and RollupNow run
+// one at a time.
 type rollupJob struct {
-	e    *Engine
-	set  RollupSettings
-	mu   sync.Mutex
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	e   *Engine
+	set RollupSettings
+	job *rollup.Job
 }
 
 func startRollups(e *Engine) *rollupJob {
-	j := &rollupJob{e: e, set: e.set.Rollups, stop: make(chan struct{}), done: make(chan struct{})}
-	if j.set.Interval < 0 {
-		close(j.done)
-		return j
-	}
-	go j.loop()
+	j := &rollupJob{e: e, set: e.set.Rollups}
+	j.job = rollup.StartJob(rollup.Settings(j.set), e.set.Logger, nil, j.runOnce)
 	return j
 }
 
-func (j *rollupJob) loop() {
-	defer close(j.done)
-	t := time.NewTicker(j.set.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-j.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err := j.run(ctx, false)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			j.e.set.Logger.Warn("service map rollup failed", "err", err)
-		}
-	}
-}
+// run runs the job once, after the run in progress if any.
+func (j *rollupJob) run(ctx context.Context, settleAll bool) error { return j.job.Run(ctx, settleAll) }
 
-func (j *rollupJob) close() {
-	j.once.Do(func() { close(j.stop) })
-	<-j.done
-}
+func (j *rollupJob) close() { j.job.Close() }
 
 // RollupNow runs the rollup job once, to the end, taking every write so
 // far as settled: every minute sealed by now and every stale minute is
@@ -190,9 +156,7 @@ func (e *Engine) RollupStats(ctx context.Context) (RollupStats, error) {
 	return s, err
 }
 
-func (j *rollupJob) run(ctx context.Context, settleAll bool) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+func (j *rollupJob) runOnce(ctx context.Context, settleAll bool) error {
 	if err := j.plan(ctx, settleAll); err != nil {
 		return fmt.Errorf("service map rollup: plan: %w", err)
 	}

@@ -3,9 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -318,27 +316,7 @@ func TestRollupJobWaitsForWrites(t *testing.T) {
 // missing, zero and set.
 func TestCostMergeMatchesCoalesce(t *testing.T) {
 	e := openRollupStore(t)
-	rng := rand.New(rand.NewPCG(9, 9))
-	sources := []string{"sdk", "sdk-start", "telemetry", "logs", "other"}
-	var b model.Batch
-	for i := range 2000 {
-		fn := fmt.Sprintf("fn-%d", i%7)
-		for range 1 + rng.IntN(4) {
-			inv := model.Invocation{RequestID: fmt.Sprintf("r-%d", i), Source: sources[rng.IntN(len(sources))],
-				Start: rolluptest.Base + int64(i)*1e6, Status: model.InvocationOK}
-			if rng.IntN(3) > 0 {
-				inv.Function = fn
-			}
-			if rng.IntN(2) == 0 {
-				inv.BilledDurationNs = rng.Int64N(5e9)
-			}
-			if rng.IntN(2) == 0 {
-				inv.MemoryMB = int32(rng.IntN(10240))
-			}
-			b.Invocations = append(b.Invocations, inv)
-		}
-	}
-	writeBatch(t, e, b)
+	writeBatch(t, e, rolluptest.Invocations(rolluptest.Base))
 	old := `WITH r AS (
 	SELECT request_id,
 		coalesce(max("function") FILTER (WHERE source = 'sdk'), max("function") FILTER (WHERE source = 'sdk-start'), max("function") FILTER (WHERE source = 'telemetry'), max("function")) AS fn,
@@ -368,14 +346,5 @@ FROM r GROUP BY f ORDER BY gbs DESC, n DESC, f`
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) || len(got) < 7 {
-		t.Fatalf("%d rows, want %d:\n%+v\n%+v", len(got), len(want), got, want)
-	}
-	for i := range got {
-		g, w := got[i], want[i]
-		if g.Function != w.Function || g.Invocations != w.Invocations || g.Billed != w.Billed || g.BilledNs != w.BilledNs ||
-			math.Abs(g.GBSeconds-w.GBSeconds) > 1e-9*w.GBSeconds {
-			t.Errorf("row %d: %+v, want %+v", i, g, w)
-		}
-	}
+	rolluptest.CompareCost(t, got, want)
 }

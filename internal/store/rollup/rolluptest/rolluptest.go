@@ -1,6 +1,7 @@
-// Package rolluptest holds what the rollup tests of both engines share:
-// test data that reaches every branch of the map statements, and the
-// comparison of answers read through the rollups with the raw ones.
+// Package rolluptest holds what the service map tests of both engines
+// share: test data that reaches every branch of the map statements, the
+// comparison of answers read through the rollups with the raw ones, and
+// the invocations that check the cost statement's merge of sources.
 package rolluptest
 
 import (
@@ -250,6 +251,51 @@ func CompareRED(t *testing.T, e, raw store.ServiceMapReader, q store.REDQuery) {
 		g.Latency, w.Latency = store.Latency{}, store.Latency{}
 		if g != w || !CloseLatency(gl, wl) {
 			t.Errorf("%+v: point %d = %+v %+v, raw %+v %+v", q, i, g, gl, w, wl)
+		}
+	}
+}
+
+// Invocations are 2000 requests of seven functions, each with one to four
+// records from every source, their function, billed duration and memory
+// missing, zero or set: what the cost statement's merge of sources must
+// get right.
+func Invocations(base int64) model.Batch {
+	rng := rand.New(rand.NewPCG(9, 9))
+	sources := []string{"sdk", "sdk-start", "telemetry", "logs", "other"}
+	var b model.Batch
+	for i := range 2000 {
+		fn := fmt.Sprintf("fn-%d", i%7)
+		for range 1 + rng.IntN(4) {
+			inv := model.Invocation{RequestID: fmt.Sprintf("r-%d", i), Source: sources[rng.IntN(len(sources))],
+				Start: base + int64(i)*1e6, Status: model.InvocationOK}
+			if rng.IntN(3) > 0 {
+				inv.Function = fn
+			}
+			if rng.IntN(2) == 0 {
+				inv.BilledDurationNs = rng.Int64N(5e9)
+			}
+			if rng.IntN(2) == 0 {
+				inv.MemoryMB = int32(rng.IntN(10240))
+			}
+			b.Invocations = append(b.Invocations, inv)
+		}
+	}
+	return b
+}
+
+// CompareCost checks the cost rows of Invocations against want, those of
+// a reference statement: every function, counts equal, GB-seconds within
+// rounding.
+func CompareCost(t *testing.T, got, want []store.CostRow) {
+	t.Helper()
+	if len(got) != len(want) || len(got) < 7 {
+		t.Fatalf("%d rows, want %d:\n%+v\n%+v", len(got), len(want), got, want)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Function != w.Function || g.Invocations != w.Invocations || g.Billed != w.Billed || g.BilledNs != w.BilledNs ||
+			math.Abs(g.GBSeconds-w.GBSeconds) > 1e-9*w.GBSeconds {
+			t.Errorf("row %d: %+v, want %+v", i, g, w)
 		}
 	}
 }
