@@ -10,7 +10,7 @@ import (
 
 // Duration histograms: how the map's percentiles survive being summed
 // over minutes. They are the reading side of stmt's MapBucket, and share
-// its resolution (stmt.stmt.MapHistPerOctave), so the two are one definition;
+// its resolution (stmt.MapHistPerOctave), so the two are one definition;
 // both engines merge their rollup and raw pieces with them.
 //
 // A duration d falls in bucket 1 + ⌊8·log2 d⌋ (d > 0), 0 (d = 0) or the
