@@ -35,8 +35,9 @@ type Settings struct {
 	// BatchMinutes bounds the minutes one transaction (DuckDB) or one
 	// roll (ClickHouse) of the job covers (default 10).
 	BatchMinutes int
-	// Now is the job's clock for sealing; nil means time.Now. ClickHouse
-	// times its marks by the server's clock.
+	// Now is the job's clock: it seals minutes, and on DuckDB it times
+	// the marks too (ClickHouse times them by the server's clock); nil
+	// means time.Now.
 	Now func() time.Time
 }
 
