@@ -8,6 +8,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/rollup"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
 	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
@@ -43,7 +44,7 @@ func (e *Engine) MapCalls(ctx context.Context, q store.MapQuery) ([]store.CallRo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledCalls(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Calls(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	out := []store.CallRow{}
@@ -101,7 +102,7 @@ func (e *Engine) MapHops(ctx context.Context, q store.MapQuery) ([]store.HopRow,
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledHops(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Hops(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	plo, phi, found, err := e.hopExtent(ctx, q)
@@ -145,7 +146,7 @@ func (e *Engine) MapNodes(ctx context.Context, q store.MapQuery) ([]store.NodeRo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledNodes(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Nodes(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	out := []store.NodeRow{}
@@ -180,7 +181,7 @@ func (e *Engine) RED(ctx context.Context, q store.REDQuery) ([]store.REDRow, boo
 		return nil, false, err
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledRED(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.RED(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	out := []store.REDRow{}

@@ -1,17 +1,13 @@
 package clickhouse
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/rollup"
 	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
@@ -42,124 +38,38 @@ import (
 // Reads see a minute as stale while any mark reaching it is newer than
 // the marks read.
 
-// RollupSettings tune the rollups. Zero fields take the defaults.
-type RollupSettings struct {
-	// Interval is the pause between runs of the background job (default
-	// 15 s). Negative: no background job; RollupNow still runs it.
-	Interval time.Duration
-	// Grace is how long past a minute's calls window (its end + 60 s)
-	// the job waits before sealing it, and how old a mark must be before
-	// its minutes are rolled again (default 30 s).
-	Grace time.Duration
-	// MinSpans: a query reads rollups only when its usable minutes hold
-	// at least this many spans (default 20 000); below, the raw queries
-	// are fast and give exact percentiles. Negative: never read rollups.
-	MinSpans int64
-	// BatchMinutes bounds the minutes one roll covers (default 10).
-	BatchMinutes int
-	// Now is the job's clock for sealing; nil means time.Now. Marks are
-	// timed by the ClickHouse server's clock.
-	Now func() time.Time
-}
-
-// Defaults of RollupSettings.
-const (
-	DefaultRollupInterval     = 15 * time.Second
-	DefaultRollupGrace        = 30 * time.Second
-	DefaultRollupMinSpans     = 20_000
-	DefaultRollupBatchMinutes = 10
-)
+// RollupSettings tune the rollups (rollup.Settings). Zero fields take
+// the defaults.
+type RollupSettings rollup.Settings
 
 func (s RollupSettings) withDefaults() RollupSettings {
-	if s.Interval == 0 {
-		s.Interval = DefaultRollupInterval
-	}
-	if s.Grace <= 0 {
-		s.Grace = DefaultRollupGrace
-	}
-	if s.MinSpans == 0 {
-		s.MinSpans = DefaultRollupMinSpans
-	}
-	if s.BatchMinutes <= 0 {
-		s.BatchMinutes = DefaultRollupBatchMinutes
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	return s
+	return RollupSettings(rollup.Settings(s).WithDefaults())
 }
 
 const minuteNs = stmt.MinuteNs
 
-// staleBefore and staleAfter bound the minutes a write at minute T makes
-// stale: [T − staleBefore, T + staleAfter], as in the embedded engine.
-// The calls of minute m match server spans in [m − 60 s, m + 120 s)
-// (stmt.MapCallSlack); a producer span reaches hops whose producer ref
-// lies up to 15 minutes later (stmt.MapHopProducerSpan).
-const (
-	staleBefore = minuteNs
-	staleAfter  = 16 * minuteNs
-)
-
 // rollupStateKey is the rollup_state row of the service map job.
 const rollupStateKey = "servicemap"
 
-func floorMinute(t int64) int64 { return t / minuteNs * minuteNs }
-
-// rollupJob is the background job of one node. One run at a time per
-// node (mu); runs of several nodes may overlap.
+// rollupJob is the background job of one node (rollup.Job); it and
+// RollupNow run one at a time per node, runs of several nodes may
+// overlap.
 type rollupJob struct {
-	e    *Engine
-	set  RollupSettings
-	mu   sync.Mutex
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	e   *Engine
+	set RollupSettings
+	job *rollup.Job
 }
 
 func startRollups(e *Engine) *rollupJob {
-	j := &rollupJob{e: e, set: e.set.Rollups, stop: make(chan struct{}), done: make(chan struct{})}
-	if j.set.Interval < 0 {
-		close(j.done)
-		return j
-	}
-	go j.loop()
+	j := &rollupJob{e: e, set: e.set.Rollups}
+	j.job = rollup.StartJob(rollup.Settings(j.set), e.set.Logger, func() bool { return !e.ready.Load() || e.down.Load() }, j.runOnce)
 	return j
 }
 
-func (j *rollupJob) loop() {
-	defer close(j.done)
-	t := time.NewTicker(j.set.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
-		if !j.e.ready.Load() || j.e.down.Load() {
-			continue
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-j.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err := j.run(ctx, false)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			j.e.set.Logger.Warn("service map rollup failed", "err", err)
-		}
-	}
-}
+// run runs the job once, after the run in progress if any.
+func (j *rollupJob) run(ctx context.Context, settleAll bool) error { return j.job.Run(ctx, settleAll) }
 
-func (j *rollupJob) close() {
-	j.once.Do(func() { close(j.stop) })
-	<-j.done
-}
+func (j *rollupJob) close() { j.job.Close() }
 
 // RollupNow runs this node's rollup job once, to the end, taking every
 // write so far as settled: every minute sealed by now and every stale
@@ -205,24 +115,16 @@ func (e *Engine) queryInts(ctx context.Context, query string) ([]int64, error) {
 	return out, err
 }
 
-// sealedAt is the end of the sealed minutes at wall time now: a minute
-// m is sealed when its calls window (to m + 2 min) ended Grace ago.
-func (j *rollupJob) sealedAt(now time.Time) int64 {
-	return floorMinute(now.UnixNano()-int64(j.set.Grace)) - minuteNs
-}
-
 // run plans the minutes to roll (newly sealed, and reached by settled
 // marks), rolls them, and then records the progress.
-func (j *rollupJob) run(ctx context.Context, settleAll bool) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+func (j *rollupJob) runOnce(ctx context.Context, settleAll bool) error {
 	e := j.e
 	d := e.dialect()
 	old, err := e.rollState(ctx)
 	if err != nil {
 		return fmt.Errorf("service map rollup: read state: %w", err)
 	}
-	sealed := max(old.sealed, j.sealedAt(j.set.Now()))
+	sealed := max(old.sealed, rollup.Settings(j.set).SealedAt(j.set.Now()))
 	quiet := int64(math.MaxInt64)
 	if !settleAll {
 		now, err := e.serverNow(ctx)
@@ -256,22 +158,11 @@ WHERE marked_at > %d GROUP BY minute, settled ORDER BY minute`, quiet, e.t("roll
 	if err != nil {
 		return fmt.Errorf("service map rollup: read marks: %w", err)
 	}
-	todo := map[int64]struct{}{}
-	addWindow := func(t, lo, hi int64) {
-		for m := max(floorMinute(t)-staleBefore, lo); m <= floorMinute(t)+staleAfter && m < hi; m += minuteNs {
-			todo[m] = struct{}{}
-		}
-	}
+	todo := rollup.Todo{}
 	for _, t := range marks {
-		addWindow(t, 0, sealed)
+		todo.AddReach(t, 0, sealed)
 	}
-	var late []int64
-	for _, t := range marks {
-		if t+staleAfter+minuteNs < sealed {
-			late = append(late, t)
-		}
-	}
-	if len(late) > 0 {
+	if late := rollup.Late(marks, sealed); len(late) > 0 {
 		cons, err := e.queryInts(ctx, stmt.RollupLateConsumers(d, late, late[0], sealed))
 		if err != nil {
 			return fmt.Errorf("service map rollup: late refs: %w", err)
@@ -281,26 +172,20 @@ WHERE marked_at > %d GROUP BY minute, settled ORDER BY minute`, quiet, e.t("roll
 		}
 	}
 	if sealed > old.sealed {
-		found, err := e.queryInts(ctx, stmt.RollupDataMinutes(d, max(old.sealed-staleAfter, 0), sealed+staleBefore))
+		found, err := e.queryInts(ctx, stmt.RollupDataMinutes(d, max(old.sealed-rollup.StaleAfter, 0), sealed+rollup.StaleBefore))
 		if err != nil {
 			return fmt.Errorf("service map rollup: sealed minutes: %w", err)
 		}
 		for _, t := range found {
-			addWindow(t, old.sealed, sealed)
+			todo.AddReach(t, old.sealed, sealed)
 		}
 	}
 	// Minutes a busy mark reaches wait for it: rolled now, they would be
 	// rolled again once it settles.
 	for _, t := range busy {
-		for m := floorMinute(t) - staleBefore; m <= floorMinute(t)+staleAfter; m += minuteNs {
-			delete(todo, m)
-		}
+		todo.DropReach(t)
 	}
-	ms := make([]int64, 0, len(todo))
-	for m := range todo {
-		ms = append(ms, m)
-	}
-	slices.Sort(ms)
+	ms := todo.Minutes()
 	for len(ms) > 0 {
 		n := min(len(ms), j.set.BatchMinutes)
 		if err := j.roll(ctx, ms[:n]); err != nil {
@@ -331,7 +216,7 @@ func (j *rollupJob) roll(ctx context.Context, minutes []int64) error {
 		return err
 	}
 	ctx = withNulls(ctx)
-	runs := minuteRuns(minutes)
+	runs := rollup.MinuteRuns(minutes)
 	for _, r := range runs {
 		q := store.MapQuery{TimeRange: r}
 		if err := e.conn.Exec(ctx, stmt.RollupInsert(d, "rollup_nodes", stmt.MapNodes(d, q, 0, stmt.MapRollup), version)); err != nil {
@@ -358,20 +243,6 @@ func (j *rollupJob) roll(ctx context.Context, minutes []int64) error {
 	return nil
 }
 
-// minuteRuns groups sorted minute starts into ranges of consecutive
-// minutes.
-func minuteRuns(ms []int64) []store.TimeRange {
-	var out []store.TimeRange
-	for _, m := range ms {
-		if n := len(out); n > 0 && out[n-1].End == m {
-			out[n-1].End = m + minuteNs
-			continue
-		}
-		out = append(out, store.TimeRange{Start: m, End: m + minuteNs})
-	}
-	return out
-}
-
 // deleteRollupsBefore drops the rollups of minutes that end before t,
 // with the raw data of the retention sweep (DeleteBefore).
 func (e *Engine) deleteRollupsBefore(ctx context.Context, t int64) error {
@@ -386,34 +257,27 @@ func (e *Engine) deleteRollupsBefore(ctx context.Context, t int64) error {
 	return nil
 }
 
-// rollPlan splits a range into minutes read from the rollups and pieces
-// read raw (stmt.MapSplit).
-type rollPlan struct {
-	minutes []store.TimeRange
-	raw     []store.TimeRange
-}
-
 // rollupPlan plans r from the shared progress, the unread marks and the
 // spans of the rolled minutes. When step > 0 (RED), minutes that straddle
 // a boundary Start + i·step are read raw.
-func (e *Engine) rollupPlan(ctx context.Context, r store.TimeRange, step int64) (rollPlan, bool, error) {
+func (e *Engine) rollupPlan(ctx context.Context, r store.TimeRange, step int64) (rollup.Plan, bool, error) {
 	set := e.set.Rollups
 	if set.MinSpans < 0 {
-		return rollPlan{}, false, nil
+		return rollup.Plan{}, false, nil
 	}
-	lo := floorMinute(r.Start)
+	lo := rollup.FloorMinute(r.Start)
 	hi := int64(math.MaxInt64)
 	if r.End != 0 {
-		hi = floorMinute(r.End)
+		hi = rollup.FloorMinute(r.End)
 	}
 	if hi <= lo {
-		return rollPlan{}, false, nil
+		return rollup.Plan{}, false, nil
 	}
 	state := fmt.Sprintf("%s WHERE name = %s", e.t("rollup_state"), sqlStr(rollupStateKey))
 	var (
 		sealed  int64
 		invalid []store.TimeRange
-		counts  [][2]int64
+		counts  []rollup.MinuteSpans
 	)
 	err := e.each(ctx, fmt.Sprintf(`SELECT toUInt8(0) AS k, sealed AS m, toInt64(0) AS n FROM %[1]s
 UNION ALL SELECT toUInt8(2) AS k, minute AS m, toInt64(0) AS n FROM %[2]s WHERE marked_at > (SELECT max(marks_read) FROM %[1]s) GROUP BY minute
@@ -428,38 +292,33 @@ UNION ALL SELECT toUInt8(3) AS k, minute AS m, argMax(spans, version) AS n FROM 
 		case 0:
 			sealed = m
 		case 2:
-			invalid = append(invalid, store.TimeRange{Start: m - staleBefore, End: m + staleAfter + minuteNs})
+			invalid = append(invalid, rollup.Reach(m))
 		case 3:
-			counts = append(counts, [2]int64{m, n})
+			counts = append(counts, rollup.MinuteSpans{Minute: m, Spans: n})
 		}
 		return nil
 	})
 	if err != nil {
-		return rollPlan{}, false, err
+		return rollup.Plan{}, false, err
 	}
-	var p rollPlan
-	var ok bool
-	if p.minutes, p.raw, ok = stmt.MapSplit(r, step, sealed, invalid); !ok {
-		return rollPlan{}, false, nil
-	}
-	var spans int64
-	for _, c := range counts {
-		for _, u := range p.minutes {
-			if c[0] >= u.Start && c[0] < u.End {
-				spans += c[1]
-				break
-			}
-		}
-	}
-	if spans < set.MinSpans {
-		return rollPlan{}, false, nil
-	}
-	return p, true, nil
+	p, ok := rollup.NewPlan(r, step, sealed, invalid, counts, set.MinSpans)
+	return p, ok, nil
 }
 
-// rolled runs read when the plan of r uses rollups; ok is false when it
-// does not (the caller reads raw).
-func (e *Engine) rolled(ctx context.Context, op string, r store.TimeRange, step int64, read func(p rollPlan) error) (ok bool, err error) {
+// rollups is the engine as package rollup's readers plan and read on
+// it. Nodes share no transaction: a read's pieces run on the connection,
+// and a minute rolled again meanwhile is read in its newest complete
+// version.
+type rollups struct{ e *Engine }
+
+var (
+	_ rollup.Planner = rollups{}
+	_ rollup.Source  = rollups{}
+)
+
+// Rolled implements rollup.Planner.
+func (ro rollups) Rolled(ctx context.Context, op string, r store.TimeRange, step int64, read func(rollup.Source, rollup.Plan) error) (ok bool, err error) {
+	e := ro.e
 	if e.set.Rollups.MinSpans < 0 {
 		return false, nil
 	}
@@ -470,235 +329,56 @@ func (e *Engine) rolled(ctx context.Context, op string, r store.TimeRange, step 
 	if !ok {
 		return false, nil
 	}
-	if err := read(p); err != nil {
+	if err := read(ro, p); err != nil {
 		return false, e.fail(op, err)
 	}
 	return true, nil
 }
 
-// histRow is the common tail of a histogram row: bucket, count, errors,
-// [cold starts,] smallest, largest.
-type histRow struct {
-	b               int16
-	n, errors, cold int64
-	lo, hi          int64
-}
-
-// scanGroups runs query and feeds each row's nk string keys and
-// histogram tail to add. extra are scanned between the keys and the tail
-// (a metric, a time bucket, the messaging flag).
-func (e *Engine) scanGroups(ctx context.Context, query string, nk int, extra []any, cold bool, add func(keys []string, h histRow)) error {
-	ks := make([]string, nk)
-	dst := make([]any, 0, nk+len(extra)+6)
-	for i := range ks {
-		dst = append(dst, &ks[i])
+// Groups implements rollup.Source.
+func (ro rollups) Groups(ctx context.Context, query string, shape rollup.Shape, row func(*rollup.Row)) error {
+	r := rollup.Row{Keys: make([]string, shape.Keys)}
+	dst := make([]any, 0, shape.Keys+7)
+	for i := range r.Keys {
+		dst = append(dst, &r.Keys[i])
 	}
-	dst = append(dst, extra...)
-	var h histRow
-	dst = append(dst, &h.b, &h.n, &h.errors)
-	if cold {
-		dst = append(dst, &h.cold)
+	// The driver scans only the exact column type.
+	var (
+		flag   bool
+		metric uint8
+	)
+	switch shape.Extra {
+	case rollup.Flag:
+		dst = append(dst, &flag)
+	case rollup.Metric:
+		dst = append(dst, &metric)
+	case rollup.Int:
+		dst = append(dst, &r.Extra)
 	}
-	dst = append(dst, &h.lo, &h.hi)
-	return e.each(withNulls(ctx), query, func(scan func(...any) error) error {
-		h.cold = 0
+	dst = append(dst, &r.Bucket, &r.N, &r.Errors)
+	if shape.Cold {
+		dst = append(dst, &r.Cold)
+	}
+	dst = append(dst, &r.Lo, &r.Hi)
+	return ro.e.each(withNulls(ctx), query, func(scan func(...any) error) error {
 		if err := scan(dst...); err != nil {
 			return err
 		}
-		add(ks, h)
+		switch shape.Extra {
+		case rollup.Flag:
+			r.Extra = 0
+			if flag {
+				r.Extra = 1
+			}
+		case rollup.Metric:
+			r.Extra = int64(metric)
+		}
+		row(&r)
 		return nil
 	})
 }
 
-func (e *Engine) rolledNodes(ctx context.Context, q store.MapQuery, limit int) ([]store.NodeRow, bool, bool, error) {
-	if len(q.TraceIDs) > 0 {
-		return nil, false, false, nil
-	}
-	d := e.dialect()
-	var g stmt.MapGroups[[2]string]
-	add := func(k []string, h histRow) {
-		a := g.Get([2]string{k[0], k[1]})
-		a.N += h.n
-		a.Errors += h.errors
-		a.Cold += h.cold
-		a.Dur.Add(h.b, h.n, h.lo, h.hi)
-	}
-	ok, err := e.rolled(ctx, "read map nodes", q.TimeRange, 0, func(p rollPlan) error {
-		if err := e.scanGroups(ctx, stmt.RollupNodes(d, q.Environment, p.minutes), 2, nil, true, add); err != nil {
-			return err
-		}
-		for _, r := range p.raw {
-			pq := q
-			pq.TimeRange = r
-			if err := e.scanGroups(ctx, stmt.MapNodes(d, pq, 0, stmt.MapHistogram), 2, nil, true, add); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if !ok || err != nil {
-		return nil, false, ok, err
-	}
-	out := []store.NodeRow{}
-	for _, k := range g.ByCount(d, func(k [2]string) []string { return k[:] }) {
-		a := g.Get(k)
-		out = append(out, store.NodeRow{Endpoint: store.Endpoint{Service: k[0], Function: k[1]},
-			Count: a.N, Errors: a.Errors, ColdStarts: a.Cold, Latency: a.Dur.Latency()})
-	}
-	if len(out) > limit {
-		return out[:limit], true, true, nil
-	}
-	return out, false, true, nil
-}
-
-func (e *Engine) rolledCalls(ctx context.Context, q store.MapQuery, limit int) ([]store.CallRow, bool, bool, error) {
-	if len(q.TraceIDs) > 0 {
-		return nil, false, false, nil
-	}
-	d := e.dialect()
-	var g stmt.MapGroups[[6]string]
-	var messaging bool
-	add := func(k []string, h histRow) {
-		a := g.Get([6]string(k))
-		a.N += h.n
-		a.Errors += h.errors
-		a.Messaging = a.Messaging || messaging
-		a.Dur.Add(h.b, h.n, h.lo, h.hi)
-	}
-	ok, err := e.rolled(ctx, "read map calls", q.TimeRange, 0, func(p rollPlan) error {
-		if err := e.scanGroups(ctx, stmt.RollupCalls(d, q.Environment, p.minutes), 6, []any{&messaging}, false, add); err != nil {
-			return err
-		}
-		for _, r := range p.raw {
-			pq := q
-			pq.TimeRange = r
-			if err := e.scanGroups(ctx, stmt.MapCalls(d, pq, 0, stmt.MapHistogram), 6, []any{&messaging}, false, add); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if !ok || err != nil {
-		return nil, false, ok, err
-	}
-	out := []store.CallRow{}
-	for _, k := range g.ByCount(d, func(k [6]string) []string { return k[:] }) {
-		a := g.Get(k)
-		out = append(out, store.CallRow{
-			Caller: store.Endpoint{Service: k[0], Function: k[1]}, Callee: store.Endpoint{Service: k[2], Function: k[3]},
-			PeerKind: k[4], Peer: k[5], Messaging: a.Messaging, Count: a.N, Errors: a.Errors, Latency: a.Dur.Latency()})
-	}
-	if len(out) > limit {
-		return out[:limit], true, true, nil
-	}
-	return out, false, true, nil
-}
-
-func (e *Engine) rolledHops(ctx context.Context, q store.MapQuery, limit int) ([]store.HopRow, bool, bool, error) {
-	if len(q.TraceIDs) > 0 {
-		return nil, false, false, nil
-	}
-	d := e.dialect()
-	var g stmt.MapGroups[[8]string]
-	var metric uint8
-	add := func(k []string, h histRow) {
-		a := g.Get([8]string(k))
-		if metric == 0 {
-			a.N += h.n
-			a.Errors += h.errors
-			a.Dur.Add(h.b, h.n, h.lo, h.hi)
-		} else {
-			a.Lag.Add(h.b, h.n, h.lo, h.hi)
-		}
-	}
-	ok, err := e.rolled(ctx, "read map hops", q.TimeRange, 0, func(p rollPlan) error {
-		if err := e.scanGroups(ctx, stmt.RollupHops(d, q.Environment, p.minutes), 8, []any{&metric}, false, add); err != nil {
-			return err
-		}
-		for _, r := range p.raw {
-			pq := q
-			pq.TimeRange = r
-			plo, phi, found, err := e.hopExtent(ctx, pq)
-			if err != nil {
-				return err
-			}
-			if !found {
-				continue
-			}
-			if err := e.scanGroups(ctx, stmt.MapHops(d, pq, plo, phi, 0, stmt.MapHistogram), 8, []any{&metric}, false, add); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if !ok || err != nil {
-		return nil, false, ok, err
-	}
-	out := []store.HopRow{}
-	for _, k := range g.ByCount(d, func(k [8]string) []string { return k[:] }) {
-		a := g.Get(k)
-		if a.N == 0 {
-			continue // lag rows alone cannot occur; be safe
-		}
-		out = append(out, store.HopRow{
-			Producer: store.Endpoint{Service: k[0], Function: k[1]}, Consumer: store.Endpoint{Service: k[2], Function: k[3]},
-			Channel: k[4], ProducerDestination: k[5], ConsumerDestination: k[6], ConsumerSystem: k[7],
-			Count: a.N, Errors: a.Errors, Latency: a.Dur.Latency(), Lag: a.Lag.Latency(), LagCount: a.Lag.N()})
-	}
-	if len(out) > limit {
-		return out[:limit], true, true, nil
-	}
-	return out, false, true, nil
-}
-
-// rolledRED answers RED series of entry spans from the node rollups;
-// series of an operation, or grouped by operation, are read raw.
-func (e *Engine) rolledRED(ctx context.Context, q store.REDQuery, limit int) ([]store.REDRow, bool, bool, error) {
-	if q.Operation != "" || q.GroupBy == "operation" {
-		return nil, false, false, nil
-	}
-	type key struct {
-		g string
-		t int64
-	}
-	d := e.dialect()
-	var g stmt.MapGroups[key]
-	var tb int64
-	add := func(k []string, h histRow) {
-		a := g.Get(key{k[0], tb})
-		a.N += h.n
-		a.Errors += h.errors
-		a.Cold += h.cold
-		a.Dur.Add(h.b, h.n, h.lo, h.hi)
-	}
-	ok, err := e.rolled(ctx, "read RED series", q.TimeRange, q.Step, func(p rollPlan) error {
-		if err := e.scanGroups(ctx, stmt.RollupRED(d, q, p.minutes), 1, []any{&tb}, true, add); err != nil {
-			return err
-		}
-		for _, r := range p.raw {
-			if err := e.scanGroups(ctx, stmt.RED(d, q, r, 0, stmt.MapHistogram), 1, []any{&tb}, true, add); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if !ok || err != nil {
-		return nil, false, ok, err
-	}
-	keys := g.Keys()
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := strings.Compare(a.g, b.g); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.t, b.t)
-	})
-	out := []store.REDRow{}
-	for _, k := range keys {
-		a := g.Get(k)
-		out = append(out, store.REDRow{Group: k.g, Bucket: k.t, Count: a.N, Errors: a.Errors, ColdStarts: a.Cold, Latency: a.Dur.Latency()})
-	}
-	if len(out) > limit {
-		return out[:limit], true, true, nil
-	}
-	return out, false, true, nil
+// HopExtent implements rollup.Source.
+func (ro rollups) HopExtent(ctx context.Context, r store.TimeRange) (lo, hi int64, ok bool, err error) {
+	return ro.e.hopExtent(ctx, store.MapQuery{TimeRange: r})
 }

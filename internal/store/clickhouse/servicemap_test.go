@@ -3,13 +3,11 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/rollup/rolluptest"
 )
 
 // TestCostMatchesPick holds the shared cost statement (stmt.Cost, one
@@ -20,26 +18,7 @@ func TestCostMatchesPick(t *testing.T) {
 	e := openAt(nil)(t).(*Engine)
 	defer e.Close()
 	base := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC).UnixNano()
-	rng := rand.New(rand.NewPCG(9, 9))
-	sources := []string{"sdk", "sdk-start", "telemetry", "logs", "other"}
-	var b model.Batch
-	for i := range 2000 {
-		fn := fmt.Sprintf("fn-%d", i%7)
-		for range 1 + rng.IntN(4) {
-			inv := model.Invocation{RequestID: fmt.Sprintf("r-%d", i), Source: sources[rng.IntN(len(sources))],
-				Start: base + int64(i)*1e6, Status: model.InvocationOK}
-			if rng.IntN(3) > 0 {
-				inv.Function = fn
-			}
-			if rng.IntN(2) == 0 {
-				inv.BilledDurationNs = rng.Int64N(5e9)
-			}
-			if rng.IntN(2) == 0 {
-				inv.MemoryMB = int32(rng.IntN(10240))
-			}
-			b.Invocations = append(b.Invocations, inv)
-		}
-	}
+	b := rolluptest.Invocations(base)
 	if err := e.Write(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +67,5 @@ FROM r GROUP BY f ORDER BY gbs DESC, n DESC, f`,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) || len(got) < 7 {
-		t.Fatalf("%d rows, want %d:\n%+v\n%+v", len(got), len(want), got, want)
-	}
-	for i := range got {
-		g, w := got[i], want[i]
-		if g.Function != w.Function || g.Invocations != w.Invocations || g.Billed != w.Billed || g.BilledNs != w.BilledNs ||
-			math.Abs(g.GBSeconds-w.GBSeconds) > 1e-9*w.GBSeconds {
-			t.Errorf("row %d: %+v, want %+v", i, g, w)
-		}
-	}
+	rolluptest.CompareCost(t, got, want)
 }

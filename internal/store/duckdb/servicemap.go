@@ -7,6 +7,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/rollup"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
 	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
@@ -32,7 +33,7 @@ func (e *Engine) MapCalls(ctx context.Context, q store.MapQuery) ([]store.CallRo
 		return nil, false, fmt.Errorf("read map calls: %w", err)
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledCalls(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Calls(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	query := stmt.MapCalls(stmt.DuckDB(), q, limit, stmt.MapExact)
@@ -89,7 +90,7 @@ func (e *Engine) MapHops(ctx context.Context, q store.MapQuery) ([]store.HopRow,
 		return nil, false, fmt.Errorf("read map hops: %w", err)
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledHops(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Hops(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	plo, phi, found, err := e.hopExtent(ctx, e.db, q.TimeRange, q.TraceIDs)
@@ -138,7 +139,7 @@ func (e *Engine) MapNodes(ctx context.Context, q store.MapQuery) ([]store.NodeRo
 		return nil, false, fmt.Errorf("read map nodes: %w", err)
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledNodes(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.Nodes(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	query := stmt.MapNodes(stmt.DuckDB(), q, limit, stmt.MapExact)
@@ -173,7 +174,7 @@ func (e *Engine) RED(ctx context.Context, q store.REDQuery) ([]store.REDRow, boo
 		return nil, false, fmt.Errorf("read RED series: %w", err)
 	}
 	limit := clampMapRows(q.Limit)
-	if rows, truncated, ok, err := e.rolledRED(ctx, q, limit); ok || err != nil {
+	if rows, truncated, ok, err := rollup.RED(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
 	query := stmt.RED(stmt.DuckDB(), q, q.TimeRange, limit, stmt.MapExact)

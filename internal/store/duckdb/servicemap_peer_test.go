@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ariadnehq/ariadne/internal/model"
+	"github.com/ariadnehq/ariadne/internal/store/rollup/rolluptest"
 )
 
 // peerSpans are spans that reach every branch of the peer rules: every
@@ -18,7 +19,7 @@ func peerSpans(n int) []model.Span {
 	kinds := []model.SpanKind{model.KindClient, model.KindClient, model.KindProducer, model.KindServer, model.KindInternal, model.KindConsumer}
 	out := make([]model.Span, n)
 	for i := range out {
-		s := model.Span{TraceID: rollTrace(900_000 + i), SpanID: rollSpan(900_000+i, 1), StartTime: rollBase + int64(i)*1e6,
+		s := model.Span{TraceID: rolluptest.Trace(900_000 + i), SpanID: rolluptest.Span(900_000+i, 1), StartTime: rolluptest.Base + int64(i)*1e6,
 			DurationNs: 1e6, Name: "op", Service: "svc", Kind: kinds[rng.IntN(len(kinds))]}
 		if rng.IntN(4) == 0 {
 			s.MessagingSystem = pick("aws_sqs", "aws_sns", "kafka", "gcp_pubsub", "aws_kinesis", "aws_eventbridge", "rabbitmq")
@@ -40,7 +41,7 @@ func peerSpans(n int) []model.Span {
 			default:
 				v = pick("x.example.com", "", "bucket-1", "host:8080")
 			}
-			s.Attributes = append(s.Attributes, model.Attr{Key: k, Value: sv(v)})
+			s.Attributes = append(s.Attributes, model.Attr{Key: k, Value: rolluptest.Str(v)})
 		}
 		out[i] = s
 	}
@@ -110,7 +111,7 @@ WHERE s.peer IS DISTINCT FROM g.peer`).Scan(&bad); err != nil {
 func BenchmarkSpanPeer(b *testing.B) {
 	s := model.Span{Kind: model.KindClient}
 	for i := range 11 {
-		s.Attributes = append(s.Attributes, model.Attr{Key: fmt.Sprintf("k%d", i*7), Value: sv("v")})
+		s.Attributes = append(s.Attributes, model.Attr{Key: fmt.Sprintf("k%d", i*7), Value: rolluptest.Str("v")})
 	}
 	for b.Loop() {
 		if spanPeer(&s) != "" {

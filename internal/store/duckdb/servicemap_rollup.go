@@ -3,16 +3,15 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/rollup"
 	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
@@ -42,75 +41,15 @@ import (
 // from the raw tables with the same queries in histogram mode, then
 // merges the two.
 
-// RollupSettings tune the rollups. Zero fields take the defaults.
-type RollupSettings struct {
-	// Interval is the pause between runs of the background job (default
-	// 15 s). Negative: no background job; RollupNow still runs it.
-	Interval time.Duration
-	// Grace is how long past a minute's calls window (its end + 60 s)
-	// the job waits before sealing it, for late exports (default 30 s).
-	Grace time.Duration
-	// MinSpans: a query reads rollups only when its usable minutes hold
-	// at least this many spans (default 20 000); below, the raw queries
-	// are fast and give exact percentiles. Negative: never read rollups.
-	MinSpans int64
-	// BatchMinutes bounds the minutes one transaction of the job rolls
-	// up (default 10).
-	BatchMinutes int
-	// Now is the job's clock; nil means time.Now.
-	Now func() time.Time
-}
-
-// Defaults of RollupSettings.
-const (
-	DefaultRollupInterval     = 15 * time.Second
-	DefaultRollupGrace        = 30 * time.Second
-	DefaultRollupMinSpans     = 20_000
-	DefaultRollupBatchMinutes = 10
-)
+// RollupSettings tune the rollups (rollup.Settings). Zero fields take
+// the defaults.
+type RollupSettings rollup.Settings
 
 func (s RollupSettings) withDefaults() RollupSettings {
-	if s.Interval == 0 {
-		s.Interval = DefaultRollupInterval
-	}
-	if s.Grace <= 0 {
-		s.Grace = DefaultRollupGrace
-	}
-	if s.MinSpans == 0 {
-		s.MinSpans = DefaultRollupMinSpans
-	}
-	if s.BatchMinutes <= 0 {
-		s.BatchMinutes = DefaultRollupBatchMinutes
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	return s
+	return RollupSettings(rollup.Settings(s).WithDefaults())
 }
 
-const minuteNs = int64(time.Minute)
-
-// floorMinute is the start of t's minute (t ≥ 0, as SQL's // agrees).
-func floorMinute(t int64) int64 { return t / minuteNs * minuteNs }
-
-func ceilMinute(t int64) int64 {
-	m := floorMinute(t)
-	if m < t {
-		m += minuteNs
-	}
-	return m
-}
-
-// staleBefore and staleAfter bound the minutes a write at minute T makes
-// stale: [T − staleBefore, T + staleAfter]. The calls of minute m match
-// server spans in [m − 60 s, m + 120 s) (stmt.MapCallSlack), so a span written at
-// t in minute T reaches the calls of minutes T − 1, T and T + 1; a
-// producer span reaches hops whose producer ref (its end) lies up to 15
-// minutes later (stmt.MapHopProducerSpan), and whose consumers lie later still.
-const (
-	staleBefore = minuteNs
-	staleAfter  = 16 * minuteNs
-)
+const minuteNs = stmt.MinuteNs
 
 // markRollups appends the minutes the spans, refs and invocations of
 // reqs fall in to rollup_marks, inside the commit's transaction.
@@ -120,7 +59,7 @@ func (w *writer) markRollups(ctx context.Context, reqs []*request) error {
 	var big map[int64]struct{}
 	last := int64(-1)
 	add := func(t int64) {
-		m := floorMinute(t)
+		m := rollup.FloorMinute(t)
 		if m == last {
 			return
 		}
@@ -174,56 +113,24 @@ func (w *writer) markRollups(ctx context.Context, reqs []*request) error {
 	return nil
 }
 
-// rollupJob is the background job. One run at a time (mu).
+// rollupJob is the background job (rollup.Job); it and RollupNow run
+// one at a time.
 type rollupJob struct {
-	e    *Engine
-	set  RollupSettings
-	mu   sync.Mutex
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	e   *Engine
+	set RollupSettings
+	job *rollup.Job
 }
 
 func startRollups(e *Engine) *rollupJob {
-	j := &rollupJob{e: e, set: e.set.Rollups, stop: make(chan struct{}), done: make(chan struct{})}
-	if j.set.Interval < 0 {
-		close(j.done)
-		return j
-	}
-	go j.loop()
+	j := &rollupJob{e: e, set: e.set.Rollups}
+	j.job = rollup.StartJob(rollup.Settings(j.set), e.set.Logger, nil, j.runOnce)
 	return j
 }
 
-func (j *rollupJob) loop() {
-	defer close(j.done)
-	t := time.NewTicker(j.set.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-j.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err := j.run(ctx, false)
-		cancel()
-		if err != nil && !errors.Is(err, context.Canceled) {
-			j.e.set.Logger.Warn("service map rollup failed", "err", err)
-		}
-	}
-}
+// run runs the job once, after the run in progress if any.
+func (j *rollupJob) run(ctx context.Context, settleAll bool) error { return j.job.Run(ctx, settleAll) }
 
-func (j *rollupJob) close() {
-	j.once.Do(func() { close(j.stop) })
-	<-j.done
-}
+func (j *rollupJob) close() { j.job.Close() }
 
 // RollupNow runs the rollup job once, to the end, taking every write so
 // far as settled: every minute sealed by now and every stale minute is
@@ -249,9 +156,7 @@ func (e *Engine) RollupStats(ctx context.Context) (RollupStats, error) {
 	return s, err
 }
 
-func (j *rollupJob) run(ctx context.Context, settleAll bool) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+func (j *rollupJob) runOnce(ctx context.Context, settleAll bool) error {
 	if err := j.plan(ctx, settleAll); err != nil {
 		return fmt.Errorf("service map rollup: plan: %w", err)
 	}
@@ -264,12 +169,6 @@ func (j *rollupJob) run(ctx context.Context, settleAll bool) error {
 			return nil
 		}
 	}
-}
-
-// sealedAt is the end of the sealed minutes at wall time now: a minute
-// m is sealed when its calls window (to m + 2 min) ended Grace ago.
-func (j *rollupJob) sealedAt(now time.Time) int64 {
-	return floorMinute(now.UnixNano()-int64(j.set.Grace)) - minuteNs
 }
 
 // plan advances the sealed watermark and turns marks into rollup_todo, in
@@ -285,13 +184,8 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 		return err
 	}
 	now := j.set.Now()
-	sealed := max(old, j.sealedAt(now))
-	todo := map[int64]struct{}{}
-	addWindow := func(t, lo, hi int64) {
-		for m := max(floorMinute(t)-staleBefore, lo); m <= floorMinute(t)+staleAfter && m < hi; m += minuteNs {
-			todo[m] = struct{}{}
-		}
-	}
+	sealed := max(old, rollup.Settings(j.set).SealedAt(now))
+	todo := rollup.Todo{}
 	// Marks younger than Grace stay: their minutes are still being
 	// written (a live minute, or a backfill passing through), and each
 	// minute is rolled up once its writes have settled rather than after
@@ -311,17 +205,11 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 	// Stale minutes: the reach of every settled mark, within the sealed
 	// minutes.
 	for _, t := range marks {
-		addWindow(t, 0, sealed)
+		todo.AddReach(t, 0, sealed)
 	}
 	// A producer ref written late reaches the consumers of its keys,
 	// however much later they are.
-	var late []int64
-	for _, t := range marks {
-		if t+staleAfter+minuteNs < sealed {
-			late = append(late, t)
-		}
-	}
-	if len(late) > 0 {
+	if late := rollup.Late(marks, sealed); len(late) > 0 {
 		cons, err := queryInts(ctx, tx, stmt.RollupLateConsumers(stmt.DuckDB(), late, late[0], sealed))
 		if err != nil {
 			return err
@@ -332,22 +220,20 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 	}
 	// Newly sealed minutes with data within their reach.
 	if sealed > old {
-		lo := max(old-staleAfter, 0)
-		hi := sealed + staleBefore
+		lo := max(old-rollup.StaleAfter, 0)
+		hi := sealed + rollup.StaleBefore
 		found, err := queryInts(ctx, tx, stmt.RollupDataMinutes(stmt.DuckDB(), lo, hi))
 		if err != nil {
 			return err
 		}
 		for _, t := range found {
-			addWindow(t, old, sealed)
+			todo.AddReach(t, old, sealed)
 		}
 	}
 	// Minutes a busy mark reaches wait for it: rolled up now, they would
 	// be rolled up again once it settles.
 	for _, t := range busy {
-		for m := floorMinute(t) - staleBefore; m <= floorMinute(t)+staleAfter; m += minuteNs {
-			delete(todo, m)
-		}
+		todo.DropReach(t)
 	}
 	if len(todo) > 0 {
 		have, err := queryInts(ctx, tx, "SELECT DISTINCT minute FROM rollup_todo")
@@ -357,11 +243,7 @@ func (j *rollupJob) plan(ctx context.Context, settleAll bool) error {
 		for _, m := range have {
 			delete(todo, m)
 		}
-		ms := make([]int64, 0, len(todo))
-		for m := range todo {
-			ms = append(ms, m)
-		}
-		slices.Sort(ms)
+		ms := todo.Minutes()
 		for len(ms) > 0 {
 			n := min(len(ms), 1000)
 			var q strings.Builder
@@ -407,7 +289,7 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 	}
 	d := stmt.DuckDB()
 	now := time.Now().UnixNano()
-	for _, r := range minuteRuns(ms) {
+	for _, r := range rollup.MinuteRuns(ms) {
 		where := fmt.Sprintf("minute >= %d AND minute < %d", r.Start, r.End)
 		for _, t := range []string{"rollup_nodes", "rollup_calls", "rollup_hops", "rollup_minutes"} {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE "+where); err != nil {
@@ -445,20 +327,6 @@ func (j *rollupJob) rollBatch(ctx context.Context) (n int, err error) {
 		return 0, err
 	}
 	return len(ms), tx.Commit()
-}
-
-// minuteRuns groups sorted minute starts into ranges of consecutive
-// minutes.
-func minuteRuns(ms []int64) []store.TimeRange {
-	var out []store.TimeRange
-	for _, m := range ms {
-		if n := len(out); n > 0 && out[n-1].End == m {
-			out[n-1].End = m + minuteNs
-			continue
-		}
-		out = append(out, store.TimeRange{Start: m, End: m + minuteNs})
-	}
-	return out
 }
 
 // deleteRollupsBefore drops the rollups of minutes that end before t,

@@ -101,7 +101,12 @@ func (d Dialect) MapMinute(x string) string {
 // bucket spans a factor 2^(1/8) (MapHistogram).
 const MapHistPerOctave = 8
 
-// MapBucket is the histogram bucket of the duration x (MapHistBucket is
+// MapEmptyFirst says how the raw map statements of d order an empty key
+// among the others: ClickHouse's "" first, DuckDB's NULL (read as "")
+// last. A merged answer (package rollup) orders its groups alike.
+func (d Dialect) MapEmptyFirst() bool { return d.ch }
+
+// MapBucket is the histogram bucket of the duration x (rollup.Bucket is
 // its Go twin): 1 + ⌊8·log2 x⌋ for x > 0, 0 for 0, the mirror for x < 0.
 // ClickHouse's is cast to its column type, Int16, as its driver scans
 // only the exact type.

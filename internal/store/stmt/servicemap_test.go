@@ -1,9 +1,6 @@
 package stmt
 
 import (
-	"math"
-	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/ariadnehq/ariadne/internal/model"
@@ -72,105 +69,5 @@ func TestServiceMapGolden(t *testing.T) {
 		{"rollup-data-minutes", func(d Dialect) string { return RollupDataMinutes(d, r.Start, r.End) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) { golden(t, "servicemap-"+tc.name, tc.build) })
-	}
-}
-
-// TestMapSplit: the rolled minutes are the sealed, valid whole minutes of
-// the range, and the raw pieces cover the rest of it exactly.
-func TestMapSplit(t *testing.T) {
-	const m = MinuteNs
-	base := 1000 * m
-	for _, tc := range []struct {
-		name         string
-		r            store.TimeRange
-		step, sealed int64
-		invalid      []store.TimeRange
-		minutes, raw []store.TimeRange
-		ok           bool
-	}{
-		{name: "aligned", r: store.TimeRange{Start: base, End: base + 5*m}, sealed: base + 60*m,
-			minutes: []store.TimeRange{{Start: base, End: base + 5*m}}, ok: true},
-		{name: "partial ends", r: store.TimeRange{Start: base + 10, End: base + 3*m + 10}, sealed: base + 60*m,
-			minutes: []store.TimeRange{{Start: base + m, End: base + 3*m}},
-			raw:     []store.TimeRange{{Start: base + 10, End: base + m}, {Start: base + 3*m, End: base + 3*m + 10}}, ok: true},
-		{name: "open tail past sealed", r: store.TimeRange{Start: base}, sealed: base + 2*m,
-			minutes: []store.TimeRange{{Start: base, End: base + 2*m}},
-			raw:     []store.TimeRange{{Start: base + 2*m}}, ok: true},
-		{name: "stale minute", r: store.TimeRange{Start: base, End: base + 4*m}, sealed: base + 60*m,
-			invalid: []store.TimeRange{{Start: base + m, End: base + 2*m}},
-			minutes: []store.TimeRange{{Start: base, End: base + m}, {Start: base + 2*m, End: base + 4*m}},
-			raw:     []store.TimeRange{{Start: base + m, End: base + 2*m}}, ok: true},
-		{name: "step straddles a minute", r: store.TimeRange{Start: base, End: base + 4*m}, step: 90e9, sealed: base + 60*m,
-			minutes: []store.TimeRange{{Start: base, End: base + m}, {Start: base + 2*m, End: base + 4*m}},
-			raw:     []store.TimeRange{{Start: base + m, End: base + 2*m}}, ok: true},
-		{name: "nothing sealed", r: store.TimeRange{Start: base, End: base + 4*m}, sealed: base},
-		{name: "under a minute", r: store.TimeRange{Start: base + 1, End: base + m}, sealed: base + 60*m},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			minutes, raw, ok := MapSplit(tc.r, tc.step, tc.sealed, tc.invalid)
-			if ok != tc.ok || !slices.Equal(minutes, tc.minutes) || !slices.Equal(raw, tc.raw) {
-				t.Errorf("MapSplit = %v, %v, %v; want %v, %v, %v", minutes, raw, ok, tc.minutes, tc.raw, tc.ok)
-			}
-		})
-	}
-}
-
-// closeLatency: every percentile within MapHistRelError (+1 ns rounding).
-func closeLatency(got, want store.Latency) bool {
-	ok := func(g, w int64) bool {
-		return math.Abs(float64(g-w)) <= MapHistRelError*math.Abs(float64(w))+1
-	}
-	return ok(got.P50, want.P50) && ok(got.P95, want.P95) && ok(got.P99, want.P99)
-}
-
-// TestHistLatency checks the percentile estimate against quantile_cont's
-// definition on random data: within MapHistRelError, exact for small sets.
-func TestHistLatency(t *testing.T) {
-	if MapHistRelError > store.MaxPercentileError {
-		t.Fatalf("MapHistRelError %v exceeds the contract's %v", MapHistRelError, store.MaxPercentileError)
-	}
-	exact := func(xs []int64, p float64) int64 {
-		s := slices.Clone(xs)
-		slices.Sort(s)
-		pos := float64(len(s)-1) * p
-		i := math.Floor(pos)
-		v := float64(s[int(i)])
-		if f := pos - i; f > 0 {
-			v += f * float64(s[int(i)+1]-s[int(i)])
-		}
-		return int64(v + 0.5)
-	}
-	rng := rand.New(rand.NewPCG(5, 5))
-	for trial := range 300 {
-		n := 1 + rng.IntN(2000)
-		if trial < 50 {
-			n = 1 + trial%4
-		}
-		xs := make([]int64, n)
-		for i := range xs {
-			xs[i] = int64(math.Exp(rng.Float64() * 25))
-			if trial%7 == 0 {
-				xs[i] -= 1e6 // negative lags
-			}
-		}
-		// Split into "minutes" and merge, as the rollups do.
-		var h MapHist
-		for lo := 0; lo < n; lo += 37 {
-			part := map[int16][]int64{}
-			for _, x := range xs[lo:min(n, lo+37)] {
-				part[MapHistBucket(x)] = append(part[MapHistBucket(x)], x)
-			}
-			for b, v := range part {
-				h.Add(b, int64(len(v)), slices.Min(v), slices.Max(v))
-			}
-		}
-		got := h.Latency()
-		want := store.Latency{P50: exact(xs, 0.5), P95: exact(xs, 0.95), P99: exact(xs, 0.99)}
-		if n <= 2 && got != want {
-			t.Errorf("%v: %+v, want %+v exactly", xs, got, want)
-		}
-		if !closeLatency(got, want) {
-			t.Errorf("n=%d: %+v, want %+v", n, got, want)
-		}
 	}
 }

@@ -4,13 +4,14 @@
 // for a Dialect: DuckDB's (internal/store/duckdb) or ClickHouse's
 // (internal/store/clickhouse).
 //
-// It owns SQL text, and the Go side of what its statements return where
-// both engines read it alike and the two must agree (the service map's
-// duration histograms, the split of a range into rolled and raw pieces):
-// it opens no connection, scans no row and holds no state. Where the two engines need a different plan for the same answer
-// (DuckDB's attribute filter ranges, ClickHouse's deduplicating counts),
-// the difference is written here too, next to the shared text, so that a
-// change to a query is one change.
+// It owns SQL text and the constants its statements and their readers
+// must share (the service map's minute and histogram resolution, whose
+// Go side is package rollup): it opens no connection, scans no row, holds
+// no state and keeps no logic of reading results. Where the two engines
+// need a different plan for the same answer (DuckDB's attribute filter
+// ranges, ClickHouse's deduplicating counts), the difference is written
+// here too, next to the shared text, so that a change to a query is one
+// change.
 //
 // User text is rendered as an escaped literal in both dialects, never
 // spliced: Str, Strs and Like are the only ways a string enters a

@@ -1,18 +1,17 @@
-package stmt
+package rollup
 
 import (
-	"cmp"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // Duration histograms: how the map's percentiles survive being summed
-// over minutes. They are the reading side of MapBucket, kept here beside
-// it because the two must agree; both engines merge their rollup and raw
-// pieces with them.
+// over minutes. They are the reading side of stmt's MapBucket, and share
+// its resolution (stmt.MapHistPerOctave), so the two are one definition;
+// both engines merge their rollup and raw pieces with them.
 //
 // A duration d falls in bucket 1 + ⌊8·log2 d⌋ (d > 0), 0 (d = 0) or the
 // mirror −1 − ⌊8·log2 −d⌋ (d < 0, a negative queue lag under clock
@@ -31,9 +30,9 @@ import (
 // most two distinct values (the usual case for small groups) and for the
 // largest and smallest values.
 
-// MapHistRelError bounds the relative error of a percentile read from a
+// HistRelError bounds the relative error of a percentile read from a
 // histogram against the exact one over the same values.
-const MapHistRelError = 0.0433
+const HistRelError = 0.0433
 
 // histBin is one bucket of a histogram.
 type histBin struct {
@@ -42,14 +41,14 @@ type histBin struct {
 	lo, hi int64
 }
 
-// MapHist is a mergeable duration histogram.
-type MapHist struct {
+// Hist is a mergeable duration histogram.
+type Hist struct {
 	bins map[int16]*histBin
 	n    int64
 }
 
 // Add adds n values of bucket b whose smallest is lo and largest hi.
-func (h *MapHist) Add(b int16, n, lo, hi int64) {
+func (h *Hist) Add(b int16, n, lo, hi int64) {
 	if n <= 0 {
 		return
 	}
@@ -68,15 +67,15 @@ func (h *MapHist) Add(b int16, n, lo, hi int64) {
 }
 
 // N is the number of values added.
-func (h *MapHist) N() int64 { return h.n }
+func (h *Hist) N() int64 { return h.n }
 
-// MapHistBucket is the bucket of d (the Go twin of MapBucket).
-func MapHistBucket(d int64) int16 {
+// Bucket is the bucket of d (the Go twin of stmt's Dialect.MapBucket).
+func Bucket(d int64) int16 {
 	switch {
 	case d > 0:
-		return int16(1 + math.Floor(MapHistPerOctave*math.Log2(float64(d))))
+		return int16(1 + math.Floor(stmt.MapHistPerOctave*math.Log2(float64(d))))
 	case d < 0:
-		return -int16(1 + math.Floor(MapHistPerOctave*math.Log2(-float64(d))))
+		return -int16(1 + math.Floor(stmt.MapHistPerOctave*math.Log2(-float64(d))))
 	}
 	return 0
 }
@@ -90,13 +89,13 @@ func binMid(b int16) float64 {
 	case b < 0:
 		return -binMid(-b)
 	}
-	lo := math.Exp2(float64(b-1) / MapHistPerOctave)
-	hi := math.Exp2(float64(b) / MapHistPerOctave)
+	lo := math.Exp2(float64(b-1) / stmt.MapHistPerOctave)
+	hi := math.Exp2(float64(b) / stmt.MapHistPerOctave)
 	return 2 * lo * hi / (lo + hi)
 }
 
 // Latency reads p50, p95 and p99; zero for an empty histogram.
-func (h *MapHist) Latency() store.Latency {
+func (h *Hist) Latency() store.Latency {
 	if h.n == 0 {
 		return store.Latency{}
 	}
@@ -133,67 +132,4 @@ func (h *MapHist) Latency() store.Latency {
 		return int64(v + 0.5)
 	}
 	return store.Latency{P50: q(0.5), P95: q(0.95), P99: q(0.99)}
-}
-
-// MapAcc accumulates one group of an answer merged from rollups and raw
-// pieces.
-type MapAcc struct {
-	N, Errors, Cold int64
-	Messaging       bool
-	Dur, Lag        MapHist
-}
-
-// MapGroups accumulates groups by key K, in first-seen order.
-type MapGroups[K comparable] struct {
-	m    map[K]*MapAcc
-	keys []K
-}
-
-// Get is the group of k, created empty.
-func (g *MapGroups[K]) Get(k K) *MapAcc {
-	if g.m == nil {
-		g.m = map[K]*MapAcc{}
-	}
-	a := g.m[k]
-	if a == nil {
-		a = &MapAcc{}
-		g.m[k] = a
-		g.keys = append(g.keys, k)
-	}
-	return a
-}
-
-// Keys are the groups' keys in first-seen order.
-func (g *MapGroups[K]) Keys() []K { return slices.Clone(g.keys) }
-
-// ByCount returns the keys by count, descending, then by their strings
-// in the order the raw queries of d sort them: DuckDB's NULL, here "",
-// last; ClickHouse's "" first.
-func (g *MapGroups[K]) ByCount(d Dialect, strs func(K) []string) []K {
-	keys := slices.Clone(g.keys)
-	slices.SortFunc(keys, func(a, b K) int {
-		if c := cmp.Compare(g.m[b].N, g.m[a].N); c != 0 {
-			return c
-		}
-		if d.ch {
-			return slices.Compare(strs(a), strs(b))
-		}
-		return compareNullsLast(strs(a), strs(b))
-	})
-	return keys
-}
-
-func compareNullsLast(a, b []string) int {
-	for i := range a {
-		switch {
-		case a[i] == b[i]:
-			continue
-		case a[i] == "":
-			return 1
-		case b[i] == "":
-			return -1
-		}
-		return strings.Compare(a[i], b[i])
-	}
-	return 0
 }
