@@ -112,7 +112,7 @@ func configSettings(c *config.Config) []setting {
 		{"retention-interval", "how often old data is removed", &c.RetentionInterval},
 		{"max-http-body", "largest OTLP/HTTP body in bytes, also after decompression", &c.MaxHTTPBody},
 		{"max-grpc-message", "largest OTLP/gRPC message in bytes", &c.MaxGRPCMessage},
-		{"queue-rows", "rows accepted but not yet committed before ingest answers 429", &c.QueueRows},
+		{"queue-rows", "rows accepted but not yet committed before ingest answers 429 (a larger request is taken when the queue is empty)", &c.QueueRows},
 		{"memory-limit", "memory limit of the embedded engine (e.g. 2GB)", &c.MemoryLimit},
 		{"threads", "threads of the embedded engine (0 = one less than the cores, at least 1)", &c.Threads},
 		{"price-per-gb-second", "Lambda price per GB-second of billed duration, USD", &c.PricePerGBSecond},

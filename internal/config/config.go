@@ -42,7 +42,9 @@ type Config struct {
 	// MaxGRPCMessage caps an OTLP/gRPC message.
 	MaxGRPCMessage int
 	// QueueRows bounds rows accepted but not yet committed; beyond it ingest
-	// answers 429 / RESOURCE_EXHAUSTED.
+	// answers 429 / RESOURCE_EXHAUSTED. A request larger than the bound is
+	// taken when nothing else is queued (MaxHTTPBody and MaxGRPCMessage
+	// bound its size), so that its client's retries get in.
 	QueueRows int
 
 	// MemoryLimit and Threads bound the embedded engine ("" / 0 = its defaults).

@@ -11,202 +11,65 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
-// Request states: the writer and a caller whose context ends race to move a
-// queued request out of stateQueued; whoever wins decides whether it is
-// written.
-const (
-	stateQueued int32 = iota
-	stateTaken
-	stateCancelled
-)
-
-type request struct {
-	b     *model.Batch
-	rows  int
-	state atomic.Int32
-	done  chan error // buffered: the writer never blocks on a gone caller
-}
-
-// writer group-commits like the embedded engine's: Write calls queue
-// requests; one goroutine takes everything queued (up to MaxBatchRows),
-// drops what is already stored, inserts one block per table and then
-// acknowledges every request of the commit. There is no timer: when idle
-// a request is committed at once; while an insert runs, new requests pile
-// up and share the next one, so the insert rate adapts to ClickHouse's
-// latency (ClickHouse wants few, large inserts).
+// writer group-commits like the embedded engine's, through the same queue
+// (shared.Committer): each commit drops what is already stored, inserts
+// one block per table and then acknowledges every batch of the group.
+// While an insert runs, new batches pile up and share the next one, so the
+// insert rate adapts to ClickHouse's latency (ClickHouse wants few, large
+// inserts).
 type writer struct {
 	e *Engine
-
-	mu      sync.Mutex
-	pending []*request
-	queued  int64
-	closing bool
-
-	wake    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
-
-	commits, failed, committedRows, droppedRows, overloaded atomic.Uint64
+	q *shared.Committer
 }
 
 func newWriter(e *Engine) *writer {
-	return &writer{e: e, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	w := &writer{e: e}
+	w.q = shared.NewCommitter(shared.CommitSettings{
+		QueueRows:    e.set.QueueRows,
+		MaxBatchRows: e.set.MaxBatchRows,
+		Commit:       w.commit,
+		// Only refused data can be one batch's fault; an unreachable
+		// ClickHouse would fail every retry too.
+		Split:    func(err error) bool { return errors.Is(err, store.ErrInvalid) },
+		OnCommit: e.set.OnCommit,
+		Logger:   e.set.Logger,
+	})
+	return w
 }
 
 // Write implements store.Writer: it queues b and waits until ClickHouse
 // accepted every row of it (or refused).
 func (e *Engine) Write(ctx context.Context, b *model.Batch) error {
-	return e.w.write(ctx, b)
-}
-
-func (w *writer) write(ctx context.Context, b *model.Batch) error {
-	n := b.Len()
-	if n == 0 {
+	if b.Len() == 0 {
 		return nil
 	}
-	limit := int64(w.e.set.QueueRows)
-	if int64(n) > limit {
-		return fmt.Errorf("write batch: %d rows exceed the queue bound of %d: %w", n, limit, store.ErrInvalid)
-	}
-	if err := w.e.Status(); err != nil {
+	if err := e.Status(); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	r := &request{b: b, rows: n, done: make(chan error, 1)}
-	w.mu.Lock()
-	if w.closing {
-		w.mu.Unlock()
-		return fmt.Errorf("write batch: store is closing: %w", store.ErrUnavailable)
-	}
-	if queued := w.queued; queued+int64(n) > limit {
-		w.mu.Unlock()
-		w.overloaded.Add(1)
-		return fmt.Errorf("write batch: %d rows queued, bound %d: %w", queued, limit, store.ErrOverloaded)
-	}
-	w.pending = append(w.pending, r)
-	w.queued += int64(n)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(stateQueued, stateCancelled) {
-			w.mu.Lock()
-			w.queued -= int64(n)
-			w.mu.Unlock()
-			return fmt.Errorf("write batch: %w", ctx.Err())
-		}
-		// Being committed: wait for the true outcome.
-		return <-r.done
-	}
+	return e.w.q.Write(ctx, b)
 }
 
-func (w *writer) run() {
-	defer close(w.stopped)
-	for {
-		select {
-		case <-w.wake:
-		case <-w.stop:
-			for w.commitPending() {
-			}
-			return
-		}
-		for w.commitPending() {
-		}
-	}
-}
-
-func (w *writer) take() []*request {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []*request
-	rows, i := 0, 0
-	for ; i < len(w.pending); i++ {
-		r := w.pending[i]
-		if len(out) > 0 && rows+r.rows > w.e.set.MaxBatchRows {
-			break
-		}
-		w.pending[i] = nil
-		if !r.state.CompareAndSwap(stateQueued, stateTaken) {
-			continue
-		}
-		out = append(out, r)
-		rows += r.rows
-	}
-	w.pending = w.pending[i:]
-	if len(w.pending) == 0 {
-		w.pending = nil
-	}
-	return out
-}
-
-func (w *writer) commitPending() bool {
-	reqs := w.take()
-	if len(reqs) == 0 {
-		return false
-	}
-	start := time.Now()
-	rows, dropped, err := w.commit(reqs)
-	if err != nil && len(reqs) > 1 && errors.Is(err, store.ErrInvalid) {
-		// One bad batch must not fail its neighbours: one by one.
-		for _, r := range reqs {
-			start1 := time.Now()
-			rows, dropped, err := w.commit([]*request{r})
-			w.finish([]*request{r}, rows, dropped, err, start1)
-		}
-		return true
-	}
-	w.finish(reqs, rows, dropped, err, start)
-	return true
-}
-
-func (w *writer) finish(reqs []*request, rows, dropped int, err error, start time.Time) {
-	d := time.Since(start)
-	if err != nil {
-		w.failed.Add(1)
-		w.e.set.Logger.Error("ClickHouse commit failed", "batches", len(reqs), "err", err)
-	} else {
-		w.commits.Add(1)
-		w.committedRows.Add(uint64(rows))
-		w.droppedRows.Add(uint64(dropped))
-	}
-	total := 0
-	for _, r := range reqs {
-		total += r.rows
-	}
-	w.mu.Lock()
-	w.queued -= int64(total)
-	w.mu.Unlock()
-	if f := w.e.set.OnCommit; f != nil {
-		f(store.CommitInfo{Batches: len(reqs), Rows: rows, Dropped: dropped, Duration: d, Err: err})
-	}
-	for _, r := range reqs {
-		r.done <- err
-	}
-}
+// run commits queued batches until close.
+func (w *writer) run() { w.q.Run() }
 
 // commitTimeout bounds one commit, lookups and inserts with their retries.
 const commitTimeout = 2 * time.Minute
 
-// commit stores reqs. Rows already stored (a client's retry, on this node
-// or another) or repeated within reqs are dropped, each table by its own
+// commit stores batches. Rows already stored (a client's retry, on this
+// node or another) or repeated within batches are dropped, each table by its own
 // key, so that a commit interrupted half-way is completed, not doubled, by
 // the client's retry. The trace index goes first: alone it shows nothing
 // (reads find a trace by its spans and logs).
-func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
+func (w *writer) commit(batches []*model.Batch) (rows, dropped int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	e := w.e
@@ -214,8 +77,8 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		return 0, 0, fmt.Errorf("commit: %w", err)
 	}
 	var c batchSet
-	for _, r := range reqs {
-		c.add(r.b)
+	for _, b := range batches {
+		c.add(b)
 	}
 	if err := w.dropStored(ctx, &c); err != nil {
 		return 0, 0, e.commitErr(err)
@@ -629,30 +492,10 @@ func chunks[T any](s []T, n int) [][]T {
 	return out
 }
 
-func (w *writer) stats() store.WriteStats {
-	w.mu.Lock()
-	q := w.queued
-	w.mu.Unlock()
-	return store.WriteStats{
-		QueuedRows:    q,
-		QueueCapacity: int64(w.e.set.QueueRows),
-		Commits:       w.commits.Load(),
-		FailedCommits: w.failed.Load(),
-		CommittedRows: w.committedRows.Load(),
-		DroppedRows:   w.droppedRows.Load(),
-		Overloaded:    w.overloaded.Load(),
-	}
-}
+func (w *writer) stats() store.WriteStats { return w.q.Stats() }
 
 // close refuses new writes and lets the writer commit what was accepted.
 func (w *writer) close() error {
-	w.mu.Lock()
-	already := w.closing
-	w.closing = true
-	w.mu.Unlock()
-	if !already {
-		close(w.stop)
-	}
-	<-w.stopped
+	w.q.Close()
 	return nil
 }

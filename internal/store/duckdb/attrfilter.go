@@ -202,9 +202,9 @@ type attrFilters struct {
 func newAttrFilters() *attrFilters { return &attrFilters{m: make(map[int64]*bucketFilter)} }
 
 // addFilters is the writer's part of a commit, inside its transaction:
-// it finds or creates the filter of every minute reqs' spans start in,
-// marks new minutes dirty, adds the pairs, and writes out idle minutes.
-func (w *writer) addFilters(ctx context.Context, reqs []*request) error {
+// it finds or creates the filter of every minute the batches' spans start
+// in, marks new minutes dirty, adds the pairs, and writes out idle minutes.
+func (w *writer) addFilters(ctx context.Context, batches []*model.Batch) error {
 	af := w.e.af
 	now := time.Now()
 	last := int64(1) // not a bucket start
@@ -212,9 +212,9 @@ func (w *writer) addFilters(ctx context.Context, reqs []*request) error {
 	var added []*bucketFilter
 	// Find the minutes first: loading one queries the table, which must not
 	// happen under the lock searches wait on.
-	for _, r := range reqs {
-		for i := range r.b.Spans {
-			b := afBucketOf(r.b.Spans[i].StartTime)
+	for _, batch := range batches {
+		for i := range batch.Spans {
+			b := afBucketOf(batch.Spans[i].StartTime)
 			if b == last {
 				continue
 			}
@@ -249,9 +249,9 @@ func (w *writer) addFilters(ctx context.Context, reqs []*request) error {
 	w.afMarked = added
 	af.mu.Lock()
 	last = 1
-	for _, r := range reqs {
-		for i := range r.b.Spans {
-			s := &r.b.Spans[i]
+	for _, batch := range batches {
+		for i := range batch.Spans {
+			s := &batch.Spans[i]
 			if b := afBucketOf(s.StartTime); b != last {
 				last, lastF = b, af.m[b]
 			}

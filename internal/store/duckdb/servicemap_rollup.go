@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
 	"github.com/ariadnehq/ariadne/internal/store/rollup"
 	"github.com/ariadnehq/ariadne/internal/store/stmt"
@@ -52,8 +53,8 @@ func (s RollupSettings) withDefaults() RollupSettings {
 const minuteNs = stmt.MinuteNs
 
 // markRollups appends the minutes the spans, refs and invocations of
-// reqs fall in to rollup_marks, inside the commit's transaction.
-func (w *writer) markRollups(ctx context.Context, reqs []*request) error {
+// batches fall in to rollup_marks, inside the commit's transaction.
+func (w *writer) markRollups(ctx context.Context, batches []*model.Batch) error {
 	var small [8]int64
 	ms := small[:0]
 	var big map[int64]struct{}
@@ -78,15 +79,15 @@ func (w *writer) markRollups(ctx context.Context, reqs []*request) error {
 			}
 		}
 	}
-	for _, r := range reqs {
-		for i := range r.b.Spans {
-			add(r.b.Spans[i].StartTime)
+	for _, b := range batches {
+		for i := range b.Spans {
+			add(b.Spans[i].StartTime)
 		}
-		for i := range r.b.MessageRefs {
-			add(r.b.MessageRefs[i].Time)
+		for i := range b.MessageRefs {
+			add(b.MessageRefs[i].Time)
 		}
-		for i := range r.b.Invocations {
-			add(r.b.Invocations[i].Start)
+		for i := range b.Invocations {
+			add(b.Invocations[i].Start)
 		}
 	}
 	if big != nil {

@@ -13,58 +13,29 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
-
-// Request states: the writer and a caller whose context ends race to move a
-// queued request out of stateQueued; whoever wins decides whether it is
-// written.
-const (
-	stateQueued int32 = iota
-	stateTaken
-	stateCancelled
-)
-
-type request struct {
-	b     *model.Batch
-	rows  int
-	state atomic.Int32
-	done  chan error // buffered: the writer never blocks on a gone caller
-}
 
 // writer owns the one connection that writes and its appenders (one
-// appender per table, reused across commits). Write calls queue requests;
-// the writer takes everything queued (up to MaxBatchRows), appends it and
-// commits once, then acknowledges every request of that commit: concurrent
-// writers share the cost of one WAL fsync. There is no timer: when idle, a
-// request is committed at once; while a commit runs, new requests pile up
-// and share the next one.
+// appender per table, reused across commits). Its group-commit queue
+// (shared.Committer) hands it every batch queued, up to MaxBatchRows, to
+// append and commit at once: concurrent writers share the cost of one WAL
+// fsync.
 type writer struct {
 	e    *Engine
 	conn *sql.Conn
 	apps struct {
 		spans, logs, invocations, refs, index *chunkAppender
 	}
+	q *shared.Committer
 
-	mu      sync.Mutex
-	pending []*request
-	queued  int64 // rows of requests not yet acknowledged
-	closing bool
-
-	wake    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
-
-	commits, failed, committedRows, droppedRows, overloaded atomic.Uint64
-
-	// Reused between commits; only the writer goroutine touches them.
+	// Reused between commits; only the queue's goroutine touches them.
 	sc   scratch
 	seen map[spanKey]struct{}
 	idx  map[model.TraceID]*indexRow
@@ -93,12 +64,19 @@ func newWriter(ctx context.Context, e *Engine) (*writer, error) {
 	}
 	w := &writer{
 		e: e, conn: conn,
-		wake:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
-		seen:    make(map[spanKey]struct{}),
-		idx:     make(map[model.TraceID]*indexRow),
+		seen: make(map[spanKey]struct{}),
+		idx:  make(map[model.TraceID]*indexRow),
 	}
+	w.q = shared.NewCommitter(shared.CommitSettings{
+		QueueRows:    e.set.QueueSpans,
+		MaxBatchRows: e.set.MaxBatchRows,
+		Commit:       w.commit,
+		// DuckDB's errors do not reliably tell a bad row from a bad
+		// moment, so every failed group is retried batch by batch.
+		Split:    func(error) bool { return true },
+		OnCommit: e.set.OnCommit,
+		Logger:   e.set.Logger,
+	})
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
@@ -185,157 +163,22 @@ func (w *writer) closeAppenders() error {
 
 // Write implements store.Writer: it queues b and waits for its commit.
 func (e *Engine) Write(ctx context.Context, b *model.Batch) error {
-	return e.w.write(ctx, b)
+	return e.w.q.Write(ctx, b)
 }
 
-func (w *writer) write(ctx context.Context, b *model.Batch) error {
-	n := b.Len()
-	if n == 0 {
-		return nil
-	}
-	limit := int64(w.e.set.QueueSpans)
-	if int64(n) > limit {
-		return fmt.Errorf("write batch: %d rows exceed the queue bound of %d: %w", n, limit, store.ErrInvalid)
-	}
-	r := &request{b: b, rows: n, done: make(chan error, 1)}
-	w.mu.Lock()
-	if w.closing {
-		w.mu.Unlock()
-		return fmt.Errorf("write batch: store is closing: %w", store.ErrUnavailable)
-	}
-	if queued := w.queued; queued+int64(n) > limit {
-		w.mu.Unlock()
-		w.overloaded.Add(1)
-		return fmt.Errorf("write batch: %d rows queued, bound %d: %w", queued, limit, store.ErrOverloaded)
-	}
-	w.pending = append(w.pending, r)
-	w.queued += int64(n)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+// run commits queued batches until close.
+func (w *writer) run() { w.q.Run() }
 
-	select {
-	case err := <-r.done:
-		return err
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(stateQueued, stateCancelled) {
-			w.mu.Lock()
-			w.queued -= int64(n)
-			w.mu.Unlock()
-			return fmt.Errorf("write batch: %w", ctx.Err())
-		}
-		// Already being committed: b is in use, so wait; a commit is
-		// short and the caller learns the true outcome.
-		return <-r.done
-	}
-}
-
-func (w *writer) run() {
-	defer close(w.stopped)
-	for {
-		select {
-		case <-w.wake:
-		case <-w.stop:
-			// Close: commit everything accepted, write out the attribute
-			// filters, then leave.
-			for w.commitPending() {
-			}
-			if err := w.flushFilters(context.Background()); err != nil {
-				w.e.set.Logger.Error("write attribute filters", "err", err)
-			}
-			return
-		}
-		for w.commitPending() {
-		}
-	}
-}
-
-// take removes up to MaxBatchRows of queued requests (at least one).
-func (w *writer) take() []*request {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []*request
-	rows := 0
-	i := 0
-	for ; i < len(w.pending); i++ {
-		r := w.pending[i]
-		if len(out) > 0 && rows+r.rows > w.e.set.MaxBatchRows {
-			break
-		}
-		w.pending[i] = nil
-		if !r.state.CompareAndSwap(stateQueued, stateTaken) {
-			continue // cancelled; its rows were released by the caller
-		}
-		out = append(out, r)
-		rows += r.rows
-	}
-	w.pending = w.pending[i:]
-	if len(w.pending) == 0 {
-		w.pending = nil
-	}
-	return out
-}
-
-// commitPending commits one group; false when nothing was queued.
-func (w *writer) commitPending() bool {
-	reqs := w.take()
-	if len(reqs) == 0 {
-		return false
-	}
-	start := time.Now()
-	rows, dropped, err := w.commit(reqs)
-	if err != nil && len(reqs) > 1 {
-		// One bad batch must not fail its neighbours: retry one by one.
-		for _, r := range reqs {
-			start1 := time.Now()
-			rows, dropped, err := w.commit([]*request{r})
-			w.finish([]*request{r}, rows, dropped, err, start1)
-		}
-		return true
-	}
-	w.finish(reqs, rows, dropped, err, start)
-	return true
-}
-
-func (w *writer) finish(reqs []*request, rows, dropped int, err error, start time.Time) {
-	d := since(start)
-	if err != nil {
-		w.failed.Add(1)
-		w.e.set.Logger.Error("store commit failed", "batches", len(reqs), "err", err)
-	} else {
-		w.commits.Add(1)
-		w.committedRows.Add(uint64(rows))
-		w.droppedRows.Add(uint64(dropped))
-	}
-	total := 0
-	for _, r := range reqs {
-		total += r.rows
-	}
-	w.mu.Lock()
-	w.queued -= int64(total)
-	w.mu.Unlock()
-	// Stats and hooks first, so a caller that sees its Write return also
-	// sees them updated.
-	if f := w.e.set.OnCommit; f != nil {
-		f(store.CommitInfo{Batches: len(reqs), Rows: rows, Dropped: dropped, Duration: d, Err: err})
-	}
-	for _, r := range reqs {
-		r.done <- err
-	}
-}
-
-// commit appends reqs in one transaction. Spans already stored, or
-// repeated within reqs, are dropped (idempotent writes), and so are the
+// commit appends batches in one transaction. Spans already stored, or
+// repeated within batches, are dropped (idempotent writes), and so are the
 // message refs and invocation rows tied to them.
-func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
+func (w *writer) commit(batches []*model.Batch) (rows, dropped int, err error) {
 	ctx := context.Background() // an accepted write is finished even if its caller left
-	dup, err := w.existing(ctx, reqs)
+	dup, err := w.existing(ctx, batches)
 	if err != nil {
 		return 0, 0, fmt.Errorf("commit: %w: %w", store.ErrUnavailable, err)
 	}
-	dupLogs, err := w.existingLogs(ctx, reqs)
+	dupLogs, err := w.existingLogs(ctx, batches)
 	if err != nil {
 		return 0, 0, fmt.Errorf("commit: %w: %w", store.ErrUnavailable, err)
 	}
@@ -343,7 +186,7 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		return 0, 0, fmt.Errorf("commit: begin: %w: %w", store.ErrUnavailable, err)
 	}
 	w.used = [5]bool{}
-	rows, dropped, err = w.appendAll(reqs, dup, dupLogs)
+	rows, dropped, err = w.appendAll(batches, dup, dupLogs)
 	if err == nil {
 		for i, a := range w.appenders() {
 			if !w.used[i] {
@@ -355,20 +198,20 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		}
 	}
 	if err == nil {
-		err = w.markRollups(ctx, reqs) // servicemap_rollup.go
+		err = w.markRollups(ctx, batches) // servicemap_rollup.go
 	}
 	if err == nil {
-		err = w.addFilters(ctx, reqs)
+		err = w.addFilters(ctx, batches)
 	}
 	if err == nil {
 		if _, err = w.conn.ExecContext(ctx, "COMMIT"); err == nil {
 			w.filtersDone(true)
 			w.e.bounds.extend(w.added.lo, w.added.hi, w.added.total)
-			w.remember(reqs, false)
+			w.remember(batches, false)
 			return rows, dropped, nil
 		}
 		// The outcome of a failed COMMIT is unknown: it may be durable.
-		w.remember(reqs, true)
+		w.remember(batches, true)
 	}
 	w.filtersDone(false)
 	// Leave the appenders empty for the next commit and undo this one.
@@ -376,19 +219,19 @@ func (w *writer) commit(reqs []*request) (rows, dropped int, err error) {
 		a.clear()
 	}
 	_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
-	return 0, 0, fmt.Errorf("commit %d batches: %w", len(reqs), classify(err))
+	return 0, 0, fmt.Errorf("commit %d batches: %w", len(batches), classify(err))
 }
 
 // remember hands the spans of a commit that may or may not have stored
 // them over to the table lookup. (w.recent learnt every span before the
 // commit, in existing.)
-func (w *writer) remember(reqs []*request, unknown bool) {
+func (w *writer) remember(batches []*model.Batch, unknown bool) {
 	if !unknown {
 		return
 	}
-	for _, r := range reqs {
-		for i := range r.b.Spans {
-			w.recent.forget(r.b.Spans[i].StartTime)
+	for _, b := range batches {
+		for i := range b.Spans {
+			w.recent.forget(b.Spans[i].StartTime)
 		}
 	}
 }
@@ -446,18 +289,18 @@ func timeBounds[T any](items []timed[T]) (lo, hi int64) {
 	return lo, hi
 }
 
-// existing returns the (trace_id, span_id) pairs of reqs' spans that are
+// existing returns the (trace_id, span_id) pairs of batches' spans that are
 // already stored. Only spans that w.recent cannot rule out are looked up
 // (usually none). A retry resends spans with the same start times, so the
 // lookup scans only the batch's time range of the spans table, which zone
 // maps prune to the newest row groups: its cost does not grow with the
 // store. A span whose ids were stored with another start time is not
 // caught; that is a broken client, not a retry.
-func (w *writer) existing(ctx context.Context, reqs []*request) (map[spanKey]struct{}, error) {
+func (w *writer) existing(ctx context.Context, batches []*model.Batch) (map[spanKey]struct{}, error) {
 	var items []timed[model.TraceID]
-	for _, r := range reqs {
-		for i := range r.b.Spans {
-			s := &r.b.Spans[i]
+	for _, b := range batches {
+		for i := range b.Spans {
+			s := &b.Spans[i]
 			if w.recent.checkAdd(spanKey{s.TraceID, spanU64(s.SpanID)}, s.StartTime) {
 				items = append(items, timed[model.TraceID]{s.StartTime, s.TraceID})
 			}
@@ -533,13 +376,13 @@ func newLogKey(l *model.LogRecord) logKey {
 	return logKey{l.Time, l.ObservedTime, l.TraceID, spanU64(l.SpanID), l.SeverityNumber, md5.Sum([]byte(l.Body.Str))}
 }
 
-// existingLogs finds the logs of reqs already stored, looking only at the
+// existingLogs finds the logs of batches already stored, looking only at the
 // exact timestamps of the batch (zone maps prune the rest).
-func (w *writer) existingLogs(ctx context.Context, reqs []*request) (map[logKey]struct{}, error) {
+func (w *writer) existingLogs(ctx context.Context, batches []*model.Batch) (map[logKey]struct{}, error) {
 	var items []timed[struct{}]
-	for _, r := range reqs {
-		for i := range r.b.Logs {
-			items = append(items, timed[struct{}]{t: r.b.Logs[i].Time})
+	for _, b := range batches {
+		for i := range b.Logs {
+			items = append(items, timed[struct{}]{t: b.Logs[i].Time})
 		}
 	}
 	if len(items) == 0 {
@@ -606,15 +449,14 @@ func (w *writer) scanExistingLogs(ctx context.Context, query string, out *map[lo
 	return nil
 }
 
-func (w *writer) appendAll(reqs []*request, dup map[spanKey]struct{}, dupLogs map[logKey]struct{}) (rows, dropped int, err error) {
+func (w *writer) appendAll(batches []*model.Batch, dup map[spanKey]struct{}, dupLogs map[logKey]struct{}) (rows, dropped int, err error) {
 	clear(w.seen)
 	clear(w.idx)
 	w.sc.reset()
 	sch := w.e.schema
 	// dropped spans by key, so their refs and invocations go too
 	var droppedKeys map[spanKey]struct{}
-	for _, r := range reqs {
-		b := r.b
+	for _, b := range batches {
 		for i := range b.Spans {
 			s := &b.Spans[i]
 			k := spanKey{s.TraceID, spanU64(s.SpanID)}
@@ -731,33 +573,16 @@ func (w *writer) indexSpan(s *model.Span) {
 	}
 }
 
-func (w *writer) stats() store.WriteStats {
-	w.mu.Lock()
-	q := w.queued
-	w.mu.Unlock()
-	return store.WriteStats{
-		QueuedRows:    q,
-		QueueCapacity: int64(w.e.set.QueueSpans),
-		Commits:       w.commits.Load(),
-		FailedCommits: w.failed.Load(),
-		CommittedRows: w.committedRows.Load(),
-		DroppedRows:   w.droppedRows.Load(),
-		Overloaded:    w.overloaded.Load(),
-	}
-}
+func (w *writer) stats() store.WriteStats { return w.q.Stats() }
 
-// close refuses new writes, lets the writer commit what was accepted and
-// releases the writer's connection.
+// close refuses new writes, lets the queue commit what was accepted, writes
+// out the attribute filters and releases the writer's connection. Called
+// once, by Engine.Close.
 func (w *writer) close() error {
-	w.mu.Lock()
-	already := w.closing
-	w.closing = true
-	w.mu.Unlock()
-	if already {
-		<-w.stopped
-		return nil
+	w.q.Close()
+	// The queue's goroutine has returned: the writer's state is ours now.
+	if err := w.flushFilters(context.Background()); err != nil {
+		w.e.set.Logger.Error("write attribute filters", "err", err)
 	}
-	close(w.stop)
-	<-w.stopped
 	return errors.Join(w.closeAppenders(), w.conn.Close())
 }

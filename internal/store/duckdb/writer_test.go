@@ -176,3 +176,69 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteOverBound: a batch larger than the queue bound gets in when
+// nothing else is queued; behind another write it is overloaded, so that
+// its client retries and gets in once the queue has drained.
+func TestWriteOverBound(t *testing.T) {
+	const bound = 10
+	held, release := make(chan struct{}), make(chan struct{})
+	var hold, unblock sync.Once
+	e, err := Open(t.Context(), Settings{Dir: t.TempDir(), MemoryLimit: "256MB", Threads: 1, QueueSpans: bound,
+		OnCommit: func(store.CommitInfo) {
+			// The first commit's hook keeps the writer busy, so that the
+			// next write stays queued.
+			hold.Do(func() {
+				close(held)
+				<-release
+			})
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		unblock.Do(func() { close(release) })
+		e.Close()
+	}()
+	write := func(b *model.Batch) <-chan error {
+		out := make(chan error, 1)
+		go func() { out <- e.Write(context.Background(), b) }()
+		return out
+	}
+	first, queued := smallBatch(1), smallBatch(2)
+	firstDone := write(&first)
+	<-held
+	queuedDone := write(&queued)
+	for e.WriteStats().QueuedRows != int64(queued.Len()) {
+		time.Sleep(time.Millisecond)
+	}
+	big, extra := smallBatch(3), smallBatch(4)
+	big.Spans = append(big.Spans, extra.Spans[0])
+	if big.Len() != bound+1 {
+		t.Fatalf("big batch of %d rows, want %d", big.Len(), bound+1)
+	}
+	if err := e.Write(t.Context(), &big); !errors.Is(err, store.ErrOverloaded) {
+		t.Errorf("Write over the bound behind a queued write = %v, want ErrOverloaded", err)
+	}
+	unblock.Do(func() { close(release) })
+	for _, done := range []<-chan error{firstDone, queuedDone} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Write(t.Context(), &big); err != nil {
+		t.Fatalf("Write over the bound into an empty queue = %v, want it taken", err)
+	}
+	for id, want := range map[model.TraceID]int{big.Spans[0].TraceID: 10, extra.Spans[0].TraceID: 1} {
+		tr, err := e.Trace(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Spans) != want {
+			t.Errorf("trace %s has %d spans, want %d", id, len(tr.Spans), want)
+		}
+	}
+	if st := e.WriteStats(); st.Overloaded != 1 || st.QueuedRows != 0 {
+		t.Errorf("WriteStats = %+v, want 1 overloaded and none queued", st)
+	}
+}
