@@ -61,7 +61,9 @@ type Settings struct {
 	// server's keeper_map_path_prefix; default /ariadne/<database>.
 	KeeperPrefix string
 	// QueueRows bounds rows accepted but not yet committed; a Write that
-	// would exceed it fails at once with store.ErrOverloaded.
+	// would exceed it fails at once with store.ErrOverloaded, and one larger
+	// than the whole bound is taken alone, when nothing else is queued
+	// (shared.Committer).
 	QueueRows int
 	// MaxBatchRows caps the rows of one commit.
 	MaxBatchRows int

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -40,7 +39,8 @@ type Settings struct {
 	Threads int
 	// QueueSpans bounds the rows (spans, logs, invocations, refs) accepted
 	// but not yet committed. A Write that would exceed it fails at once with
-	// store.ErrOverloaded. Size it to hold about a second of ingest or more:
+	// store.ErrOverloaded; one larger than the whole bound is taken alone,
+	// when nothing else is queued (shared.Committer). Size it to hold about a second of ingest or more:
 	// every automatic checkpoint stalls commits for 0.3–0.5 s.
 	QueueSpans int
 	// MaxBatchRows caps the rows of one commit; more queued rows wait for
@@ -206,6 +206,3 @@ func unavailable(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
 }
-
-// since is a tiny helper so call sites read as durations.
-func since(t time.Time) time.Duration { return time.Since(t) }

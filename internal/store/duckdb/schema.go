@@ -132,27 +132,8 @@ const (
 	slotMessageIDs
 )
 
-// typesString encodes the value types of a as one digit each, or "" (NULL
-// in the table) in the common case where every value is a string.
-func typesString(a model.Attributes) string {
-	allStrings := true
-	for i := range a {
-		if a[i].Value.Type != model.TypeString {
-			allStrings = false
-			break
-		}
-	}
-	if allStrings {
-		return ""
-	}
-	var small [32]byte
-	b := small[:0]
-	for i := range a {
-		b = append(b, '0'+byte(a[i].Value.Type))
-	}
-	return string(b)
-}
-
+// decodeAttrs rebuilds attributes from the scanned attr_keys, attr_values
+// and attr_types values (shared.DecodeAttrs).
 func decodeAttrs(keys, values, types any) (model.Attributes, error) {
 	ks, err := asStrings(keys)
 	if err != nil {
@@ -166,21 +147,7 @@ func decodeAttrs(keys, values, types any) (model.Attributes, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(ks) == 0 {
-		return nil, nil
-	}
-	if len(vs) != len(ks) || (ts != "" && len(ts) != len(ks)) {
-		return nil, fmt.Errorf("decode attributes: %d keys, %d values, %d types", len(ks), len(vs), len(ts))
-	}
-	out := make(model.Attributes, len(ks))
-	for i := range ks {
-		t := model.TypeString
-		if ts != "" {
-			t = model.ValueType(ts[i] - '0')
-		}
-		out[i] = model.Attr{Key: ks[i], Value: model.Value{Type: t, Str: vs[i]}}
-	}
-	return out, nil
+	return shared.DecodeAttrs(ks, vs, ts)
 }
 
 func traceUUID(id model.TraceID) duckdb.UUID { return duckdb.UUID(id) }
@@ -407,8 +374,8 @@ func attrCols[T any](prefix string, keySlot, valSlot int, f func(*T) *model.Attr
 		},
 		{
 			name: prefix + "_types", typ: "VARCHAR",
-			get: func(r *T, _ *scratch) any { return nullIfEmpty(typesString(*f(r))) },
-			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, typesString(*f(r))) },
+			get: func(r *T, _ *scratch) any { return nullIfEmpty(shared.TypesString(*f(r))) },
+			put: func(r *T, a *chunkAppender, col int, _ *scratch) { a.strOrNull(col, shared.TypesString(*f(r))) },
 			set: func(r *T, v any) (err error) {
 				h := hold(r)
 				*f(r), err = decodeAttrs(h.keys, h.values, v)

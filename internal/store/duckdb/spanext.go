@@ -18,7 +18,7 @@ import (
 //
 // Strings are JSON strings, cold_start is true or absent, http_status a
 // number, message_ids an array of strings, events and links the JSON of
-// shared.EncodeEvents and shared.EncodeLinks, attr_types the digits of typesString. A
+// shared.EncodeEvents and shared.EncodeLinks, attr_types the digits of shared.TypesString. A
 // span with none of them stores NULL. The view spans extracts each field
 // under its DESIGN.md §2 column name; the Go readers decode ext here.
 
@@ -134,7 +134,7 @@ func appendSpanExt(dst []byte, s *model.Span, sc *scratch) []byte {
 	w.str("db_system", s.DBSystem)
 	w.str("error_type", s.ErrorType)
 	w.str("error_message", s.ErrorMessage)
-	w.str("attr_types", typesString(s.Attributes))
+	w.str("attr_types", shared.TypesString(s.Attributes))
 	w.raw("events", shared.EncodeEvents(s.Events))
 	w.raw("links", shared.EncodeLinks(s.Links))
 	w.str("request_payload", s.RequestPayload)

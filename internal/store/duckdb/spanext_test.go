@@ -129,7 +129,7 @@ func checkStoredSpans(t *testing.T, e *Engine, want []model.Span) {
 		exp := []any{w.Function, w.InvocationID, w.Trigger, w.MessagingSystem, w.MessagingOperation, w.Destination, w.HTTPMethod,
 			w.HTTPRoute, w.DBSystem, w.ErrorType, w.ErrorMessage, w.StatusMessage, w.TraceState, w.ScopeVersion,
 			w.ColdStart, w.HTTPStatus, w.MessageIDs, shared.EncodeEvents(w.Events), shared.EncodeLinks(w.Links),
-			w.RequestPayload, w.ResponsePayload, typesString(w.Attributes)}
+			w.RequestPayload, w.ResponsePayload, shared.TypesString(w.Attributes)}
 		if !reflect.DeepEqual(got, exp) {
 			t.Errorf("view row %d:\n got %q\nwant %q", i, got, exp)
 		}
@@ -185,7 +185,7 @@ func TestMigrationSpanExt(t *testing.T) {
 			nullIfEmpty(s.Trigger), nullIfEmpty(s.MessagingSystem), nullIfEmpty(s.MessagingOperation), nullIfEmpty(s.Destination),
 			ids, nullIfEmpty(s.HTTPMethod), nullIfEmpty(s.HTTPRoute), s.HTTPStatus, nullIfEmpty(s.DBSystem),
 			nullIfEmpty(s.ErrorType), nullIfEmpty(s.ErrorMessage), (&scratch{}).keys(0, s.Attributes), (&scratch{}).values(1, s.Attributes),
-			nullIfEmpty(typesString(s.Attributes)), (&scratch{}).resource(s.ResourceAttributes),
+			nullIfEmpty(shared.TypesString(s.Attributes)), (&scratch{}).resource(s.ResourceAttributes),
 			nullIfEmpty(shared.EncodeEvents(s.Events)), nullIfEmpty(shared.EncodeLinks(s.Links)),
 			nullIfEmpty(s.RequestPayload), nullIfEmpty(s.ResponsePayload))
 		if err != nil {

@@ -1,10 +1,9 @@
 // Package shared holds what every storage engine does alike and that does
 // not depend on the engine's SQL: the stored encodings of events, links and
 // resource attributes, attribute value types, search and listing cursors,
-// and the validation of queries. The ClickHouse engine uses it; the DuckDB
-// engine still has its own copies (internal/store/duckdb codec.go,
-// schema.go, search.go, invocations.go, servicemap.go), which this package
-// was copied from and which should move here.
+// the validation of queries, issue folding, and the group-commit queue of
+// the writers (Committer). Both engines use it; their SQL comes from
+// internal/store/stmt.
 package shared
 
 import (
