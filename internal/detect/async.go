@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -165,6 +166,54 @@ func isDeadLetterQueue(destination string) bool {
 	return false
 }
 
+// deliveryKey names the invocation that received a message from its
+// dead-letter queue.
+type deliveryKey struct {
+	trace model.TraceID
+	inv   string
+}
+
+func deadLetterDelivery(m *correlate.Message) (deliveryKey, bool) {
+	for _, a := range m.Attempts {
+		if a.Destination == m.DeadLetter {
+			return deliveryKey{a.TraceID, cmp.Or(a.InvocationID, "span:"+a.SpanID.String())}, true
+		}
+	}
+	return deliveryKey{}, false
+}
+
+// oneLifePerDelivery drops the SNS lives of messages dead-lettered from a
+// queue subscribed to a topic: such a delivery carries the SQS id and, from
+// the envelope, the SNS id, and both lives end in the DLQ, one named after
+// the topic. The queue's life is the one to report (the redrive is the
+// queue's), so an SNS life counts only when no other life was dead-lettered
+// in the same DLQ invocation. Its producers, which the queue's life lacks
+// (SNS's delivery to SQS is not traced), are lent when that invocation
+// holds one queue life: in a batch the pairing is by invocation, not by
+// message, so which producer sent which message is unknown there, and an
+// SNS life is dropped when any queue life shares its DLQ invocation, which
+// undercounts only a dead letter whose SQS id went unseen.
+func oneLifePerDelivery(lives []*correlate.Message) []*correlate.Message {
+	queued := map[deliveryKey][]*correlate.Message{}
+	for _, m := range lives {
+		if k, ok := deadLetterDelivery(m); ok && m.Channel != "sns" {
+			queued[k] = append(queued[k], m)
+		}
+	}
+	out := make([]*correlate.Message, 0, len(lives))
+	for _, m := range lives {
+		k, ok := deadLetterDelivery(m)
+		if q := queued[k]; ok && m.Channel == "sns" && len(q) > 0 {
+			if len(q) == 1 && len(q[0].Producers) == 0 {
+				q[0].Producers = m.Producers
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // deadLetterDetector finds messages that reached a dead-letter queue: a
 // delivery seen on a DLQ-named destination whose message's life (package
 // correlate) says dead_lettered. The issue names the source channel, the
@@ -202,8 +251,7 @@ func (deadLetterDetector) Detect(ctx context.Context, r store.DetectReader, w Wi
 	if err != nil {
 		return nil, err
 	}
-	g := newGroups()
-	examples := map[string]string{}
+	var lives []*correlate.Message
 	for _, id := range ids {
 		m, err := c.Message(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -212,9 +260,13 @@ func (deadLetterDetector) Detect(ctx context.Context, r store.DetectReader, w Wi
 		if err != nil {
 			return nil, fmt.Errorf("read life of message %s: %w", id, err)
 		}
-		if m.State != correlate.MessageDeadLettered {
-			continue
+		if m.State == correlate.MessageDeadLettered {
+			lives = append(lives, m)
 		}
+	}
+	g := newGroups()
+	examples := map[string]string{}
+	for _, m := range oneLifePerDelivery(lives) {
 		var last correlate.MessageEvent
 		var at int64
 		for _, a := range m.Attempts {
