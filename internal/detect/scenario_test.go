@@ -67,10 +67,10 @@ func startAriadne(t *testing.T) *ariadneapp.App {
 	return apptest.Start(t, func(c *config.Config) { c.OTLPGRPCAddr = "" }, apptest.DetectOnDemand(2*time.Second))
 }
 
-// startCloud runs checkout (sync API calls), payments (async, one retry)
-// and worker (SQS jobs, partial batch responses, dead-letter queue after two
-// receives), with the extension attached and a DynamoDB endpoint that never
-// answers.
+// startCloud runs checkout (sync API calls), payments (async, one retry),
+// worker (SQS jobs, partial batch responses, dead-letter queue after two
+// receives) and alerter (the same behind an SNS topic), with the extension
+// attached and a DynamoDB endpoint that never answers.
 func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 	t.Helper()
 	one, zero := 1, 0
@@ -84,13 +84,19 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			{Name: "jobs", VisibilityTimeout: app.Duration(4 * time.Second), DeadLetter: &app.DeadLetterSpec{Queue: "jobs-dlq", MaxReceiveCount: 2}},
 			{Name: "jobs-dlq"},
 			{Name: "billing"},
+			{Name: "alerts", VisibilityTimeout: app.Duration(4 * time.Second), DeadLetter: &app.DeadLetterSpec{Queue: "alerts-dlq", MaxReceiveCount: 2}},
+			{Name: "alerts-dlq"},
 		},
-		Topics: []app.TopicSpec{{Name: "order-events", Subscriptions: []app.QueueSubscription{{Queue: "billing"}}}},
+		Topics: []app.TopicSpec{
+			{Name: "order-events", Subscriptions: []app.QueueSubscription{{Queue: "billing"}}},
+			{Name: "alert-events", Subscriptions: []app.QueueSubscription{{Queue: "alerts"}}},
+		},
 		Functions: []app.FunctionSpec{
 			fn("checkout", "api", 2*time.Second),
 			fn("payments", "api", 5*time.Second),
 			fn("worker", "worker", 5*time.Second, app.TriggerSpec{Queue: "jobs", BatchSize: 10, ReportBatchItemFailures: true}),
-			fn("sink", "sink", 5*time.Second, app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10, ReportBatchItemFailures: true}),
+			fn("sink", "sink", 5*time.Second, app.TriggerSpec{Queue: "jobs-dlq", BatchSize: 10, ReportBatchItemFailures: true},
+				app.TriggerSpec{Queue: "alerts-dlq", BatchSize: 10, ReportBatchItemFailures: true}),
 			fn("limited", "api", 5*time.Second),
 			fn("cold", "api", 5*time.Second),
 			fn("orders-v1", "api", 5*time.Second),
@@ -98,8 +104,13 @@ func startCloud(t *testing.T, ariadneAddr, dynamo string) *app.Cloud {
 			// One message per invocation: a batch's invocation span holds
 			// every message's SNS id, and drift needs the failed one's.
 			fn("biller", "subscriber", 5*time.Second, app.TriggerSpec{Queue: "billing", BatchSize: 1}),
+			// SNS → SQS → DLQ: alerter fails every order without an
+			// amount, so alerts' redrive moves it to alerts-dlq.
+			fn("alerts-api", "api", 5*time.Second),
+			fn("alerter", "subscriber", 5*time.Second, app.TriggerSpec{Queue: "alerts", BatchSize: 1, ReportBatchItemFailures: true}),
 		},
 	}
+	desc.Functions[9].Env["ORDER_EVENTS_TOPIC"] = "arn:aws:sns:us-east-1:000000000000:alert-events"
 	for _, i := range []int{6, 7} {
 		desc.Functions[i].Env["ORDER_EVENTS_TOPIC"] = "arn:aws:sns:us-east-1:000000000000:order-events"
 	}
@@ -321,6 +332,7 @@ func TestScenarios(t *testing.T) {
 	s.invoke("orders-v2", `{"action":"order","body":{"orderId":"o-3","total":42}}`)
 	s.invoke("orders-v1", `{"action":"publish","body":{"orderId":"o-4","amount":42}}`)
 	s.invoke("orders-v2", `{"action":"publish","body":{"orderId":"o-5","total":42}}`)
+	s.invoke("alerts-api", `{"action":"publish","body":{"orderId":"o-6"}}`)
 	s.invokeAsync("payments", `{"action":"fail","id":"p-77","code":51}`)
 	for i, id := range []string{"o-1001", "o-2002", "o-3003"} {
 		s.invoke("checkout", fmt.Sprintf(`{"action":"fail","id":%q,"code":%d}`, id, 4000+i))
@@ -351,6 +363,7 @@ func TestScenarios(t *testing.T) {
 		{detect.KindRetry, "worker", "jobs", []string{"more than once", "up to 2 receives"}},
 		{detect.KindRetry, "payments", "", []string{"retried"}},
 		{detect.KindDeadLetter, "worker", "jobs", []string{"dead-lettered to jobs-dlq"}},
+		{detect.KindDeadLetter, "alerter", "alerts", []string{"dead-lettered to alerts-dlq", "after alerter failed them"}},
 		{detect.KindThrottle, "limited", "", []string{"limited was throttled"}},
 		{detect.KindContractDrift, "worker", "jobs", []string{"contract drift on jobs: orders-api 2.0 renamed \"amount\" to \"total\""}},
 		{detect.KindContractDrift, "biller", "order-events", []string{"contract drift on order-events: orders-api 2.0 renamed \"amount\" to \"total\""}},
@@ -398,6 +411,22 @@ func TestScenarios(t *testing.T) {
 	}
 	if is := find(list, detect.KindOOM, "checkout", "", nil); is != nil && !strings.Contains(is.Explanation, "not a slow leak") {
 		t.Errorf("OOM explanation without the memory trend before it: %q", is.Explanation)
+	}
+	// The one order dead-lettered through alerts carries two ids (SQS's
+	// and SNS's, in the envelope); both lives end in alerts-dlq, and the
+	// one delivery must still be one issue of one, on the queue whose
+	// redrive moved it.
+	var dead []store.Issue
+	for _, is := range list {
+		if is.Kind == detect.KindDeadLetter && strings.Contains(is.Title, "alerts-dlq") {
+			dead = append(dead, is)
+		}
+	}
+	if len(dead) != 1 || dead[0].Channel != "alerts" || dead[0].Count != 1 || !strings.Contains(dead[0].Explanation, "sent by alerts-api") {
+		for _, is := range dead {
+			t.Logf("dead letter of alerts: %s on %s %q ×%d: %s", is.Title, is.Function, is.Channel, is.Count, is.Explanation)
+		}
+		t.Errorf("one order dead-lettered through SNS → SQS: %d issues, want one on alerts counted once, sent by alerts-api", len(dead))
 	}
 	for _, is := range list {
 		if is.Kind == detect.KindError && is.Function == "worker" {
