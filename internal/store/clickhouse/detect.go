@@ -36,7 +36,7 @@ func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.Det
 	if err := e.readable("read spans for detection"); err != nil {
 		return nil, false, err
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	t := &e.sch.spans
 	q := stmt.DetectSpans(e.detectSQL(), t.list(), r, f, limit)
 	out := []model.Span{}
@@ -67,7 +67,7 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 	if err := e.readable("read invocations for detection"); err != nil {
 		return nil, false, err
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	query := stmt.DetectInvocationKeys(e.detectSQL(), q, limit)
 	out := []model.Invocation{}
 	if query == "" {

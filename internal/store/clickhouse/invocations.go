@@ -155,7 +155,7 @@ func (e *Engine) InvocationLogs(ctx context.Context, requestID string, r store.T
 		return nil, err
 	}
 	t := &e.sch.logs
-	rows, err := selectRows(ctx, e, t, stmt.InvocationLogs(stmt.ClickHouse(e.t), t.list(), requestID, r, clampLimit(limit)), (*logRow).fix)
+	rows, err := selectRows(ctx, e, t, stmt.InvocationLogs(stmt.ClickHouse(e.t), t.list(), requestID, r, shared.Clamp(limit, store.MaxLimit)), (*logRow).fix)
 	if err != nil {
 		return nil, e.fail("read invocation logs", err)
 	}

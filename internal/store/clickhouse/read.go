@@ -187,13 +187,6 @@ const (
 	autocompleteValueSpans = 200_000
 )
 
-func clampLimit(limit int) int {
-	if limit <= 0 || limit > store.MaxLimit {
-		return store.MaxLimit
-	}
-	return limit
-}
-
 // AttributeKeys implements store.Reader: span and resource attribute keys.
 func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeRange, limit int) ([]string, error) {
 	if err := shared.CheckRange(r); err != nil {
@@ -214,7 +207,7 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return keys[:min(len(keys), clampLimit(limit))], nil
+	return keys[:min(len(keys), shared.Clamp(limit, store.MaxLimit))], nil
 }
 
 // AttributeValues implements store.Reader.
@@ -242,7 +235,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 		}
 		return cmp.Compare(a, b)
 	})
-	return vals[:min(len(vals), clampLimit(limit))], nil
+	return vals[:min(len(vals), shared.Clamp(limit, store.MaxLimit))], nil
 }
 
 // attrCounts adds up autocomplete rows: (0, item, count) for span

@@ -18,18 +18,11 @@ var _ store.CorrelationReader = (*Engine)(nil)
 // refChunk bounds the values of one IN list (max_query_size).
 const refChunk = 500
 
-func clampRows(limit int) int {
-	if limit <= 0 || limit > store.MaxCorrelationRows {
-		return store.MaxCorrelationRows
-	}
-	return limit
-}
-
 // RefsOfTraces implements store.CorrelationReader (bloom filter on
 // message_refs.trace_id).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), shared.Clamp(limit, store.MaxCorrelationRows)
 	return e.refsIn(ctx, len(ids), func(lo, hi int) string {
 		return stmt.RefsOfTraces(d, cols, ids[lo:hi], false, limit)
 	}, limit, "read refs of traces")
@@ -40,7 +33,7 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), clampRows(limit)
+	d, cols, limit := stmt.ClickHouse(e.t), e.sch.refs.list(), shared.Clamp(limit, store.MaxCorrelationRows)
 	return e.refsIn(ctx, len(keys), func(lo, hi int) string {
 		return stmt.RefsByKeys(d, cols, keys[lo:hi], false, limit)
 	}, limit, "read refs by keys")
@@ -83,7 +76,7 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 	if err := e.readable("read refs by destination"); err != nil {
 		return nil, false, err
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	t := &e.sch.refs
 	rows, err := selectRows(ctx, e, t, stmt.RefsByDestination(stmt.ClickHouse(e.t), t.list(), dest, r, limit), (*refRow).fix)
 	if err != nil {
@@ -104,7 +97,7 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 // are read by one query per cluster of nearby traces.
 func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields store.SpanFields, limit int) ([]model.Span, bool, error) {
 	ids = uniqueTraces(ids)
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	out := []model.Span{}
 	if len(ids) == 0 {
 		return out, false, nil
@@ -118,7 +111,7 @@ func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields 
 	}
 	d, t := stmt.ClickHouse(e.t), &e.sch.spans
 	if fields == store.SpanSummary {
-		t = t.without(stmt.SpanSummaryOmits(d)...)
+		t = e.sch.spanSummary
 	}
 	var rows []spanRow
 	for _, c := range clusters {

@@ -2,7 +2,6 @@ package clickhouse
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store/shared"
+	"github.com/ariadnehq/ariadne/internal/store/stmt"
 )
 
 // column maps one table column to a row type R for inserts (get) and for
@@ -124,17 +124,6 @@ func u64Span(v uint64) model.SpanID {
 	var id model.SpanID
 	binary.BigEndian.PutUint64(id[:], v)
 	return id
-}
-
-// traceLit is the SQL text of a trace id; hex only, so safe to inline.
-func traceLit(id model.TraceID) string { return "unhex('" + hex.EncodeToString(id[:]) + "')" }
-
-func traceList(ids []model.TraceID) string {
-	lits := make([]string, len(ids))
-	for i, id := range ids {
-		lits[i] = traceLit(id)
-	}
-	return strings.Join(lits, ", ")
 }
 
 // Row types: the model value plus what columns scan into before fix turns
@@ -259,7 +248,7 @@ type schema struct {
 
 func newSchema() *schema {
 	s := buildSchema()
-	s.spanSummary = s.spans.without(summaryExcluded...)
+	s.spanSummary = s.spans.without(stmt.SpanSummaryOmits(stmt.ClickHouse(nil))...)
 	return s
 }
 
@@ -398,22 +387,6 @@ func resourceText(a model.Attributes) string {
 	return string(shared.AppendResource(nil, a))
 }
 
-// summaryExcluded are the span columns SpanSummary leaves out.
-var summaryExcluded = []string{"attributes", "attr_types", "resource_attributes", "events", "links", "request_payload", "response_payload"}
-
-// sqlStr is a ClickHouse string literal.
-func sqlStr(s string) string {
-	return "'" + literalEscaper.Replace(shared.ValidUTF8(s)) + "'"
-}
-
-// literalEscaper escapes what a ClickHouse string literal cannot hold as
-// is; NUL too, which would end the statement in a C API (chDB).
-var literalEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\x00", `\0`)
-
-func sqlStrs(ss []string) string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = sqlStr(s)
-	}
-	return strings.Join(out, ", ")
-}
+// sqlStr is s as a ClickHouse string literal, for the engine's own
+// bookkeeping statements (the rest come from package stmt).
+func sqlStr(s string) string { return stmt.ClickHouse(nil).Str(s) }

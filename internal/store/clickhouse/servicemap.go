@@ -23,13 +23,6 @@ var _ store.ServiceMapReader = (*Engine)(nil)
 // dialect is the engine's rendering of package stmt's statements.
 func (e *Engine) dialect() stmt.Dialect { return stmt.ClickHouse(e.t) }
 
-func clampMapRows(limit int) int {
-	if limit <= 0 || limit > store.MaxMapRows {
-		return store.MaxMapRows
-	}
-	return limit
-}
-
 // withNulls makes outer joins fill missing sides with NULL, as SQL does.
 func withNulls(ctx context.Context) context.Context {
 	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"join_use_nulls": 1}))
@@ -43,7 +36,7 @@ func (e *Engine) MapCalls(ctx context.Context, q store.MapQuery) ([]store.CallRo
 	if err := e.readable("read map calls"); err != nil {
 		return nil, false, err
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Calls(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -101,7 +94,7 @@ func (e *Engine) MapHops(ctx context.Context, q store.MapQuery) ([]store.HopRow,
 	if err := e.readable("read map hops"); err != nil {
 		return nil, false, err
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Hops(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -145,7 +138,7 @@ func (e *Engine) MapNodes(ctx context.Context, q store.MapQuery) ([]store.NodeRo
 	if err := e.readable("read map nodes"); err != nil {
 		return nil, false, err
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Nodes(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -180,7 +173,7 @@ func (e *Engine) RED(ctx context.Context, q store.REDQuery) ([]store.REDRow, boo
 	if err := e.readable("read RED series"); err != nil {
 		return nil, false, err
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.RED(ctx, rollups{e}, e.dialect(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -215,7 +208,7 @@ func (e *Engine) Cost(ctx context.Context, q store.CostQuery) ([]store.CostRow, 
 	if err := e.readable("read cost"); err != nil {
 		return nil, false, err
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	out := []store.CostRow{}
 	err := e.each(ctx, stmt.Cost(e.dialect(), q, limit), func(scan func(...any) error) error {
 		var (

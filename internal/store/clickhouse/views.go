@@ -74,7 +74,7 @@ func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogR
 	if err := e.readable("search logs"); err != nil {
 		return nil, "", err
 	}
-	limit := clampLimit(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxLimit)
 	t := &e.sch.logs
 	rows, err := selectRows(ctx, e, t, stmt.SearchLogs(stmt.ClickHouse(e.t), t.list(), q, cur, limit), (*logRow).fix)
 	if err != nil {

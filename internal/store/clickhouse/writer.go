@@ -311,7 +311,7 @@ func (w *writer) dropStored(ctx context.Context, c *batchSet) error {
 				ids[c.spans[i].TraceID] = true
 			}
 			q := fmt.Sprintf("SELECT trace_id, span_id FROM %s WHERE start_time BETWEEN %d AND %d AND trace_id IN (%s)",
-				e.t("spans"), g.lo, g.hi, traceList(keys(ids)))
+				e.t("spans"), g.lo, g.hi, e.dialect().Traces(keys(ids)))
 			err := e.each(ctx, q, func(scan func(...any) error) error {
 				var t string
 				var s uint64
@@ -403,7 +403,7 @@ func (w *writer) dropStored(ctx context.Context, c *batchSet) error {
 		t := &e.sch.invocations
 		for _, chunk := range chunks(keys(ids), lookupChunk) {
 			q := fmt.Sprintf("SELECT %s FROM %s WHERE request_id IN (%s) AND start BETWEEN %d AND %d",
-				t.list(), e.t(t.name), sqlStrs(chunk), lo, hi)
+				t.list(), e.t(t.name), e.dialect().Strs(chunk), lo, hi)
 			rows, err := selectRows(ctx, e, t, q, (*invRow).fix)
 			if err != nil {
 				return fmt.Errorf("look up stored invocations: %w", err)
@@ -435,7 +435,7 @@ func (w *writer) dropStored(ctx context.Context, c *batchSet) error {
 		stored := map[model.MessageRef]bool{}
 		t := &e.sch.refs
 		for _, chunk := range chunks(keys(ks), lookupChunk) {
-			q := fmt.Sprintf("SELECT %s FROM %s WHERE key IN (%s)", t.list(), e.t(t.name), sqlStrs(chunk))
+			q := fmt.Sprintf("SELECT %s FROM %s WHERE key IN (%s)", t.list(), e.t(t.name), e.dialect().Strs(chunk))
 			rows, err := selectRows(ctx, e, t, q, (*refRow).fix)
 			if err != nil {
 				return fmt.Errorf("look up stored message refs: %w", err)

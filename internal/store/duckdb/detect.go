@@ -46,7 +46,7 @@ func (e *Engine) DetectSpans(ctx context.Context, r store.TimeRange, f store.Det
 	if err := shared.CheckRange(r); err != nil {
 		return nil, false, fmt.Errorf("read spans for detection: %w", err)
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	t := &e.schema.spans
 	q := stmt.DetectSpans(stmt.DuckDB(), t.columnList(""), r, f, limit)
 	out := []model.Span{}
@@ -73,7 +73,7 @@ func (e *Engine) DetectInvocations(ctx context.Context, q store.DetectInvocation
 	if err := shared.CheckRange(q.TimeRange); err != nil {
 		return nil, false, fmt.Errorf("read invocations for detection: %w", err)
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	query := stmt.DetectInvocationKeys(stmt.DuckDB(), q, limit)
 	out := []model.Invocation{}
 	if query == "" {

@@ -161,7 +161,7 @@ func (e *Engine) InvocationLogs(ctx context.Context, requestID string, r store.T
 		return nil, fmt.Errorf("read invocation logs: %w", err)
 	}
 	t := &e.schema.logs
-	rows, err := selectRows(ctx, e.db, t, stmt.InvocationLogs(stmt.DuckDB(), t.columnList(""), requestID, r, clampLimit(limit)))
+	rows, err := selectRows(ctx, e.db, t, stmt.InvocationLogs(stmt.DuckDB(), t.columnList(""), requestID, r, shared.Clamp(limit, store.MaxLimit)))
 	if err != nil {
 		return nil, unavailable("read invocation logs", err)
 	}

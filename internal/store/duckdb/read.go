@@ -175,13 +175,6 @@ func (e *Engine) recentRange(ctx context.Context, r store.TimeRange, n int64) (s
 	return store.TimeRange{Start: max(r.Start, end-bd.window(n)), End: end}, nil
 }
 
-func clampLimit(limit int) int {
-	if limit <= 0 || limit > store.MaxLimit {
-		return store.MaxLimit
-	}
-	return limit
-}
-
 // AttributeKeys implements store.Reader. It lists span and resource
 // attribute keys, as searches match both.
 func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeRange, limit int) ([]string, error) {
@@ -204,7 +197,7 @@ func (e *Engine) AttributeKeys(ctx context.Context, prefix string, r store.TimeR
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return keys[:min(len(keys), clampLimit(limit))], nil
+	return keys[:min(len(keys), shared.Clamp(limit, store.MaxLimit))], nil
 }
 
 // AttributeValues implements store.Reader.
@@ -233,7 +226,7 @@ func (e *Engine) AttributeValues(ctx context.Context, key, prefix string, r stor
 		}
 		return cmp.Compare(a, b)
 	})
-	return vals[:min(len(vals), clampLimit(limit))], nil
+	return vals[:min(len(vals), shared.Clamp(limit, store.MaxLimit))], nil
 }
 
 // attrCounts runs an autocomplete query whose rows are (0, item, count)

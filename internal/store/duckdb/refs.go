@@ -31,18 +31,11 @@ const (
 	scanChunk       = 20_000
 )
 
-func clampRows(limit int) int {
-	if limit <= 0 || limit > store.MaxCorrelationRows {
-		return store.MaxCorrelationRows
-	}
-	return limit
-}
-
 // RefsOfTraces implements store.CorrelationReader through the trace_id
 // index of message_refs (migration 0002).
 func (e *Engine) RefsOfTraces(ctx context.Context, ids []model.TraceID, limit int) ([]model.MessageRef, bool, error) {
 	ids = uniqueTraces(ids)
-	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	cols, limit := e.schema.refs.columnList(""), shared.Clamp(limit, store.MaxCorrelationRows)
 	return e.refsIn(ctx, len(ids), func(lo, hi int, scan bool) string {
 		return stmt.RefsOfTraces(stmt.DuckDB(), cols, ids[lo:hi], scan, limit)
 	}, limit, "read refs of traces")
@@ -53,7 +46,7 @@ func (e *Engine) RefsByKeys(ctx context.Context, keys []string, limit int) ([]mo
 	keys = slices.Clone(keys)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	cols, limit := e.schema.refs.columnList(""), clampRows(limit)
+	cols, limit := e.schema.refs.columnList(""), shared.Clamp(limit, store.MaxCorrelationRows)
 	return e.refsIn(ctx, len(keys), func(lo, hi int, scan bool) string {
 		return stmt.RefsByKeys(stmt.DuckDB(), cols, keys[lo:hi], scan, limit)
 	}, limit, "read refs by keys")
@@ -110,7 +103,7 @@ func (e *Engine) RefsByDestination(ctx context.Context, dest string, r store.Tim
 	if err := shared.CheckRange(r); err != nil {
 		return nil, false, fmt.Errorf("read refs by destination: %w", err)
 	}
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	t := &e.schema.refs
 	rows, err := selectRows(ctx, e.db, t, stmt.RefsByDestination(stmt.DuckDB(), t.columnList(""), dest, r, limit))
 	if err != nil {
@@ -150,7 +143,7 @@ func (s *schema) spanSummaryTable() *table[spanRow] {
 // traces rather than one scan of everything in between.
 func (e *Engine) SpansOfTraces(ctx context.Context, ids []model.TraceID, fields store.SpanFields, limit int) ([]model.Span, bool, error) {
 	ids = uniqueTraces(ids)
-	limit = clampRows(limit)
+	limit = shared.Clamp(limit, store.MaxCorrelationRows)
 	out := []model.Span{}
 	if len(ids) == 0 {
 		return out, false, nil

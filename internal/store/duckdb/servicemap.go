@@ -20,19 +20,12 @@ var _ store.ServiceMapReader = (*Engine)(nil)
 // minutes are read from the rollups (servicemap_rollup.go,
 // servicemap_plan.go).
 
-func clampMapRows(limit int) int {
-	if limit <= 0 || limit > store.MaxMapRows {
-		return store.MaxMapRows
-	}
-	return limit
-}
-
 // MapCalls implements store.ServiceMapReader.
 func (e *Engine) MapCalls(ctx context.Context, q store.MapQuery) ([]store.CallRow, bool, error) {
 	if err := shared.CheckMapQuery(q.TimeRange, len(q.TraceIDs)); err != nil {
 		return nil, false, fmt.Errorf("read map calls: %w", err)
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Calls(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -89,7 +82,7 @@ func (e *Engine) MapHops(ctx context.Context, q store.MapQuery) ([]store.HopRow,
 	if err := shared.CheckMapQuery(q.TimeRange, len(q.TraceIDs)); err != nil {
 		return nil, false, fmt.Errorf("read map hops: %w", err)
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Hops(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -138,7 +131,7 @@ func (e *Engine) MapNodes(ctx context.Context, q store.MapQuery) ([]store.NodeRo
 	if err := shared.CheckMapQuery(q.TimeRange, len(q.TraceIDs)); err != nil {
 		return nil, false, fmt.Errorf("read map nodes: %w", err)
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.Nodes(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -173,7 +166,7 @@ func (e *Engine) RED(ctx context.Context, q store.REDQuery) ([]store.REDRow, boo
 	if err := shared.CheckREDQuery(q); err != nil {
 		return nil, false, fmt.Errorf("read RED series: %w", err)
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	if rows, truncated, ok, err := rollup.RED(ctx, rollups{e}, stmt.DuckDB(), q, limit); ok || err != nil {
 		return rows, truncated, err
 	}
@@ -206,7 +199,7 @@ func (e *Engine) Cost(ctx context.Context, q store.CostQuery) ([]store.CostRow, 
 	if err := shared.CheckMapQuery(q.TimeRange, len(q.TraceIDs)); err != nil {
 		return nil, false, fmt.Errorf("read cost: %w", err)
 	}
-	limit := clampMapRows(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxMapRows)
 	query := stmt.Cost(stmt.DuckDB(), q, limit)
 	out := []store.CostRow{}
 	err := e.scanRows(ctx, query, func(rs *sql.Rows) error {

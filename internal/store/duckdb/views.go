@@ -72,7 +72,7 @@ func (e *Engine) SearchLogs(ctx context.Context, q store.LogQuery) ([]model.LogR
 		}
 		cur = &c
 	}
-	limit := clampLimit(q.Limit)
+	limit := shared.Clamp(q.Limit, store.MaxLimit)
 	t := &e.schema.logs
 	rows, err := selectRows(ctx, e.db, t, stmt.SearchLogs(stmt.DuckDB(), t.columnList(""), q, cur, limit))
 	if err != nil {

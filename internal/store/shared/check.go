@@ -14,6 +14,15 @@ import (
 
 func toValid(s string) string { return strings.ToValidUTF8(s, string(utf8.RuneError)) }
 
+// Clamp is the number of rows a read returns for a caller's limit: the
+// bound when the limit is unset (≤ 0) or above it.
+func Clamp(limit, bound int) int {
+	if limit <= 0 || limit > bound {
+		return bound
+	}
+	return limit
+}
+
 // CheckRange refuses a range that ends before it starts.
 func CheckRange(r store.TimeRange) error {
 	if r.Start != 0 && r.End != 0 && r.End < r.Start {
@@ -230,11 +239,4 @@ func FoldOccurrence(is *store.Issue, o *store.IssueOccurrence, now int64) store.
 	out.SampleTraces = MergeTraces(slices.Clone(out.SampleTraces), o.Traces)
 	out.UpdatedAt = now
 	return out
-}
-
-// LikePattern makes text a literal (I)LIKE substring pattern with \ as the
-// escape character.
-func LikePattern(text string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(text) + "%"
 }

@@ -23,10 +23,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ariadnehq/ariadne/internal/model"
 	"github.com/ariadnehq/ariadne/internal/store"
+	"github.com/ariadnehq/ariadne/internal/store/shared"
 )
 
 // Dialect is the engine a statement is rendered for, and where its tables
@@ -56,9 +56,7 @@ func (d Dialect) Table(t string) string {
 // Str is s as a string literal. Invalid UTF-8 is replaced, as it is at
 // ingest; NUL, which would end the statement at a C API, is escaped.
 func (d Dialect) Str(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
+	s = shared.ValidUTF8(s)
 	if d.ch {
 		return "'" + chEscaper.Replace(s) + "'"
 	}
